@@ -1,0 +1,4 @@
+from crm.adapters.orm import metadata
+from shared.migrations import run_env
+
+run_env(metadata)

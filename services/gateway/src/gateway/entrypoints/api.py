@@ -1,0 +1,100 @@
+"""The gateway: issues tokens, forwards commands, composes queries across services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from pydantic import BaseModel
+from shared.auth import CurrentPrincipal, Principal, Role, issue_token
+from shared.db import unit_of_work
+from shared.observability import current_trace_headers
+
+from ..adapters.orm import UserRow
+from ..domain.passwords import verify_password
+
+router = APIRouter()
+
+SERVICES = ("reception", "workshop", "parts", "claims", "crm")
+_FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"])
+async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]):
+    """OAuth2 password flow: a signed JWT carrying the user's dealer group, stores and roles."""
+    settings = request.app.state.settings
+    async with unit_of_work(request.app.state.runtime.sessions) as session:
+        user = await session.get(UserRow, username)
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        raise HTTPException(401, detail="wrong username or password")
+    principal = Principal(user_id=user.username, name=user.display_name, dealer_group_id=user.dealer_group_id,
+                          roles=frozenset(Role(r) for r in user.roles), store_ids=frozenset(user.store_ids))
+    token = issue_token(principal, secret=settings.jwt_secret, issuer=settings.jwt_issuer,
+                        ttl_seconds=settings.jwt_ttl_seconds)
+    return Token(access_token=token, expires_in=settings.jwt_ttl_seconds)
+
+
+@router.get("/me", tags=["auth"])
+async def me(principal: CurrentPrincipal) -> dict:
+    return {"user_id": principal.user_id, "name": principal.name, "dealer_group_id": principal.dealer_group_id,
+            "roles": sorted(principal.roles), "store_ids": sorted(principal.store_ids)}
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    return request.app.state.http
+
+
+def _headers(request: Request) -> dict[str, str]:
+    h = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+    h.update(current_trace_headers())
+    return h
+
+
+@router.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  tags=["forwarded"])
+async def forward(service: str, path: str, request: Request, principal: CurrentPrincipal) -> Response:
+    """Forward a call to a service. The token is checked here and again by the service."""
+    if service not in SERVICES:
+        raise HTTPException(404, detail=f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    url = f"{request.app.state.settings.service_urls()[service]}/{path}"
+    try:
+        upstream = await _client(request).request(
+            request.method, url, params=request.query_params, content=await request.body(),
+            headers=_headers(request))
+    except httpx.HTTPError as e:
+        raise HTTPException(503, detail=f"{service} is unavailable: {type(e).__name__}") from e
+    keep = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "idempotent-replayed")}
+    return Response(upstream.content, status_code=upstream.status_code, headers=keep)
+
+
+async def _get_json(request: Request, service: str, path: str, params: dict | None = None) -> tuple[int, Any]:
+    url = f"{request.app.state.settings.service_urls()[service]}{path}"
+    r = await _client(request).get(url, params=params, headers=_headers(request))
+    return r.status_code, (r.json() if r.headers.get("content-type", "").startswith("application/json") else None)
+
+
+@router.get("/api/vehicle-overview", tags=["composed"])
+async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: str) -> dict:
+    """A vehicle across services: crm's record and reception's view. Partial when a service is down."""
+    calls = {
+        "crm": _get_json(request, "crm", "/vehicles", {"vin": vin}),
+        "reception": _get_json(request, "reception", "/vehicles", {"vin": vin}),
+    }
+    results = await asyncio.gather(*calls.values(), return_exceptions=True)
+    out: dict[str, Any] = {"vin": vin.strip().upper(), "partial": False, "unavailable": []}
+    for name, res in zip(calls, results, strict=True):
+        if isinstance(res, Exception) or res[0] >= 500:
+            out["partial"] = True
+            out["unavailable"].append(name)
+            out[name] = None
+        else:
+            out[name] = res[1] if res[0] == 200 else None
+    return out

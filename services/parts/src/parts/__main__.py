@@ -1,0 +1,5 @@
+from shared.service import serve
+
+from .main import create_app
+
+serve(create_app())

@@ -1,0 +1,8 @@
+from pydantic import Field
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "reception"
+    http_port: int = 8001
+    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/reception")

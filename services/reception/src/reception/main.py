@@ -1,0 +1,31 @@
+"""Composition root of reception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from shared.clock import Clock
+from shared.messaging.consumer import ConsumerDeps
+from shared.service import create_service_app
+
+from .config import Settings
+from .entrypoints.api import router
+from .entrypoints.consumers import build_consumers
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    deps = ConsumerDeps()
+    return create_service_app(
+        settings,
+        title="reception",
+        description="Bookings, check-ins, estimates, repair orders, settlement and delivery.",
+        routers=[router],
+        consumers=build_consumers(settings.service_name, deps, max_attempts=settings.consumer_max_attempts,
+                                  backoff=settings.consumer_retry_backoff_seconds),
+        deps=deps,
+        clock=clock,
+    )

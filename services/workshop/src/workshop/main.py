@@ -1,0 +1,22 @@
+"""Composition root of workshop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from shared.clock import Clock
+from shared.service import create_service_app
+
+from .config import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        title="workshop",
+        description="Dispatch, repair, the three quality checks, operation codes and capacity.",
+        clock=clock,
+    )

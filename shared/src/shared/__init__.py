@@ -1,0 +1,1 @@
+"""Plumbing shared by every service: contracts, envelope, outbox, inbox, tenancy, auth, observability."""

@@ -1,0 +1,137 @@
+"""JWT verification and role checks as FastAPI dependencies.
+
+The gateway issues HS256 tokens; every service verifies them too, so a service reached
+directly is no back door. Claims: sub, name, roles, dg (dealer group), stores (empty = all
+of the group's stores, for roles that span the group).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+
+class Role(StrEnum):
+    SERVICE_MANAGER = "service_manager"
+    FRONT_DESK_SUPERVISOR = "front_desk_supervisor"
+    ADVISOR = "advisor"
+    WORKSHOP_SUPERVISOR = "workshop_supervisor"
+    TECHNICAL_DIRECTOR = "technical_director"
+    TEAM_LEADER = "team_leader"
+    TECHNICIAN = "technician"
+    QC_INSPECTOR = "qc_inspector"
+    PARTS_MANAGER = "parts_manager"
+    PARTS_CLERK = "parts_clerk"
+    WARRANTY_SPECIALIST = "warranty_specialist"
+    INSURANCE_CLERK = "insurance_clerk"
+    CUSTOMER_CARE = "customer_care"
+    GENERAL_MANAGER = "general_manager"
+    GROUP_ANALYST = "group_analyst"
+    GROUP_ADMIN = "group_admin"
+    MANUFACTURER = "manufacturer"
+
+
+GROUP_WIDE_ROLES = frozenset({Role.GROUP_ANALYST, Role.GROUP_ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    name: str
+    dealer_group_id: str
+    roles: frozenset[Role]
+    store_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def spans_group(self) -> bool:
+        return bool(self.roles & GROUP_WIDE_ROLES) or not self.store_ids
+
+    def can_access_store(self, store_id: str) -> bool:
+        return self.spans_group or store_id in self.store_ids
+
+    def check_store(self, store_id: str) -> None:
+        if not self.can_access_store(store_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"no access to store {store_id!r}")
+
+
+def issue_token(
+    principal: Principal, *, secret: str, issuer: str, ttl_seconds: int = 8 * 3600, now: float | None = None
+) -> str:
+    t = int(now if now is not None else time.time())
+    claims = {
+        "sub": principal.user_id,
+        "name": principal.name,
+        "dg": principal.dealer_group_id,
+        "roles": sorted(r.value for r in principal.roles),
+        "stores": sorted(principal.store_ids),
+        "iss": issuer,
+        "iat": t,
+        "exp": t + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer,
+                            options={"require": ["exp", "sub", "iss"]})
+    except jwt.ExpiredSignatureError as e:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="token expired",
+                            headers={"WWW-Authenticate": "Bearer"}) from e
+    except jwt.InvalidTokenError as e:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=f"invalid token: {e}",
+                            headers={"WWW-Authenticate": "Bearer"}) from e
+    roles = set()
+    for r in claims.get("roles", []):
+        try:
+            roles.add(Role(r))
+        except ValueError:
+            continue  # a role this service does not know grants nothing here
+    dg = claims.get("dg")
+    if not dg:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="token has no dealer group")
+    return Principal(
+        user_id=claims["sub"],
+        name=claims.get("name", claims["sub"]),
+        dealer_group_id=dg,
+        roles=frozenset(roles),
+        store_ids=frozenset(claims.get("stores", [])),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def authenticate(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if creds is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    settings = request.app.state.settings
+    return verify_token(creds.credentials, secret=settings.jwt_secret, issuer=settings.jwt_issuer)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """Dependency: the caller must hold one of `roles` (the service manager may do everything)."""
+    allowed = frozenset(roles) | {Role.SERVICE_MANAGER}
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"needs one of the roles: {', '.join(sorted(r.value for r in allowed))}",
+            )
+        return principal
+
+    return check

@@ -1,0 +1,46 @@
+"""Value types shared by several event payloads."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PayType(StrEnum):
+    """Who pays for a job line."""
+
+    CUSTOMER = "customer"
+    WARRANTY = "warranty"
+    INSURANCE = "insurance"
+    INTERNAL = "internal"
+
+
+class Line(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PartLine(Line):
+    part_no: str = Field(min_length=1, max_length=40)
+    quantity: Decimal = Field(gt=0)
+    unit_price: Decimal | None = None
+
+
+class RequestedJob(Line):
+    """A job asked for at booking: a labour operation code or the customer's words."""
+
+    operation_code: str | None = None
+    description: str = Field(min_length=1, max_length=500)
+    flat_rate_hours: Decimal | None = Field(default=None, ge=0)
+
+
+class RepairJob(Line):
+    job_id: str
+    operation_code: str | None = None
+    description: str
+    pay_type: PayType
+    flat_rate_hours: Decimal = Field(ge=0)
+    labour_amount: Decimal = Field(default=Decimal("0"), ge=0)
+    parts: list[PartLine] = Field(default_factory=list)
+    safety_related: bool = False

@@ -1,0 +1,65 @@
+"""Database plumbing: one SQLModel registry per service, tenancy columns, sessions, the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Constraint names Alembic can rely on.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_registry() -> registry:
+    """A registry (and metadata) of a service's own: services never share tables."""
+    from .plumbing_tables import add_plumbing_tables
+
+    reg = registry(metadata=MetaData(naming_convention=NAMING))
+    add_plumbing_tables(reg.metadata)
+    return reg
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def tz_column(nullable: bool = False, index: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class TenantColumns(SQLModel):
+    """Every business row belongs to a dealer group and a store."""
+
+    dealer_group_id: str = Field(index=True, max_length=64)
+    store_id: str = Field(index=True, max_length=64)
+
+
+def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(database_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: the change and its outbox rows commit together, or neither does.
+
+    Repositories and handlers never commit; this does, once, at the end.
+    """
+    async with factory() as session:
+        async with session.begin():
+            yield session

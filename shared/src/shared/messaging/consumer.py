@@ -1,0 +1,241 @@
+"""The idempotent consumer: inbox in the handler's transaction, bounded retries, dead letters.
+
+For each message:
+1. decode the CloudEvent; an undecodable message goes straight to `<topic>.dlq`
+   (retrying cannot fix it);
+2. in one transaction: insert `(consumer, event id)` into the inbox — an id already there
+   means a repeat delivery, skipped — and run the handler, which may change tables and
+   record outbox events on the same session;
+3. a failing handler is retried a bounded number of times, then the message goes to
+   `<topic>.dlq` with the error and its original topic/partition/offset as headers;
+4. only then is the offset committed (manual acknowledgement: never ack-before-processing).
+   If even the dead-letter publish fails, the offset is not committed and the partition
+   waits: a message never vanishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts import DomainEvent
+from shared.observability import CONSUMED, CONSUMER_LAG, DEAD_LETTERS, context_from_headers, get_logger
+from shared.plumbing_tables import inbox_table
+
+from .envelope import Envelope, UndecodableMessage
+
+log = get_logger(__name__)
+tracer = trace.get_tracer("shared.messaging.consumer")
+
+DLQ_SUFFIX = ".dlq"
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+
+def dlq_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+@dataclass
+class ConsumerDeps:
+    """What a consumer needs at run time; filled in by the service's lifespan."""
+
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    producer: AIOKafkaProducer | None = None
+
+
+async def _raw_body(msg) -> bytes:
+    """Hand the handler the raw bytes: decoding is ours, so a bad body reaches the DLQ path."""
+    return msg.body
+
+
+class IdempotentConsumer:
+    """Subscribes one consumer group to topics and dispatches events by type to handlers."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        name: str,
+        deps: ConsumerDeps,
+        max_attempts: int = 3,
+        retry_backoff_seconds: float = 0.2,
+    ) -> None:
+        self.service = service
+        self.name = name
+        self.deps = deps
+        self.max_attempts = max_attempts
+        self.backoff = retry_backoff_seconds
+        self.router = KafkaRouter()
+        self.inbox = inbox_table()
+
+    def subscribe(self, topic: str, handlers: Mapping[type[DomainEvent], Handler]) -> None:
+        by_type = {cls.event_type: fn for cls, fn in handlers.items()}
+
+        @self.router.subscriber(
+            topic,
+            group_id=self.name,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_raw_body,
+            title=f"{self.name}:{topic}",
+            description=f"{self.name} consumes {', '.join(sorted(by_type))}",
+        )
+        async def on_message(body: bytes, msg: KafkaMessage) -> None:
+            try:
+                await self.process(msg.raw_message, by_type)
+            except BaseException:
+                await msg.nack()  # seek back: this offset is redelivered, later ones wait behind it
+                raise
+            await msg.ack()
+
+    # -- the processing of one record, independent of FastStream for direct tests --------------
+    async def process(self, record, by_type: Mapping[str, Handler]) -> str:
+        """Handle one Kafka record; returns 'handled', 'duplicate', 'ignored' or 'dead-lettered'."""
+        self._observe_lag(record)
+        try:
+            env = Envelope.from_kafka(record.value, record.headers)
+            handler = by_type.get(env.type)
+            if handler is None:
+                if env.type.rsplit(".v", 1)[0] in {t.rsplit(".v", 1)[0] for t in by_type}:
+                    raise UndecodableMessage(f"unsupported version {env.type!r}")
+                return self._count(env.type, "ignored")
+            event = env.event()
+        except UndecodableMessage as e:
+            await self._dead_letter(record, e, attempts=0)
+            return self._count(_header(record, "ce_type") or "unknown", "dead-lettered")
+
+        last_error: BaseException | None = None
+        attempt = 0
+        while attempt < self.max_attempts:
+            attempt += 1
+            try:
+                with tracer.start_as_current_span(
+                    f"{record.topic} process",
+                    context=context_from_headers(env.traceparent, env.tracestate),
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": record.topic,
+                        "messaging.consumer.group.name": self.name,
+                        "messaging.message.id": env.id,
+                        "messaging.kafka.offset": record.offset,
+                        "cloudevents.event_type": env.type,
+                    },
+                ):
+                    first_time = await self._handle_once(record, env, event, handler)
+                if not first_time:
+                    return self._count(env.type, "duplicate")
+                return self._count(env.type, "handled")
+            except Exception as e:  # a handler failure: retry, then dead-letter
+                if _is_transient(e):
+                    # Our own database or network is down: not the message's fault. Wait, never dead-letter.
+                    log.warning("consumer.transient_failure", consumer=self.name, event_id=env.id, error=repr(e))
+                    attempt -= 1
+                    await asyncio.sleep(1.0)
+                    continue
+                last_error = e
+                log.warning("consumer.handler_failed", consumer=self.name, event_id=env.id,
+                            type=env.type, attempt=attempt, error=repr(e))
+                if attempt < self.max_attempts:
+                    await asyncio.sleep(self.backoff * attempt)
+        assert last_error is not None
+        await self._dead_letter(record, last_error, attempts=self.max_attempts)
+        return self._count(env.type, "dead-lettered")
+
+    async def _handle_once(self, record, env: Envelope, event: DomainEvent, handler: Handler) -> bool:
+        assert self.deps.sessions is not None, "consumer used before the service started"
+        async with self.deps.sessions() as session, session.begin():
+            inserted = await session.execute(
+                insert(self.inbox)
+                .values(consumer=self.name, event_id=env.id, event_type=env.type, topic=record.topic,
+                        partition=record.partition, offset=record.offset)
+                .on_conflict_do_nothing()
+                .returning(self.inbox.c.event_id)
+            )
+            if inserted.first() is None:
+                return False
+            await handler(session, env, event)
+        return True
+
+    async def _dead_letter(self, record, error: BaseException, attempts: int) -> None:
+        """Publish to `<topic>.dlq`, retrying until Kafka takes it: the offset must not move first."""
+        assert self.deps.producer is not None
+        headers = list(record.headers or ()) + [
+            ("dlq_error", _clip(f"{type(error).__name__}: {error}").encode()),
+            ("dlq_error_trace", _clip("".join(traceback.format_exception(error)), 4000).encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        delay = 0.5
+        while True:
+            try:
+                await self.deps.producer.send_and_wait(
+                    dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+                )
+                break
+            except Exception as e:
+                log.error("consumer.dlq_publish_failed", consumer=self.name, error=repr(e))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+        DEAD_LETTERS.labels(self.service, record.topic).inc()
+        log.error("consumer.dead_lettered", consumer=self.name, topic=record.topic,
+                  partition=record.partition, offset=record.offset, error=str(error))
+
+    def _observe_lag(self, record) -> None:
+        consumer = getattr(record, "consumer", None)
+        if consumer is None:
+            return
+        try:
+            from aiokafka import TopicPartition
+
+            high = consumer.highwater(TopicPartition(record.topic, record.partition))
+            if high is not None:
+                CONSUMER_LAG.labels(self.service, self.name, record.topic, str(record.partition)).set(
+                    max(high - record.offset - 1, 0))
+        except Exception:
+            pass
+
+    def _count(self, type_: str, result: str) -> str:
+        CONSUMED.labels(self.service, self.name, type_, result).inc()
+        return result
+
+
+def _is_transient(e: BaseException) -> bool:
+    """Connection-level trouble (database or network), as opposed to a failing rule or bad data."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(e, OperationalError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(e, DBAPIError) and e.connection_invalidated:
+        return True
+    return type(e).__name__ in {"ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError"}
+
+
+def _header(record, name: str) -> str | None:
+    for k, v in record.headers or ():
+        if k == name and v is not None:
+            try:
+                return v.decode()
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _clip(s: str, n: int = 1000) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."

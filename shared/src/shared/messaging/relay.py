@@ -1,0 +1,236 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order per aggregate.
+
+- Woken by LISTEN/NOTIFY on channel `outbox`, with a polling fallback.
+- Claims rows with `FOR UPDATE SKIP LOCKED`, so several relays never send the same row
+  in the same round; a row is marked published only after Kafka acknowledged it (acks=all,
+  idempotent producer), in the same transaction that held the claim.
+- Per-aggregate order: a relay sends an aggregate's rows only while they are the oldest
+  unpublished rows of that aggregate; rows behind a row another relay holds wait a round.
+- A crash before the mark leaves the rows unpublished and unlocked: the next relay sends
+  them again (at-least-once); consumers drop the repeat through their inbox.
+
+Run beside a service (in its lifespan) or alone: `python -m shared.messaging.relay`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, get_logger
+from shared.plumbing_tables import outbox_table
+
+log = get_logger(__name__)
+
+# Fault injection for the reliability tests only: "kill_after_publish" SIGKILLs this process
+# after Kafka acknowledged a batch but before the rows are marked published.
+FAULT_ENV = "OUTBOX_RELAY_FAULT"
+
+
+def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=30000,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        dsn: str,
+        producer: AIOKafkaProducer,
+        service: str,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.dsn = dsn
+        self.producer = producer
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._listener: asyncpg.Connection | None = None
+        self.table = outbox_table()
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        await self._close_listener()
+
+    async def _listen(self) -> None:
+        try:
+            self._listener = await asyncpg.connect(self.dsn)
+            await self._listener.add_listener("outbox", lambda *_: self._wake.set())
+        except Exception as e:  # polling still works without NOTIFY
+            log.warning("outbox.listen_failed", error=str(e))
+            self._listener = None
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            try:
+                await self._listener.close(timeout=2)
+            except Exception:
+                self._listener.terminate()
+        self._listener = None
+
+    async def run(self) -> None:
+        await self._listen()
+        log.info("outbox.relay_started", service=self.service)
+        while not self._stop.is_set():
+            try:
+                if self._listener is None or self._listener.is_closed():
+                    await self._listen()
+                self._wake.clear()  # before the batch: a NOTIFY during it must not be lost
+                sent = await self.publish_batch()
+                if sent >= self.batch_size:
+                    continue  # more waiting: no sleep
+                await self._update_backlog()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.error("outbox.relay_error", error=repr(e))
+                await asyncio.sleep(min(self.poll_seconds, 1.0))
+        log.info("outbox.relay_stopped", service=self.service)
+
+    async def _update_backlog(self) -> None:
+        async with self.engine.connect() as conn:
+            n = await conn.scalar(select(func.count()).select_from(self.table).where(
+                self.table.c.published_at.is_(None)))
+        OUTBOX_BACKLOG.labels(self.service).set(n or 0)
+
+    # -- one round -------------------------------------------------------------------
+    async def publish_batch(self) -> int:
+        """Claim, send and mark one batch. Returns how many rows were published."""
+        t = self.table
+        async with self.engine.begin() as conn:
+            claimed = (
+                await conn.execute(
+                    select(t.c.id, t.c.seq, t.c.topic, t.c.aggregate_id, t.c.payload, t.c.headers)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.seq)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not claimed:
+                return 0
+            rows = await self._in_aggregate_order(conn, claimed)
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                headers = [(k, str(v).encode()) for k, v in row.headers.items()]
+                value = _json_bytes(row.payload)
+                futures.append(
+                    await self.producer.send(row.topic, value=value, key=row.aggregate_id.encode(),
+                                             headers=headers)
+                )
+            await asyncio.gather(*futures)  # any failure: roll back, nothing marked, retried later
+            if os.environ.get(FAULT_ENV) == "kill_after_publish":
+                os.kill(os.getpid(), signal.SIGKILL)
+            await conn.execute(
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC))
+            )
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
+        return len(rows)
+
+    async def _in_aggregate_order(self, conn, claimed):
+        """Keep, per aggregate, only the claimed rows that are its oldest unpublished ones."""
+        t = self.table
+        mine = {r.seq for r in claimed}
+        aggregates = {r.aggregate_id for r in claimed}
+        max_seq = max(mine)
+        pending = (
+            await conn.execute(
+                select(t.c.aggregate_id, t.c.seq)
+                .where(t.c.published_at.is_(None), t.c.aggregate_id.in_(aggregates), t.c.seq <= max_seq)
+                .order_by(t.c.seq)
+            )
+        ).all()
+        blocked_from: dict[str, int] = {}
+        by_agg: dict[str, list[int]] = defaultdict(list)
+        for agg, seq in pending:
+            by_agg[agg].append(seq)
+        for agg, seqs in by_agg.items():
+            for seq in seqs:
+                if seq not in mine:  # held by another relay (or committed late): wait behind it
+                    blocked_from[agg] = seq
+                    break
+        return [r for r in claimed if r.aggregate_id not in blocked_from or r.seq < blocked_from[r.aggregate_id]]
+
+
+def _json_bytes(payload) -> bytes:
+    import json
+
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def _main(args: argparse.Namespace) -> None:
+    from shared.db import make_engine
+    from shared.observability import configure_logging
+
+    configure_logging(f"{args.service}-relay")
+    engine = make_engine(args.database_url, pool_size=2)
+    producer = make_producer(args.bootstrap_servers, f"{args.service}-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        engine=engine,
+        dsn=args.database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+        producer=producer,
+        service=args.service,
+        poll_seconds=args.poll_seconds,
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay._stop.set)
+    print("relay ready", flush=True)
+    try:
+        await relay.run()
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Publish a service's outbox to Kafka.")
+    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    p.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092"))
+    p.add_argument("--service", default=os.environ.get("SERVICE_NAME", "relay"))
+    p.add_argument("--poll-seconds", type=float, default=1.0)
+    asyncio.run(_main(p.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Structured logs, OpenTelemetry traces and Prometheus metrics, set up the same way in every service."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+# -- metrics: one registry per process; the service label tells services apart in tests -----
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published by the relay", ["service", "topic"])
+CONSUMER_LAG = Gauge(
+    "kafka_consumer_lag", "Messages behind the partition end", ["service", "consumer", "topic", "partition"]
+)
+CONSUMED = Counter(
+    "kafka_events_consumed_total", "Events handled by consumers", ["service", "consumer", "type", "result"]
+)
+DEAD_LETTERS = Counter("kafka_dead_letters_total", "Messages sent to a dead-letter topic", ["service", "topic"])
+
+
+def configure_logging(service: str, level: str = "INFO", json_logs: bool = True) -> None:
+    """JSON lines on stdout, bound to the service name and the current trace."""
+
+    def add_trace(_, __, event_dict):
+        ctx = trace.get_current_span().get_span_context()
+        if ctx.is_valid:
+            event_dict["trace_id"] = format(ctx.trace_id, "032x")
+            event_dict["span_id"] = format(ctx.span_id, "016x")
+        return event_dict
+
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace,
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s")
+    for noisy in ("aiokafka", "kafka", "faststream", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def get_logger(name: str | None = None):
+    return structlog.get_logger(name)
+
+
+_provider_set = False
+
+
+def configure_tracing(service: str, otlp_endpoint: str | None = None) -> None:
+    """One tracer provider per process; spans export over OTLP/HTTP when an endpoint is set."""
+    global _provider_set
+    if _provider_set:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    _provider_set = True
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C trace context of the current span, to store with an outbox row."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from_headers(traceparent: str | None, tracestate: str | None = None):
+    carrier = {}
+    if traceparent:
+        carrier["traceparent"] = traceparent
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    return propagate.extract(carrier)
+
+
+def instrument_app(app: FastAPI, service: str) -> None:
+    """HTTP metrics, OpenTelemetry spans and the /metrics endpoint."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+
+    @app.middleware("http")
+    async def http_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

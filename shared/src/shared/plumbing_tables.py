@@ -1,0 +1,121 @@
+"""Tables every service database has: outbox, inbox, idempotency keys.
+
+Core tables (not SQLModel classes) so each service's own metadata can carry a copy.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def add_plumbing_tables(metadata: MetaData) -> None:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", UUID(as_uuid=False), primary_key=True, comment="the CloudEvents id"),
+        Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("aggregate_type", String(100), nullable=False),
+        Column("aggregate_id", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text, nullable=True),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.seq,
+        postgresql_where=outbox.c.published_at.is_(None),
+    )
+    Index("ix_outbox_aggregate_unpublished", outbox.c.aggregate_id, outbox.c.seq,
+          postgresql_where=outbox.c.published_at.is_(None))
+    Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("partition", Integer, nullable=False),
+        Column("offset", BigInteger, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
+    )
+    Table(
+        "idempotency_keys",
+        metadata,
+        Column("key", String(200), nullable=False),
+        Column("principal", String(200), nullable=False),
+        Column("method", String(10), nullable=False),
+        Column("path", String(500), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JSONB, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("principal", "key", name="pk_idempotency_keys"),
+    )
+
+
+# Statement-level trigger: one NOTIFY per insert statement wakes the relay without polling.
+# One statement per string: asyncpg prepares each, and a prepared statement holds one command.
+OUTBOX_NOTIFY_DDL = (
+    """CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('outbox', '');
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+  FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()""",
+)
+
+OUTBOX_NOTIFY_DROP = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS outbox_notify()",
+)
+
+
+def create_outbox_notify(op) -> None:
+    """Migration step: wake relays on insert."""
+    for stmt in OUTBOX_NOTIFY_DDL:
+        op.execute(stmt)
+
+
+def drop_outbox_notify(op) -> None:
+    for stmt in OUTBOX_NOTIFY_DROP:
+        op.execute(stmt)
+
+
+def outbox_table(_session=None) -> Table:
+    """The outbox table as a Core object (same shape in every service database)."""
+    return _STANDALONE.tables["outbox"]
+
+
+def inbox_table() -> Table:
+    return _STANDALONE.tables["inbox"]
+
+
+def idempotency_table() -> Table:
+    return _STANDALONE.tables["idempotency_keys"]
+
+
+_STANDALONE = MetaData()
+add_plumbing_tables(_STANDALONE)

@@ -1,0 +1,157 @@
+"""The composition of a service: FastAPI app, FastStream broker in its lifespan, DB, relay, probes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .clock import Clock, SystemClock
+from .errors import DomainError
+from .messaging.consumer import ConsumerDeps, IdempotentConsumer
+from .messaging.outbox import Outbox
+from .messaging.relay import OutboxRelay, make_producer
+from .messaging.topics import ensure_topics
+from .observability import configure_logging, configure_tracing, get_logger, instrument_app
+from .settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; request handlers reach it as `request.app.state.runtime`."""
+
+    settings: ServiceSettings
+    outbox: Outbox
+    clock: Clock
+    deps: ConsumerDeps = field(default_factory=ConsumerDeps)
+    engine: AsyncEngine | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    producer: AIOKafkaProducer | None = None
+    relay: OutboxRelay | None = None
+
+
+async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    deadline = asyncio.get_running_loop().time() + settings.kafka_startup_timeout_seconds
+    while True:
+        producer = make_producer(settings.kafka_bootstrap_servers, settings.service_name)
+        try:
+            await producer.start()
+            return producer
+        except Exception as e:
+            await producer.stop()
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("kafka.not_ready", error=repr(e))
+            await asyncio.sleep(1)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    consumers: Sequence[IdempotentConsumer] = (),
+    deps: ConsumerDeps | None = None,
+    clock: Clock | None = None,
+    on_started: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name), clock=clock or SystemClock(),
+                      deps=deps or ConsumerDeps())
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
+                         enable_idempotence=True)
+    for c in consumers:
+        broker.include_router(c.router)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        from .db import make_engine, make_session_factory
+
+        runtime.engine = make_engine(settings.database_url)
+        SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
+        runtime.sessions = make_session_factory(runtime.engine)
+        runtime.producer = await _start_producer(settings)
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
+                            replication_factor=settings.kafka_replication_factor)
+        runtime.deps.sessions = runtime.sessions
+        runtime.deps.producer = runtime.producer
+        try:
+            await broker.start()
+            if settings.run_outbox_relay:
+                runtime.relay = OutboxRelay(
+                    engine=runtime.engine, dsn=settings.dsn, producer=runtime.producer,
+                    service=settings.service_name, batch_size=settings.outbox_batch_size,
+                    poll_seconds=settings.outbox_poll_seconds,
+                )
+                await runtime.relay.start()
+            if on_started:
+                await on_started(runtime)
+            log.info("service.started", port=settings.http_port)
+            yield
+        finally:
+            if runtime.relay:
+                await runtime.relay.stop()
+            await broker.stop()
+            await runtime.producer.stop()
+            await runtime.engine.dispose()
+            log.info("service.stopped")
+
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.broker = broker
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict:
+        """Alive: the process answers."""
+        return {"status": "alive", "service": settings.service_name}
+
+    @app.get("/ready", tags=["ops"])
+    async def ready() -> JSONResponse:
+        """Ready: its database and Kafka answer."""
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("select 1")), timeout=2)
+            checks["database"] = "ok"
+        except Exception as e:
+            checks["database"] = f"error: {type(e).__name__}"
+        try:
+            await asyncio.wait_for(runtime.producer.client.fetch_all_metadata(), timeout=3)
+            checks["kafka"] = "ok"
+        except Exception as e:
+            checks["kafka"] = f"error: {type(e).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    instrument_app(app, settings.service_name)
+    for r in routers:
+        app.include_router(r)
+    return app
+
+
+def serve(app: FastAPI) -> None:
+    import uvicorn
+
+    s: ServiceSettings = app.state.settings
+    uvicorn.run(app, host=s.http_host, port=s.http_port, log_config=None, access_log=False)

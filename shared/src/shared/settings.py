@@ -1,0 +1,39 @@
+"""Settings from environment variables (pydantic-settings). Defaults match the local scripts."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Every service's settings. Each field reads the upper-case env var of its name."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = Field(description="Service name: logs, traces, CloudEvents source, consumer group.")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database_url: str = Field(
+        default="", description="SQLAlchemy async URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:55432/crm"
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_partitions: int = Field(default=3, description="Partitions of topics this service creates")
+    kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
+    jwt_secret: str = Field(default="dev-secret-change-me-0123456789abcdef", min_length=32)
+    jwt_issuer: str = "aftersales-gateway"
+    jwt_ttl_seconds: int = 8 * 3600
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint; none = no export")
+    run_outbox_relay: bool = Field(default=True, description="Run the outbox relay inside this process")
+    outbox_batch_size: int = 200
+    outbox_poll_seconds: float = Field(default=1.0, description="Fallback poll when no NOTIFY arrives")
+    consumer_max_attempts: int = Field(default=3, description="Handler attempts before a message is dead-lettered")
+    consumer_retry_backoff_seconds: float = 0.2
+    kafka_startup_timeout_seconds: float = 60.0
+
+    @property
+    def dsn(self) -> str:
+        """libpq-style DSN for asyncpg's own connections (LISTEN)."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
