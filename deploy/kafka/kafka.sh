@@ -60,14 +60,19 @@ cmd_fetch() {
   local tmp="$LIBS_PARENT/libs.tmp.$$"
   rm -rf "$tmp"
   log "fetching jars listed in $POM (Maven, cached in ~/.m2) ..."
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-        -DoutputDirectory="$tmp" -DincludeScope=runtime; then
-    rm -rf "$tmp"
+  # Output only on failure (Maven 3.8 prints stray colour codes even with -B -q).
+  if ! mvn -B -q -f "$POM" dependency:copy-dependencies \
+        -DoutputDirectory="$tmp" -DincludeScope=runtime >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
     die "mvn dependency:copy-dependencies failed"
   fi
+  rm -f "$tmp.log"
   pom_sha >"$tmp/.pom.sha256"
-  rm -rf "$LIBS"
+  # Swap by renames so brokers running from the old folder see (almost) no gap.
+  if [[ -d "$LIBS" ]]; then mv "$LIBS" "$LIBS.old.$$"; fi
   mv "$tmp" "$LIBS"
+  rm -rf "$LIBS.old.$$"
   log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
   exec 9>&-
 }
