@@ -31,8 +31,9 @@ from shared.plumbing_tables import outbox_table
 
 log = get_logger(__name__)
 
-# Fault injection for the reliability tests only: "kill_after_publish" SIGKILLs this process
-# after Kafka acknowledged a batch but before the rows are marked published.
+# Fault injection for the reliability tests only: the relay SIGKILLs itself at that point.
+#   kill_before_publish: rows claimed (locked), nothing sent yet;
+#   kill_after_publish:  Kafka acknowledged the batch, rows not yet marked published.
 FAULT_ENV = "OUTBOX_RELAY_FAULT"
 
 
@@ -148,6 +149,8 @@ class OutboxRelay:
             rows = await self._in_aggregate_order(conn, claimed)
             if not rows:
                 return 0
+            if os.environ.get(FAULT_ENV) == "kill_before_publish":
+                os.kill(os.getpid(), signal.SIGKILL)
             futures = []
             for row in rows:
                 headers = [(k, str(v).encode()) for k, v in row.headers.items()]
@@ -211,6 +214,7 @@ async def _main(args: argparse.Namespace) -> None:
         producer=producer,
         service=args.service,
         poll_seconds=args.poll_seconds,
+        batch_size=args.batch_size,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -229,6 +233,7 @@ def main() -> None:
     p.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092"))
     p.add_argument("--service", default=os.environ.get("SERVICE_NAME", "relay"))
     p.add_argument("--poll-seconds", type=float, default=1.0)
+    p.add_argument("--batch-size", type=int, default=200)
     asyncio.run(_main(p.parse_args()))
 
 

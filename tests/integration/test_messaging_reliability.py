@@ -1,0 +1,290 @@
+"""Reliability of the outbox relay and the idempotent consumer on real Kafka and PostgreSQL.
+
+Following Kafka's system tests and Jepsen: inject the fault (SIGKILL a relay, redeliver, poison),
+then check nothing acknowledged was lost, no effect happened twice, and per-key order held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from contextlib import asynccontextmanager
+
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
+from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
+from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
+from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
+from shared.messaging.envelope import Envelope, Tenant
+from shared.messaging.outbox import Outbox
+from shared.messaging.relay import make_producer
+from shared.messaging.topics import ensure_topics
+from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, inbox_table, outbox_table
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from tests.support.infra import create_database, drop_database
+from tests.support.kafka import header, read_topic
+
+TENANT = Tenant("dg-rel", "s-rel")
+effects_md = MetaData()
+effects = Table("effects", effects_md, Column("n", Integer, primary_key=True, autoincrement=True),
+                Column("event_id", String, nullable=False), Column("customer_id", String, nullable=False))
+changes = Table("changes", effects_md, Column("id", String, primary_key=True))
+
+
+@pytest_asyncio.fixture
+async def scratch_db(infra):
+    """A database with the plumbing tables (outbox, inbox) and a non-idempotent `effects` table."""
+    name = await create_database(infra, "reliability")
+    url = infra.database_url(name)
+    engine = make_engine(url, pool_size=5)
+    async with engine.begin() as conn:
+        await conn.run_sync(new_registry().metadata.create_all)
+        await conn.run_sync(effects_md.create_all)
+        for stmt in OUTBOX_NOTIFY_DDL:
+            await conn.exec_driver_sql(stmt)
+    try:
+        yield url, engine
+    finally:
+        await engine.dispose()
+        await drop_database(infra, name)
+
+
+def customer_event(name: str, customer_id: str | None = None) -> CustomerRegistered:
+    return CustomerRegistered(customer_id=customer_id or str(uuid.uuid4()), kind=CustomerKind.PERSON, name=name,
+                              phones=["13800000000"], home_store_id=TENANT.store_id)
+
+
+async def record_effect(session, env: Envelope, event: CustomerRegistered) -> None:
+    """Deliberately not idempotent by itself: only the inbox can keep it from happening twice."""
+    if event.name == "boom":
+        raise RuntimeError("handler refuses boom")
+    await session.execute(insert(effects).values(event_id=env.id, customer_id=event.customer_id))
+
+
+@asynccontextmanager
+async def running_consumer(infra, engine, topic: str, name: str, handler=record_effect):
+    producer = make_producer(infra.kafka_bootstrap, name)
+    await producer.start()
+    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer)
+    consumer = IdempotentConsumer(service="test", name=name, deps=deps, max_attempts=3, retry_backoff_seconds=0.01)
+    consumer.subscribe(topic, {CustomerRegistered: handler})
+    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
+    broker.include_router(consumer.router)
+    await broker.start()
+    try:
+        yield consumer
+    finally:
+        await broker.stop()
+        await producer.stop()
+
+
+async def count_effects(engine, customer_ids) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(effects).where(
+            effects.c.customer_id.in_(list(customer_ids))))
+
+
+async def wait_for(predicate, timeout: float = 30.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def consumed(consumer_name: str, result: str) -> float:
+    return REGISTRY.get_sample_value("kafka_events_consumed_total", {
+        "service": "test", "consumer": consumer_name, "type": "CustomerRegistered.v1", "result": result}) or 0.0
+
+
+def start_relay(url: str, bootstrap: str, *, fault: str | None = None, batch_size: int = 200) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("OUTBOX_RELAY_FAULT", None)
+    if fault:
+        env["OUTBOX_RELAY_FAULT"] = fault
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.messaging.relay", "--database-url", url, "--bootstrap-servers", bootstrap,
+         "--service", "test-relay", "--poll-seconds", "0.2", "--batch-size", str(batch_size)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_process(p: subprocess.Popen) -> None:
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@asynccontextmanager
+async def relay_process(url, bootstrap, **kw):
+    p = start_relay(url, bootstrap, **kw)
+    try:
+        yield p
+    finally:
+        stop_process(p)
+
+
+async def commit_change_with_event(engine, event) -> None:
+    """The business change and its outbox row, in one transaction."""
+    async with unit_of_work(make_session_factory(engine)) as session:
+        await session.execute(insert(changes).values(id=event.customer_id))
+        await Outbox("test").record(session, event, tenant=TENANT)
+
+
+@pytest.mark.parametrize("fault", ["kill_before_publish", "kill_after_publish"])
+async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(infra, scratch_db, fault):
+    url, engine = scratch_db
+    group = f"test-crash-{uuid.uuid4().hex[:8]}"
+    event = customer_event("crash")
+    async with running_consumer(infra, engine, CUSTOMERS, group):
+        await commit_change_with_event(engine, event)
+
+        crashed = start_relay(url, infra.kafka_bootstrap, fault=fault)
+        try:
+            assert await asyncio.to_thread(crashed.wait, 60) == -signal.SIGKILL
+        finally:
+            stop_process(crashed)
+        async with engine.connect() as conn:
+            assert await conn.scalar(select(outbox_table().c.published_at).where(
+                outbox_table().c.aggregate_id == event.customer_id)) is None, "the crashed relay marked the row"
+        if fault == "kill_before_publish":
+            await asyncio.sleep(1.0)
+            assert await count_effects(engine, [event.customer_id]) == 0, "nothing was sent before the crash"
+
+        duplicates_before = consumed(group, "duplicate")
+        async with relay_process(url, infra.kafka_bootstrap):
+            assert await wait_for(lambda: count_effects(engine, [event.customer_id])), "event never arrived"
+            if fault == "kill_after_publish":  # the event is on the topic twice; the repeat must be dropped
+                assert await wait_for(lambda: _gt(consumed(group, "duplicate"), duplicates_before))
+            assert await wait_for(lambda: _published(engine, event.customer_id))
+        assert await count_effects(engine, [event.customer_id]) == 1
+        async with engine.connect() as conn:
+            event_id = await conn.scalar(select(outbox_table().c.id).where(
+                outbox_table().c.aggregate_id == event.customer_id))
+            inbox = await conn.scalar(select(func.count()).select_from(inbox_table()).where(
+                inbox_table().c.consumer == group, inbox_table().c.event_id == str(event_id)))
+        assert inbox == 1
+
+
+async def _gt(a, b):
+    return a > b
+
+
+async def _published(engine, aggregate_id) -> bool:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(outbox_table().c.published_at).where(
+            outbox_table().c.aggregate_id == aggregate_id)) is not None
+
+
+async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra, scratch_db):
+    _, engine = scratch_db
+    topic = f"test.dup.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)])
+    env = Envelope.new(customer_event("twice"), source="test", tenant=TENANT)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):
+            await producer.send_and_wait(topic, env.value(), key=env.subject.encode(), headers=env.headers())
+    finally:
+        await producer.stop()
+    group = f"test-dup-{uuid.uuid4().hex[:8]}"
+    async with running_consumer(infra, engine, topic, group):
+        assert await wait_for(lambda: _gt(consumed(group, "duplicate"), 0)), "second copy never processed"
+    assert await count_effects(engine, [env.subject]) == 1
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(inbox_table()).where(inbox_table().c.consumer == group))).all()
+    assert [r.event_id for r in rows] == [env.id]
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(infra, scratch_db):
+    _, engine = scratch_db
+    topic = f"test.poison.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    good = Envelope.new(customer_event("fine"), source="test", tenant=TENANT)
+    failing = Envelope.new(customer_event("boom"), source="test", tenant=TENANT)
+    not_json = Envelope.new(customer_event("x"), source="test", tenant=TENANT)
+    bad_payload = Envelope.new(customer_event("y"), source="test", tenant=TENANT)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"{not json", key=b"k", headers=not_json.headers())
+        await producer.send_and_wait(topic, b'{"hello": "world"}', key=b"k", headers=[])  # no CloudEvents headers
+        await producer.send_and_wait(topic, json.dumps({"customer_id": "c"}).encode(), key=b"k",
+                                     headers=bad_payload.headers())  # fails validation
+        await producer.send_and_wait(topic, failing.value(), key=b"k", headers=failing.headers())  # handler raises
+        await producer.send_and_wait(topic, good.value(), key=b"k", headers=good.headers())
+    finally:
+        await producer.stop()
+
+    group = f"test-poison-{uuid.uuid4().hex[:8]}"
+    async with running_consumer(infra, engine, topic, group):
+        assert await wait_for(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
+        dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 4)
+    assert await count_effects(engine, [good.subject, failing.subject]) == 1
+    assert len(dead) == 4
+    by_offset = {int(header(r, "dlq_original_offset")): r for r in dead}
+    assert sorted(by_offset) == [0, 1, 2, 3]
+    assert "not JSON" in header(by_offset[0], "dlq_error")
+    assert "missing CloudEvents headers" in header(by_offset[1], "dlq_error")
+    assert "invalid CustomerRegistered.v1 payload" in header(by_offset[2], "dlq_error")
+    assert "handler refuses boom" in header(by_offset[3], "dlq_error")
+    assert header(by_offset[3], "dlq_attempts") == "3"
+    for r in dead:
+        assert header(r, "dlq_original_topic") == topic
+        assert header(r, "dlq_original_partition") == "0"
+        assert header(r, "dlq_consumer") == group
+    assert by_offset[0].value == b"{not json"  # the original bytes are kept for replay
+    assert header(by_offset[3], "ce_id") == failing.id
+
+
+async def test_two_relays_on_one_outbox_publish_each_event_once_in_order_per_aggregate(infra, scratch_db):
+    url, engine = scratch_db
+    aggregates = [str(uuid.uuid4()) for _ in range(10)]
+    per_aggregate = 30
+    sessions = make_session_factory(engine)
+    # Interleaved commits, as concurrent commands would make them.
+    for n in range(per_aggregate):
+        async with unit_of_work(sessions) as session:
+            for agg in aggregates:
+                await Outbox("test").record(session, customer_event(f"#{n}", customer_id=agg), tenant=TENANT)
+    expected = len(aggregates) * per_aggregate
+    wanted = set(aggregates)
+
+    relays = [start_relay(url, infra.kafka_bootstrap, batch_size=7) for _ in range(2)]
+    try:
+        records = await read_topic(
+            infra.kafka_bootstrap, CUSTOMERS, timeout=60,
+            until=lambda rs: sum(1 for r in rs if r.key and r.key.decode() in wanted) >= expected)
+        await asyncio.sleep(1.0)  # room for a double send to show up
+        records = await read_topic(infra.kafka_bootstrap, CUSTOMERS, timeout=10,
+                                   until=lambda rs: sum(1 for r in rs if r.key and r.key.decode() in wanted) >= expected)
+    finally:
+        for p in relays:
+            stop_process(p)
+    ours = [r for r in records if r.key and r.key.decode() in wanted]
+    ids = [header(r, "ce_id") for r in ours]
+    assert len(ids) == expected, f"{len(ids)} messages for {expected} events"
+    assert len(set(ids)) == expected, "an event was published twice"
+    order: dict[str, list[int]] = defaultdict(list)
+    for r in sorted(ours, key=lambda r: (r.partition, r.offset)):
+        order[r.key.decode()].append(int(json.loads(r.value)["name"][1:]))
+    for agg, seqs in order.items():
+        assert seqs == list(range(per_aggregate)), f"aggregate {agg} out of order: {seqs}"
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(outbox_table()).where(
+            outbox_table().c.published_at.is_(None))) == 0

@@ -1,0 +1,34 @@
+"""Small helpers for tests that look at Kafka directly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+
+
+async def read_topic(bootstrap: str, topic: str, *, until, timeout: float = 30.0) -> list:
+    """Read `topic` from the beginning until `until(records)` is true or the timeout passes."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid.uuid4()}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for recs in batch.values():
+                records.extend(recs)
+            if until(records):
+                break
+        return records
+    finally:
+        await consumer.stop()
+
+
+def header(record, name: str) -> str | None:
+    for k, v in record.headers or ():
+        if k == name:
+            return v.decode()
+    return None
