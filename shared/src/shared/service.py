@@ -66,7 +66,10 @@ def create_service_app(
     deps: ConsumerDeps | None = None,
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
+    background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
 ) -> FastAPI:
+    """Build a service. `background` jobs (e.g. a daily reminder loop) run as tasks while the
+    service is up and are cancelled when it stops; they must take time from `runtime.clock`."""
     runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name), clock=clock or SystemClock(),
                       deps=deps or ConsumerDeps())
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
@@ -99,9 +102,17 @@ def create_service_app(
                 await runtime.relay.start()
             if on_started:
                 await on_started(runtime)
+            tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
             log.info("service.started", port=settings.http_port)
             yield
         finally:
+            for t in locals().get("tasks", []):
+                t.cancel()
+            for t in locals().get("tasks", []):
+                try:
+                    await t
+                except BaseException:  # a cancelled or failed job must not stop the shutdown
+                    pass
             if runtime.relay:
                 await runtime.relay.stop()
             await broker.stop()

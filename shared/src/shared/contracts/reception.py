@@ -66,6 +66,27 @@ class VehicleCheckedIn(DomainEvent):
     appointment_id: str | None = None
 
 
+@event(REPAIR_ORDERS, "WalkInCustomerRecorded", 1, aggregate="repair_order", key="repair_order_id")
+class WalkInCustomerRecorded(DomainEvent):
+    """First visit: the advisor captured a customer and vehicle crm does not know yet.
+
+    reception picks the ids so it can use them at once; crm (the system of record) registers
+    them from this event — or, when the VIN or a phone is already known, links to what it has
+    and publishes the record it kept (CustomerUpdated / VehicleUpdated).
+    """
+
+    repair_order_id: str
+    customer_id: str
+    customer_kind: str = "person"
+    customer_name: str
+    phones: list[str]
+    vehicle_id: str
+    vin: str = Field(min_length=17, max_length=17)
+    plate: str | None = None
+    model: str | None = None
+    odometer_km: int | None = Field(default=None, ge=0)
+
+
 @event(REPAIR_ORDERS, "RepairOrderOpened", 1, aggregate="repair_order", key="repair_order_id")
 class RepairOrderOpened(DomainEvent):
     """The customer signed the repair order (任务委托书)."""
