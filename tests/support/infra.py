@@ -76,7 +76,7 @@ def start_infra() -> Infra:
         infra._stops += [kafka.stop, pg.stop]
         return infra
     # Our own scripts, on ports apart from the dev platform's, with throwaway state.
-    kafka_port = os.environ.get("TEST_KAFKA_PORT", "59192")
+    kafka_port = os.environ.get("TEST_KAFKA_PORT", "59292")
     pg_port = os.environ.get("TEST_PG_PORT", "55532")
     kenv = {**os.environ, "KAFKA_STATE_DIR": str(ROOT / ".local/test-kafka"), "KAFKA_PORT": kafka_port}
     penv = {**os.environ, "PG_STATE_DIR": str(ROOT / ".local/test-postgres"), "PGPORT_LOCAL": pg_port,

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from shared.auth import Role
-from shared.db import make_engine
+from shared.db import make_engine, utcnow
 from sqlalchemy.dialects.postgresql import insert
 
 from .adapters.orm import UserRow
@@ -23,10 +23,11 @@ async def upsert_users(database_url: str, users: list[dict]) -> None:
                     Role(r)  # refuse unknown roles early
                 values = dict(username=u["username"], display_name=u.get("display_name", u["username"]),
                               password_hash=hash_password(u["password"]), dealer_group_id=u["dealer_group_id"],
-                              roles=list(u["roles"]), store_ids=list(u.get("store_ids", [])), active=True)
+                              roles=list(u["roles"]), store_ids=list(u.get("store_ids", [])), active=True,
+                              created_at=utcnow())
                 stmt = insert(UserRow).values(**values)
                 await conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["username"], set_={k: stmt.excluded[k] for k in values if k != "username"}))
+                    index_elements=["username"], set_={k: stmt.excluded[k] for k in values if k not in ("username", "created_at")}))
     finally:
         await engine.dispose()
 

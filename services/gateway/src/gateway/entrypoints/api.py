@@ -58,8 +58,6 @@ def _headers(request: Request) -> dict[str, str]:
     return h
 
 
-@router.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  tags=["forwarded"])
 async def forward(service: str, path: str, request: Request, principal: CurrentPrincipal) -> Response:
     """Forward a call to a service. The token is checked here and again by the service."""
     if service not in SERVICES:
@@ -73,6 +71,11 @@ async def forward(service: str, path: str, request: Request, principal: CurrentP
         raise HTTPException(503, detail=f"{service} is unavailable: {type(e).__name__}") from e
     keep = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "idempotent-replayed")}
     return Response(upstream.content, status_code=upstream.status_code, headers=keep)
+
+
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    router.add_api_route("/api/{service}/{path:path}", forward, methods=[_method], tags=["forwarded"],
+                         operation_id=f"forward_{_method.lower()}", summary=f"Forward a {_method} to a service")
 
 
 async def _get_json(request: Request, service: str, path: str, params: dict | None = None) -> tuple[int, Any]:

@@ -1,0 +1,77 @@
+"""Demo data: a dealer group with three stores, a user per role, customers and vehicles.
+
+Loaded through the gateway's public API (as a store would), so it also proves the path works.
+Safe to run twice: every command carries an Idempotency-Key and duplicates are recognised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+GROUP = "dg-huadong"  # 华东汽车集团
+STORES = {"s-sh-pd": "上海浦东店", "s-sh-mh": "上海闵行店", "s-hz-xh": "杭州西湖店"}
+PASSWORD = "demo1234"
+
+USERS = [
+    ("advisor.pd", "张顾问", ["advisor"], ["s-sh-pd"]),
+    ("advisor.mh", "李顾问", ["advisor"], ["s-sh-mh"]),
+    ("frontdesk.pd", "王主管", ["front_desk_supervisor"], ["s-sh-pd"]),
+    ("workshop.pd", "赵车间主任", ["workshop_supervisor"], ["s-sh-pd"]),
+    ("tech.pd", "钱技师", ["technician"], ["s-sh-pd"]),
+    ("qc.pd", "孙质检", ["qc_inspector"], ["s-sh-pd"]),
+    ("parts.pd", "周配件经理", ["parts_manager"], ["s-sh-pd"]),
+    ("warranty.pd", "吴索赔专员", ["warranty_specialist"], ["s-sh-pd"]),
+    ("care.pd", "郑客服", ["customer_care"], ["s-sh-pd"]),
+    ("manager.pd", "冯服务经理", ["service_manager", "general_manager"], ["s-sh-pd"]),
+    ("analyst", "陈分析师", ["group_analyst"], []),
+]
+
+CUSTOMERS = [
+    # name, phone, store, vin stem (check digit filled in), plate, model, sale date
+    ("王伟", "13800138001", "s-sh-pd", "LSVAU2180N2183290", "沪A12345", "帕萨特 330TSI", "2024-05-12"),
+    ("李娜", "13900139002", "s-sh-pd", "LSVCC6F40M2093412", "沪B67890", "途观L 380TSI", "2023-09-02"),
+    ("张敏", "13700137003", "s-sh-mh", "LSVNV2182P2201873", "沪C24680", "朗逸 1.5L", "2025-01-20"),
+    ("刘洋", "13600136004", "s-hz-xh", "LSVAE4187R2012345", "浙A13579", "ID.4 CROZZ", "2025-06-30"),
+    ("上海迅达物流有限公司", "02161234567", "s-sh-pd", "LSVUZ6B29L2055667", "沪D11223", "威然 380TSI", "2022-11-08"),
+]
+
+
+async def load_demo(platform) -> None:
+    from crm.domain.vin import with_check_digit
+    from gateway.users import upsert_users
+
+    await upsert_users(platform.database_url("gateway"), [
+        dict(username=u, display_name=n, password=PASSWORD, dealer_group_id=GROUP, roles=r, store_ids=s)
+        for u, n, r, s in USERS])
+    print(f"demo: {len(USERS)} users in group {GROUP} (password {PASSWORD!r})", flush=True)
+    gw = platform.url("gateway")
+    async with httpx.AsyncClient(base_url=gw, timeout=10) as http:
+        tok = (await http.post("/auth/token", data={"username": "care.pd", "password": PASSWORD})).json()
+        h = {"Authorization": f"Bearer {tok['access_token']}"}
+        vins = []
+        for i, (name, phone, store, vin, plate, model, sold) in enumerate(CUSTOMERS, 1):
+            kind = "company" if "公司" in name else "person"
+            r = await http.post("/api/crm/customers", headers=h | {"Idempotency-Key": f"demo-customer-{phone}"},
+                                json={"store_id": store, "kind": kind, "name": name, "phones": [phone]})
+            if r.status_code == 409:
+                cid = r.json()["existing_customer_id"]
+            else:
+                r.raise_for_status()
+                cid = r.json()["id"]
+            vin = with_check_digit(vin)
+            r = await http.post("/api/crm/vehicles", headers=h | {"Idempotency-Key": f"demo-vehicle-{vin}"}, json={
+                "store_id": store, "vin": vin, "owner_customer_id": cid, "plate": plate, "model": model,
+                "sale_date": sold, "warranty_years": 3, "warranty_km": 100000, "odometer_km": 8000 * i})
+            if r.status_code not in (201, 409):
+                r.raise_for_status()
+            vins.append(vin)
+            print(f"demo: customer {i}/{len(CUSTOMERS)} {name} with {plate}", flush=True)
+        for _ in range(100):  # reception learns of them over Kafka
+            seen = [(await http.get("/api/reception/vehicles", params={"vin": v}, headers=h)).status_code == 200
+                    for v in vins]
+            if all(seen):
+                break
+            await asyncio.sleep(0.2)
+        print(f"demo: reception knows {sum(seen)}/{len(vins)} vehicles", flush=True)

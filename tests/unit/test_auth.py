@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi import HTTPException
+
+from shared.auth import Principal, Role, issue_token, verify_token
+
+SECRET = "unit-secret-0123456789abcdef0123456789"
+
+
+def principal(**kw) -> Principal:
+    base = dict(user_id="u1", name="张顾问", dealer_group_id="dg-1", roles=frozenset({Role.ADVISOR}),
+                store_ids=frozenset({"s-1"}))
+    return Principal(**{**base, **kw})
+
+
+def test_token_round_trip_keeps_group_stores_and_roles():
+    p = verify_token(issue_token(principal(), secret=SECRET, issuer="gw"), secret=SECRET, issuer="gw")
+    assert p == principal()
+    assert p.can_access_store("s-1") and not p.can_access_store("s-2")
+
+
+def test_group_roles_span_every_store_of_the_group():
+    analyst = principal(roles=frozenset({Role.GROUP_ANALYST}))
+    assert analyst.can_access_store("s-99")
+
+
+@pytest.mark.parametrize("token_kw, verify_kw, words", [
+    ({"secret": "another-secret-0123456789abcdef0123"}, {}, "invalid token"),
+    ({"issuer": "someone-else"}, {}, "invalid token"),
+    ({"now": time.time() - 10 * 3600}, {}, "expired"),
+])
+def test_bad_tokens_are_refused_with_401(token_kw, verify_kw, words):
+    kw = {"secret": SECRET, "issuer": "gw"} | token_kw
+    token = issue_token(principal(), **kw)
+    with pytest.raises(HTTPException) as e:
+        verify_token(token, secret=SECRET, issuer="gw")
+    assert e.value.status_code == 401 and words in e.value.detail
+
+
+def test_unknown_roles_in_a_token_grant_nothing():
+    import jwt
+
+    token = jwt.encode({"sub": "u", "dg": "dg-1", "roles": ["emperor"], "iss": "gw", "exp": time.time() + 60},
+                       SECRET, algorithm="HS256")
+    assert verify_token(token, secret=SECRET, issuer="gw").roles == frozenset()
