@@ -1,0 +1,217 @@
+"""Booking (预约): a vehicle, a slot and the jobs asked for, checked against parts and capacity.
+
+States: booked → checked_in / cancelled / no_show. Rescheduling keeps it booked and clears the
+confirmations. Before close of business the advisor confirms tomorrow's bookings with the workshop,
+parts and (for the warranty path) claims; one hour before the slot, with the customer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field, PrivateAttr
+from shared.contracts import reception as ev
+from shared.contracts.base import DomainEvent
+from shared.contracts.common import PartLine, RequestedJob
+from shared.errors import Conflict, DomainError, InvalidTransition, StaleVersion
+
+from .pricing import Model, PartItem
+
+
+class AppointmentState(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class PartsStatus(StrEnum):
+    NOT_NEEDED = "not_needed"
+    IN_STOCK = "in_stock"            # on hand when booked, not yet picked
+    AWAITING_ARRIVAL = "awaiting_arrival"  # missing; the customer waits for the arrival date
+    RESERVED = "reserved"            # picked onto the reserved shelf (PartsReserved)
+    SHORT = "short"                  # parts reported a shortage (PartsShortage)
+
+
+class Party(StrEnum):
+    WORKSHOP = "workshop"
+    PARTS = "parts"
+    CLAIMS = "claims"
+    CUSTOMER = "customer"
+
+
+class PartsDecision(StrEnum):
+    """A part is missing: the customer waits for it or rebooks (等件 / 重新预约)."""
+
+    WAIT = "wait"
+    REBOOK = "rebook"
+
+
+class BookedJob(Model):
+    operation_code: str | None = None
+    description: str
+    flat_rate_hours: Decimal = Field(ge=0)
+
+
+class Confirmation(Model):
+    party: Party
+    at: datetime
+    by: str
+
+
+class ShortPart(Model):
+    part_no: str
+    needed: Decimal
+    available: Decimal
+    expected_arrival: date | None = None
+
+
+def parts_shortfall(needed: list[PartItem], available: dict[str, Decimal]) -> list[ShortPart]:
+    """Parts the jobs need that the store does not have available (unknown parts count as none)."""
+    want: dict[str, Decimal] = {}
+    for p in needed:
+        want[p.part_no] = want.get(p.part_no, Decimal(0)) + p.quantity
+    return [ShortPart(part_no=n, needed=q, available=available.get(n, Decimal(0)))
+            for n, q in sorted(want.items()) if available.get(n, Decimal(0)) < q]
+
+
+class Appointment(Model):
+    id: str
+    dealer_group_id: str
+    store_id: str
+    vehicle_id: str
+    customer_id: str
+    slot_start: datetime
+    slot_end: datetime
+    jobs: list[BookedJob]
+    parts: list[PartItem] = Field(default_factory=list)
+    labour_hours: Decimal
+    estimated_total: Decimal
+    warranty_path: bool = False
+    routed_to: str | None = None
+    state: AppointmentState = AppointmentState.BOOKED
+    version: int = 1
+    parts_status: PartsStatus = PartsStatus.NOT_NEEDED
+    parts_expected_on: date | None = None
+    short_parts: list[ShortPart] = Field(default_factory=list)
+    confirmations: list[Confirmation] = Field(default_factory=list)
+    booked_by: str
+    booked_at: datetime
+    repair_order_id: str | None = None
+    cancel_reason: str | None = None
+    _events: list[DomainEvent] = PrivateAttr(default_factory=list)
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        return self._events
+
+    def _require(self, command: str, *allowed: AppointmentState) -> None:
+        if self.state not in (allowed or (AppointmentState.BOOKED,)):
+            raise InvalidTransition("appointment", self.state.value, command)
+
+    def check_version(self, expected: int) -> None:
+        if expected != self.version:
+            raise StaleVersion(f"appointment {self.id}", expected, self.version)
+
+    @classmethod
+    def book(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
+             slot_start: datetime, slot_end: datetime, jobs: list[BookedJob], parts: list[PartItem],
+             estimated_total: Decimal, warranty_prewarning: bool, shortfall: list[ShortPart],
+             decision: PartsDecision | None, parts_expected_on: date | None, slot_day: date,
+             booked_by: str, now: datetime) -> Appointment:
+        """Book. A vehicle with a warranty pre-warning (三包预警) goes to the supervisor on the warranty path.
+        With a part missing the customer must choose: wait for its arrival date, or rebook."""
+        if not jobs:
+            raise DomainError("a booking needs at least one job", field="jobs")
+        status = PartsStatus.IN_STOCK if parts else PartsStatus.NOT_NEEDED
+        if shortfall:
+            if decision is None or decision is PartsDecision.REBOOK:
+                raise Conflict("parts are missing for this booking: the customer waits for them or rebooks",
+                               field="parts", missing=[s.model_dump(mode="json") for s in shortfall],
+                               choices=[d.value for d in PartsDecision])
+            if parts_expected_on is None:
+                raise DomainError("waiting for parts needs their expected arrival date", field="parts_expected_on")
+            if slot_day < parts_expected_on:
+                raise DomainError(f"the slot is before the parts arrive ({parts_expected_on})", field="slot_start")
+            status = PartsStatus.AWAITING_ARRIVAL
+            shortfall = [s.model_copy(update={"expected_arrival": parts_expected_on}) for s in shortfall]
+        a = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
+                customer_id=customer_id, slot_start=slot_start, slot_end=slot_end, jobs=jobs, parts=parts,
+                labour_hours=sum((j.flat_rate_hours for j in jobs), Decimal(0)), estimated_total=estimated_total,
+                warranty_path=warranty_prewarning,
+                routed_to="front_desk_supervisor" if warranty_prewarning else None,
+                parts_status=status, parts_expected_on=parts_expected_on if shortfall else None,
+                short_parts=shortfall, booked_by=booked_by, booked_at=now)
+        a._events.append(ev.AppointmentBooked(
+            appointment_id=id, vehicle_id=vehicle_id, customer_id=customer_id, slot_start=slot_start,
+            slot_end=slot_end,
+            jobs=[RequestedJob(operation_code=j.operation_code, description=j.description,
+                               flat_rate_hours=j.flat_rate_hours) for j in jobs],
+            parts=[PartLine(part_no=p.part_no, quantity=p.quantity, unit_price=p.unit_price) for p in parts],
+            warranty_path=a.warranty_path, estimated_total=estimated_total))
+        return a
+
+    def reschedule(self, start: datetime, end: datetime) -> None:
+        self._require("reschedule")
+        previous = self.slot_start
+        self.slot_start, self.slot_end = start, end
+        self.confirmations = []
+        self.version += 1
+        self._events.append(ev.AppointmentRescheduled(appointment_id=self.id, slot_start=start, slot_end=end,
+                                                      previous_slot_start=previous))
+
+    def confirm(self, party: Party, *, by: str, now: datetime) -> None:
+        self._require("confirm")
+        if any(c.party is party for c in self.confirmations):
+            raise Conflict(f"already confirmed with {party.value}", field="party")
+        self.confirmations.append(Confirmation(party=party, at=now, by=by))
+        self.version += 1
+        self._events.append(ev.AppointmentConfirmed(appointment_id=self.id, confirmed_with=party.value))
+
+    def cancel(self, reason: str) -> None:
+        self._require("cancel")
+        self.state, self.cancel_reason = AppointmentState.CANCELLED, reason
+        self.version += 1
+        self._events.append(ev.AppointmentCancelled(appointment_id=self.id, reason=reason))
+
+    def no_show(self, now: datetime) -> None:
+        self._require("mark no-show")
+        if now < self.slot_start:
+            raise Conflict("the slot has not started yet: cannot mark a no-show", field="slot_start",
+                           current_state=self.state.value)
+        self.state = AppointmentState.NO_SHOW
+        self.version += 1
+        self._events.append(ev.AppointmentNoShow(appointment_id=self.id))
+
+    def checked_in(self, repair_order_id: str) -> None:
+        self._require("check in")
+        self.state, self.repair_order_id = AppointmentState.CHECKED_IN, repair_order_id
+        self.version += 1
+
+    # -- parts facts from the parts service --------------------------------------------------
+    def parts_reserved(self) -> None:
+        self.parts_status, self.short_parts = PartsStatus.RESERVED, []
+
+    def parts_short(self, lines: list[ShortPart]) -> None:
+        self.parts_status, self.short_parts = PartsStatus.SHORT, lines
+        arrivals = [s.expected_arrival for s in lines if s.expected_arrival]
+        self.parts_expected_on = max(arrivals) if arrivals else None
+
+    # -- the advisor's lists -----------------------------------------------------------------
+    def parties_to_confirm(self) -> list[Party]:
+        """Before close of business: workshop always, parts when the jobs need parts, claims on the warranty path."""
+        needed = [Party.WORKSHOP]
+        if self.parts:
+            needed.append(Party.PARTS)
+        if self.warranty_path:
+            needed.append(Party.CLAIMS)
+        done = {c.party for c in self.confirmations}
+        return [p for p in needed if p not in done]
+
+    def needs_customer_call(self, now: datetime) -> bool:
+        """One hour before the slot, confirm with the customer."""
+        return (self.state is AppointmentState.BOOKED and now <= self.slot_start
+                and (self.slot_start - now).total_seconds() <= 3600
+                and all(c.party is not Party.CUSTOMER for c in self.confirmations))

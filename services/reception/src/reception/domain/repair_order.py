@@ -1,0 +1,401 @@
+"""The repair order (任务委托书 / 维修工单): check-in, the signed order, added work, settlement, delivery.
+
+States: checked_in (接车: the walk-around is on the check-in sheet) → open (the customer signed the
+jobs) → invoiced (结算) → delivered (交车); checked_in or open → cancelled. Any other move is refused
+with the current state. Workshop and parts facts (jobs completed, inspections, wash, parts issued)
+are recorded on the order as they arrive; they do not change its version, which counts the
+advisor's changes to the document the customer signed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field, PrivateAttr
+from shared.contracts import reception as ev
+from shared.contracts.base import DomainEvent
+from shared.contracts.common import PartLine, PayType
+from shared.errors import Conflict, DomainError, InvalidTransition, StaleVersion
+
+from .pricing import DeclinedWork, Job, Material, Model, PartItem, SettlementSheet, Signature
+
+
+class RoState(StrEnum):
+    CHECKED_IN = "checked_in"
+    OPEN = "open"
+    INVOICED = "invoiced"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# command -> states it is allowed in
+ALLOWED: dict[str, frozenset[RoState]] = {
+    "open": frozenset({RoState.CHECKED_IN}),
+    "decide added work": frozenset({RoState.OPEN}),
+    "record added work": frozenset({RoState.OPEN}),
+    "invoice": frozenset({RoState.OPEN}),
+    "deliver": frozenset({RoState.INVOICED}),
+    "cancel": frozenset({RoState.CHECKED_IN, RoState.OPEN}),
+}
+
+
+class BodyZone(StrEnum):
+    """Walk-around zones, clockwise from the left front door (左车门顺时针)."""
+
+    LEFT_FRONT_DOOR = "left_front_door"
+    LEFT_REAR_DOOR = "left_rear_door"
+    LEFT_REAR_WING = "left_rear_wing"
+    REAR_BUMPER = "rear_bumper"
+    BOOT = "boot"
+    RIGHT_REAR_WING = "right_rear_wing"
+    RIGHT_REAR_DOOR = "right_rear_door"
+    RIGHT_FRONT_DOOR = "right_front_door"
+    RIGHT_FRONT_WING = "right_front_wing"
+    FRONT_BUMPER = "front_bumper"
+    BONNET = "bonnet"
+    LEFT_FRONT_WING = "left_front_wing"
+    ROOF = "roof"
+    WINDSCREEN = "windscreen"
+    WHEELS = "wheels"
+    INTERIOR = "interior"
+
+
+class Rating(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class DamageMark(Model):
+    zone: BodyZone
+    kind: str = Field(min_length=1, max_length=40, examples=["scratch", "dent", "crack"])
+    note: str | None = Field(default=None, max_length=500)
+    photo_refs: list[str] = Field(default_factory=list, max_length=20)
+
+
+class InspectionItem(Model):
+    item: str = Field(min_length=1, max_length=100, examples=["brake pads", "engine oil", "tyres"])
+    rating: Rating
+    note: str | None = Field(default=None, max_length=500)
+    photo_refs: list[str] = Field(default_factory=list, max_length=20)
+
+
+class SpareTyre(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    NOT_CHECKED = "not_checked"
+
+
+class CheckInSheet(Model):
+    """The check-in sheet (接车登记表 / 预检表)."""
+
+    plate: str | None = None
+    vin: str
+    odometer_km: int = Field(ge=0)
+    fuel_level: Decimal | None = Field(default=None, ge=0, le=1)
+    covers_fitted: bool
+    damage_marks: list[DamageMark] = Field(default_factory=list)
+    spare_tyre: SpareTyre = SpareTyre.NOT_CHECKED
+    valuables: list[str] = Field(default_factory=list)
+    customer_complaint: str = Field(min_length=1, max_length=2000)
+    inspection: list[InspectionItem] = Field(default_factory=list)
+    checked_in_at: datetime
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    TRANSFER = "transfer"
+    ON_ACCOUNT = "on_account"
+
+
+class OldParts(StrEnum):
+    """What happens to replaced parts (旧件)."""
+
+    CUSTOMER_KEEPS = "customer_keeps"
+    STORE_KEEPS = "store_keeps"
+
+
+class Transport(StrEnum):
+    WAITS = "waits"
+    LOANER = "loaner"
+    LEAVES = "leaves"
+
+
+class FindingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class Finding(Model):
+    """Added work found during repair (增项), awaiting the customer's decision."""
+
+    finding_id: str
+    description: str
+    safety_related: bool = False
+    operation_code: str | None = None
+    estimated_hours: Decimal = Field(default=Decimal(0), ge=0)
+    parts: list[PartItem] = Field(default_factory=list)
+    found_at: datetime
+    status: FindingStatus = FindingStatus.PENDING
+    job_id: str | None = None
+    decline_signature: Signature | None = None
+    estimated_amount: Decimal = Decimal(0)
+
+
+class RepairOrder(Model):
+    id: str
+    dealer_group_id: str
+    store_id: str
+    vehicle_id: str
+    customer_id: str
+    advisor_id: str
+    appointment_id: str | None = None
+    state: RoState = RoState.CHECKED_IN
+    version: int = 1
+    check_in: CheckInSheet
+    number: str | None = None
+    jobs: list[Job] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    payment_method: PaymentMethod | None = None
+    old_parts: OldParts | None = None
+    wash: bool = False
+    transport: Transport | None = None
+    signature: Signature | None = None
+    opened_at: datetime | None = None
+    promised_at: datetime | None = None
+    estimate_version: int = 0
+    comeback_of: str | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    final_inspection_passed: bool = False
+    washed: bool = False
+    parts_issued: dict[str, Decimal] = Field(default_factory=dict)
+    invoice_number: str | None = None
+    invoiced_at: datetime | None = None
+    settlement: SettlementSheet | None = None
+    gate_pass: str | None = None
+    delivered_at: datetime | None = None
+    odometer_out_km: int | None = None
+    cancel_reason: str | None = None
+    _events: list[DomainEvent] = PrivateAttr(default_factory=list)
+
+    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def events(self) -> list[DomainEvent]:
+        return self._events
+
+    def _require(self, command: str) -> None:
+        if self.state not in ALLOWED[command]:
+            raise InvalidTransition("repair order", self.state.value, command)
+
+    def check_version(self, expected: int) -> None:
+        if expected != self.version:
+            raise StaleVersion(f"repair order {self.id}", expected, self.version)
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def job(self, job_id: str) -> Job | None:
+        return next((j for j in self.jobs if j.job_id == job_id), None)
+
+    def finding(self, finding_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.finding_id == finding_id), None)
+
+    @property
+    def declined_work(self) -> list[DeclinedWork]:
+        return [DeclinedWork(finding_id=f.finding_id, description=f.description, safety_related=f.safety_related,
+                             estimated_amount=f.estimated_amount, signature=f.decline_signature)
+                for f in self.findings if f.status is FindingStatus.DECLINED]
+
+    @property
+    def open_hours(self) -> Decimal:
+        """Labour hours still to do: the order's share of the shop's load."""
+        return sum((j.flat_rate_hours for j in self.jobs if not j.completed), Decimal(0))
+
+    # -- check-in ----------------------------------------------------------------------------
+    @classmethod
+    def check_in_vehicle(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
+                         advisor_id: str, sheet: CheckInSheet, appointment_id: str | None = None,
+                         last_odometer_km: int | None = None) -> RepairOrder:
+        """Receive the car (接车): covers on (三件套), walk-around recorded on the sheet."""
+        if not sheet.covers_fitted:
+            raise DomainError("protective covers (seat, steering wheel, floor mat) must be fitted before the "
+                              "walk-around", field="covers_fitted")
+        if last_odometer_km is not None and sheet.odometer_km < last_odometer_km:
+            raise DomainError(f"odometer {sheet.odometer_km} km is below the last recorded {last_odometer_km} km",
+                              field="odometer_km")
+        ro = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
+                 customer_id=customer_id, advisor_id=advisor_id, appointment_id=appointment_id, check_in=sheet)
+        ro._events.append(ev.VehicleCheckedIn(
+            repair_order_id=id, vehicle_id=vehicle_id, customer_id=customer_id, odometer_km=sheet.odometer_km,
+            fuel_level=sheet.fuel_level, appointment_id=appointment_id))
+        return ro
+
+    # -- the signed order --------------------------------------------------------------------
+    def open(self, *, number: str, jobs: list[Job], materials: list[Material], payment_method: PaymentMethod,
+             old_parts: OldParts, wash: bool, transport: Transport, signature: Signature, promised_at: datetime,
+             now: datetime, comeback_of: str | None = None) -> None:
+        """The customer signs the order (任务委托书): jobs with pay types, and the terms."""
+        self._require("open")
+        if not jobs:
+            raise DomainError("a repair order needs at least one job", field="jobs")
+        if promised_at < now:
+            raise DomainError("the promised time is in the past", field="promised_at")
+        self.number, self.jobs, self.materials = number, jobs, materials
+        self.payment_method, self.old_parts, self.wash, self.transport = payment_method, old_parts, wash, transport
+        self.signature, self.promised_at, self.opened_at = signature, promised_at, now
+        self.comeback_of = comeback_of
+        self.estimate_version = 1
+        self.state = RoState.OPEN
+        self._changed()
+        self._events.append(ev.RepairOrderOpened(
+            repair_order_id=self.id, number=number, vehicle_id=self.vehicle_id, customer_id=self.customer_id,
+            advisor_id=self.advisor_id, promised_at=promised_at, jobs=[j.to_contract() for j in jobs], wash=wash,
+            transport=transport.value, comeback_of=comeback_of))
+
+    # -- added work (增项) ---------------------------------------------------------------------
+    def record_finding(self, finding: Finding) -> bool:
+        """Workshop found new work; False when this finding is already recorded."""
+        self._require("record added work")
+        if self.finding(finding.finding_id):
+            return False
+        self.findings.append(finding)
+        return True
+
+    def _pending(self, finding_id: str) -> Finding:
+        self._require("decide added work")
+        f = self.finding(finding_id)
+        if f is None:
+            raise DomainError(f"repair order has no added work {finding_id}", field="finding_id")
+        if f.status is not FindingStatus.PENDING:
+            raise Conflict(f"added work {finding_id} was already {f.status.value}", current_state=f.status.value)
+        return f
+
+    def approve_added_work(self, finding_id: str, job: Job) -> None:
+        """The customer approved: the job joins the order and the estimate gets a new version."""
+        f = self._pending(finding_id)
+        f.status, f.job_id = FindingStatus.APPROVED, job.job_id
+        f.estimated_amount = job.labour_amount + job.parts_amount
+        self.jobs.append(job)
+        self.estimate_version += 1
+        self._changed()
+        self._events.append(ev.AdditionalWorkApproved(repair_order_id=self.id, finding_id=finding_id,
+                                                      job=job.to_contract(), estimate_version=self.estimate_version))
+
+    def decline_added_work(self, finding_id: str, *, estimated_amount: Decimal,
+                           signature: Signature | None) -> None:
+        """The customer declined. A declined safety item needs the customer's signed decline."""
+        f = self._pending(finding_id)
+        if f.safety_related and signature is None:
+            raise DomainError("declining a safety-related item needs the customer's signature", field="signature")
+        f.status, f.decline_signature, f.estimated_amount = FindingStatus.DECLINED, signature, estimated_amount
+        self._changed()
+        self._events.append(ev.AdditionalWorkDeclined(
+            repair_order_id=self.id, finding_id=finding_id, description=f.description,
+            safety_related=f.safety_related, declined_signature_ref=signature.image_ref if signature else None))
+
+    # -- workshop and parts facts -----------------------------------------------------------
+    def job_completed(self, job_id: str) -> None:
+        j = self.job(job_id)
+        if j is not None:
+            j.completed = True
+
+    def rework_started(self, job_id: str) -> None:
+        j = self.job(job_id)
+        if j is not None:
+            j.completed = False
+        self.final_inspection_passed = False
+
+    def final_inspection(self, passed: bool) -> None:
+        self.final_inspection_passed = passed
+
+    def vehicle_washed(self) -> None:
+        self.washed = True
+
+    def parts_moved(self, lines: list[PartLine], *, returned: bool = False) -> None:
+        for ln in lines:
+            q = self.parts_issued.get(ln.part_no, Decimal(0))
+            self.parts_issued[ln.part_no] = q - ln.quantity if returned else q + ln.quantity
+
+    def parts_planned(self) -> dict[str, Decimal]:
+        planned: dict[str, Decimal] = {}
+        for j in self.jobs:
+            for p in j.parts:
+                planned[p.part_no] = planned.get(p.part_no, Decimal(0)) + p.quantity
+        return planned
+
+    # -- settlement and delivery -------------------------------------------------------------
+    def delivery_blockers(self) -> list[str]:
+        """The internal delivery check: what still stands between this order and its invoice."""
+        missing: list[str] = []
+        for j in self.jobs:
+            if not j.completed:
+                missing.append(f"job {j.job_id} ({j.description}) not completed")
+        for f in self.findings:
+            if f.status is FindingStatus.PENDING:
+                missing.append(f"added work {f.finding_id} ({f.description}) awaits the customer's decision")
+        if not self.final_inspection_passed:
+            missing.append("final inspection not passed")
+        planned, issued = self.parts_planned(), self.parts_issued
+        for part_no in sorted(set(planned) | set(issued)):
+            p, i = planned.get(part_no, Decimal(0)), issued.get(part_no, Decimal(0))
+            if p != i:
+                missing.append(f"part {part_no} not reconciled: {p.normalize():f} on the order, "
+                               f"{i.normalize():f} issued")
+        if self.wash and not self.washed:
+            missing.append("wash ordered but not done")
+        return missing
+
+    def invoice(self, *, invoice_number: str, sheet: SettlementSheet, now: datetime) -> None:
+        """Settle (结算): only when the delivery check passes; issues the invoice and the gate pass (出门证)."""
+        self._require("invoice")
+        missing = self.delivery_blockers()
+        if missing:
+            raise Conflict("repair order is not ready for invoicing", field="state", missing=missing,
+                           current_state=self.state.value)
+        self.invoice_number, self.settlement, self.invoiced_at = invoice_number, sheet, now
+        self.gate_pass = f"GP-{invoice_number}"
+        self.state = RoState.INVOICED
+        self._changed()
+        self._events.append(ev.RepairOrderInvoiced(
+            repair_order_id=self.id, invoice_number=invoice_number, totals_by_pay_type=sheet.totals_by_pay_type,
+            tax=sheet.tax, customer_total=sheet.customer_total))
+
+    def deliver(self, *, now: datetime, next_service_date: date | None, next_service_km: int | None,
+                odometer_out_km: int | None = None) -> None:
+        """Hand the car back (交车) with the next service date and mileage."""
+        self._require("deliver")
+        if odometer_out_km is not None and odometer_out_km < self.check_in.odometer_km:
+            raise DomainError("odometer out is below odometer in", field="odometer_out_km")
+        self.delivered_at, self.odometer_out_km = now, odometer_out_km
+        self.state = RoState.DELIVERED
+        self._changed()
+        self._events.append(ev.VehicleDelivered(
+            repair_order_id=self.id, vehicle_id=self.vehicle_id, customer_id=self.customer_id,
+            advisor_id=self.advisor_id, odometer_km=odometer_out_km or self.check_in.odometer_km,
+            next_service_date=next_service_date, next_service_km=next_service_km,
+            declined_work=[d.description for d in self.declined_work]))
+
+    def cancel(self, reason: str) -> None:
+        self._require("cancel")
+        if any(q != 0 for q in self.parts_issued.values()):
+            raise Conflict("parts were issued to this order: return them before cancelling", field="state",
+                           current_state=self.state.value)
+        self.state, self.cancel_reason = RoState.CANCELLED, reason
+        self._changed()
+        self._events.append(ev.RepairOrderCancelled(repair_order_id=self.id, reason=reason))
+
+    @property
+    def has_first_service(self) -> bool:
+        return any(j.first_service and j.pay_type is PayType.CUSTOMER for j in self.jobs)
+
+
+def is_comeback(*, previous_delivered_at: datetime, now: datetime, window_days: int,
+                previous_codes: set[str], codes: set[str]) -> bool:
+    """A comeback (返修): the same vehicle back within the window for the same job."""
+    return (now - previous_delivered_at).days <= window_days and bool(previous_codes & codes)
