@@ -45,7 +45,8 @@ class Platform:
     @classmethod
     def from_env(cls) -> Platform:
         p = cls()
-        p.pg_server_url = os.environ.get("PG_SERVER_URL", f"postgresql://postgres@127.0.0.1:{os.environ.get('PGPORT_LOCAL', '55432')}")
+        pg_port = os.environ.get("PGPORT_LOCAL", "55432")
+        p.pg_server_url = os.environ.get("PG_SERVER_URL", f"postgresql://postgres@127.0.0.1:{pg_port}")
         p.kafka_bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", p.kafka_bootstrap)
         p.jwt_secret = os.environ.get("JWT_SECRET", p.jwt_secret)
         base = os.environ.get("PLATFORM_BASE_PORT")

@@ -21,6 +21,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
 from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
 from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
@@ -29,8 +31,6 @@ from shared.messaging.outbox import Outbox
 from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
 from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, inbox_table, outbox_table
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-
 from tests.support.infra import create_database, drop_database
 from tests.support.kafka import header, read_topic
 
@@ -265,14 +265,14 @@ async def test_two_relays_on_one_outbox_publish_each_event_once_in_order_per_agg
     expected = len(aggregates) * per_aggregate
     wanted = set(aggregates)
 
+    def all_ours(rs) -> bool:
+        return sum(1 for r in rs if r.key and r.key.decode() in wanted) >= expected
+
     relays = [start_relay(url, infra.kafka_bootstrap, batch_size=7) for _ in range(2)]
     try:
-        records = await read_topic(
-            infra.kafka_bootstrap, CUSTOMERS, timeout=60,
-            until=lambda rs: sum(1 for r in rs if r.key and r.key.decode() in wanted) >= expected)
+        records = await read_topic(infra.kafka_bootstrap, CUSTOMERS, timeout=60, until=all_ours)
         await asyncio.sleep(1.0)  # room for a double send to show up
-        records = await read_topic(infra.kafka_bootstrap, CUSTOMERS, timeout=10,
-                                   until=lambda rs: sum(1 for r in rs if r.key and r.key.decode() in wanted) >= expected)
+        records = await read_topic(infra.kafka_bootstrap, CUSTOMERS, timeout=10, until=all_ours)
     finally:
         for p in relays:
             stop_process(p)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from sqlalchemy.dialects.postgresql import insert
+
 from shared.auth import Role
 from shared.db import make_engine, utcnow
-from sqlalchemy.dialects.postgresql import insert
 
 from .adapters.orm import UserRow
 from .config import Settings
@@ -26,8 +27,9 @@ async def upsert_users(database_url: str, users: list[dict]) -> None:
                               roles=list(u["roles"]), store_ids=list(u.get("store_ids", [])), active=True,
                               created_at=utcnow())
                 stmt = insert(UserRow).values(**values)
+                keep = ("username", "created_at")
                 await conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["username"], set_={k: stmt.excluded[k] for k in values if k not in ("username", "created_at")}))
+                    index_elements=["username"], set_={k: stmt.excluded[k] for k in values if k not in keep}))
     finally:
         await engine.dispose()
 
