@@ -7,10 +7,10 @@ import uuid
 
 import httpx
 import pytest_asyncio
-
 from crm.domain.vin import with_check_digit
-from deploy.launcher import SERVICES, Platform
 from gateway.users import upsert_users
+
+from deploy.launcher import SERVICES, Platform
 from tests.support.infra import create_database, drop_database
 
 PASSWORD = "e2e-secret-pw"

@@ -21,8 +21,6 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
 from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
 from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
@@ -31,6 +29,8 @@ from shared.messaging.outbox import Outbox
 from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
 from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, inbox_table, outbox_table
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
 from tests.support.infra import create_database, drop_database
 from tests.support.kafka import header, read_topic
 

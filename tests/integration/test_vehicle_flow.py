@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy import func, select
-
 from crm.domain.vin import with_check_digit
 from shared.auth import Role
 from shared.plumbing_tables import inbox_table, outbox_table
+from sqlalchemy import func, select
 
 
 def new_vin() -> str:

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-
 from shared.auth import Principal, Role, issue_token
 from shared.clock import Clock
 from shared.migrations import upgrade_async

@@ -4,7 +4,6 @@ import time
 
 import pytest
 from fastapi import HTTPException
-
 from shared.auth import Principal, Role, issue_token, verify_token
 
 SECRET = "unit-secret-0123456789abcdef0123456789"

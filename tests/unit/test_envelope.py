@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cloudevents.core.bindings import kafka as ce_kafka
-
 from shared.contracts import EVENT_TYPES, json_schemas
 from shared.contracts.crm import CustomerKind, CustomerRegistered
 from shared.messaging.envelope import Envelope, Tenant, UndecodableMessage

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from crm.domain.vin import InvalidVin, check_digit, normalise_vin, with_check_digit
 
 

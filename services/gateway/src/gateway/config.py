@@ -1,5 +1,4 @@
 from pydantic import Field
-
 from shared.settings import ServiceSettings
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-
 from shared.clock import Clock
 from shared.service import Runtime, create_service_app
 

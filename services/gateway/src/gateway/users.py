@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from sqlalchemy.dialects.postgresql import insert
-
 from shared.auth import Role
 from shared.db import make_engine, utcnow
+from sqlalchemy.dialects.postgresql import insert
 
 from .adapters.orm import UserRow
 from .config import Settings

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shared.db import new_registry, tz_column, utcnow
 from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
-
-from shared.db import new_registry, tz_column, utcnow
 
 registry = new_registry()
 

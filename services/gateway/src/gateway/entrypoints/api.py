@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from pydantic import BaseModel
-
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
 from shared.db import unit_of_work
 from shared.observability import current_trace_headers
