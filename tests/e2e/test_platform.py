@@ -71,7 +71,7 @@ async def test_vehicle_registered_through_the_gateway_reaches_reception(platform
 
         for _ in range(150):
             overview = (await gw.get("/api/vehicle-overview", params={"vin": vin}, headers=h)).json()
-            if overview["reception"]:
+            if overview["reception"] and overview["reception"]["owner"]["name"]:
                 break
             await asyncio.sleep(0.2)
         assert overview["partial"] is False
