@@ -4,28 +4,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-from shared.clock import Clock
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from shared.clock import Clock, SystemClock
 from shared.messaging.consumer import ConsumerDeps
 from shared.service import create_service_app
 
 from .config import Settings
 from .entrypoints.api import router
+from .entrypoints.appointments import router as appointments_router
 from .entrypoints.consumers import build_consumers
+from .entrypoints.repair_orders import router as repair_orders_router
+from .entrypoints.stores import router as stores_router
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    clock = clock or SystemClock()
     deps = ConsumerDeps()
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="reception",
         description="Bookings, check-ins, estimates, repair orders, settlement and delivery.",
-        routers=[router],
+        routers=[router, appointments_router, repair_orders_router, stores_router],
         consumers=build_consumers(settings.service_name, deps, max_attempts=settings.consumer_max_attempts,
-                                  backoff=settings.consumer_retry_backoff_seconds),
+                                  backoff=settings.consumer_retry_backoff_seconds, settings=settings, clock=clock),
         deps=deps,
         clock=clock,
     )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
+        """A value a rule built from the client's input failed validation: the client's mistake, not a 500."""
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": first.get("msg", str(exc)), "field": field or None,
+                             "error": "ValidationError"}, status_code=422)
+
+    return app

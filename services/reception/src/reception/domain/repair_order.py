@@ -189,7 +189,7 @@ class RepairOrder(Model):
     def events(self) -> list[DomainEvent]:
         return self._events
 
-    def _require(self, command: str) -> None:
+    def require(self, command: str) -> None:
         if self.state not in ALLOWED[command]:
             raise InvalidTransition("repair order", self.state.value, command)
 
@@ -241,7 +241,7 @@ class RepairOrder(Model):
              old_parts: OldParts, wash: bool, transport: Transport, signature: Signature, promised_at: datetime,
              now: datetime, comeback_of: str | None = None) -> None:
         """The customer signs the order (任务委托书): jobs with pay types, and the terms."""
-        self._require("open")
+        self.require("open")
         if not jobs:
             raise DomainError("a repair order needs at least one job", field="jobs")
         if promised_at < now:
@@ -261,14 +261,14 @@ class RepairOrder(Model):
     # -- added work (增项) ---------------------------------------------------------------------
     def record_finding(self, finding: Finding) -> bool:
         """Workshop found new work; False when this finding is already recorded."""
-        self._require("record added work")
+        self.require("record added work")
         if self.finding(finding.finding_id):
             return False
         self.findings.append(finding)
         return True
 
     def _pending(self, finding_id: str) -> Finding:
-        self._require("decide added work")
+        self.require("decide added work")
         f = self.finding(finding_id)
         if f is None:
             raise DomainError(f"repair order has no added work {finding_id}", field="finding_id")
@@ -351,13 +351,17 @@ class RepairOrder(Model):
             missing.append("wash ordered but not done")
         return missing
 
-    def invoice(self, *, invoice_number: str, sheet: SettlementSheet, now: datetime) -> None:
-        """Settle (结算): only when the delivery check passes; issues the invoice and the gate pass (出门证)."""
-        self._require("invoice")
+    def assert_invoiceable(self) -> None:
+        """Invoicing before the delivery check passes is refused, listing what is missing."""
+        self.require("invoice")
         missing = self.delivery_blockers()
         if missing:
             raise Conflict("repair order is not ready for invoicing", field="state", missing=missing,
                            current_state=self.state.value)
+
+    def invoice(self, *, invoice_number: str, sheet: SettlementSheet, now: datetime) -> None:
+        """Settle (结算): only when the delivery check passes; issues the invoice and the gate pass (出门证)."""
+        self.assert_invoiceable()
         self.invoice_number, self.settlement, self.invoiced_at = invoice_number, sheet, now
         self.gate_pass = f"GP-{invoice_number}"
         self.state = RoState.INVOICED
@@ -369,7 +373,7 @@ class RepairOrder(Model):
     def deliver(self, *, now: datetime, next_service_date: date | None, next_service_km: int | None,
                 odometer_out_km: int | None = None) -> None:
         """Hand the car back (交车) with the next service date and mileage."""
-        self._require("deliver")
+        self.require("deliver")
         if odometer_out_km is not None and odometer_out_km < self.check_in.odometer_km:
             raise DomainError("odometer out is below odometer in", field="odometer_out_km")
         self.delivered_at, self.odometer_out_km = now, odometer_out_km
@@ -382,7 +386,7 @@ class RepairOrder(Model):
             declined_work=[d.description for d in self.declined_work]))
 
     def cancel(self, reason: str) -> None:
-        self._require("cancel")
+        self.require("cancel")
         if any(q != 0 for q in self.parts_issued.values()):
             raise Conflict("parts were issued to this order: return them before cancelling", field="state",
                            current_state=self.state.value)
@@ -399,3 +403,29 @@ def is_comeback(*, previous_delivered_at: datetime, now: datetime, window_days: 
                 previous_codes: set[str], codes: set[str]) -> bool:
     """A comeback (返修): the same vehicle back within the window for the same job."""
     return (now - previous_delivered_at).days <= window_days and bool(previous_codes & codes)
+
+
+def recommended_work(history: list[RepairOrder], sheet: CheckInSheet | None = None) -> list[dict]:
+    """Work to offer again: what the customer declined on earlier visits, and what today's inspection rated
+    red or yellow."""
+    out: list[dict] = []
+    for ro in sorted(history, key=lambda r: r.check_in.checked_in_at):
+        for d in ro.declined_work:
+            out.append({"source": "declined", "repair_order_id": ro.id, "number": ro.number,
+                        "description": d.description, "safety_related": d.safety_related,
+                        "estimated_amount": str(d.estimated_amount)})
+    if sheet is not None:
+        for item in sheet.inspection:
+            if item.rating is not Rating.GREEN:
+                out.append({"source": "inspection", "description": item.item, "rating": item.rating.value,
+                            "note": item.note, "safety_related": item.rating is Rating.RED})
+    return out
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    import calendar
+
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
