@@ -6,3 +6,7 @@ class Settings(ServiceSettings):
     service_name: str = "crm"
     http_port: int = 8005
     database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/crm")
+    timezone: str = Field(default="Asia/Shanghai", description="Stores' local time: call windows, days, reports")
+    reminder_poll_seconds: float = Field(default=300.0, description="How often the daily reminder loop looks at "
+                                         "the clock; it runs once per local day")
+    run_reminder_loop: bool = True

@@ -1,0 +1,162 @@
+"""Complaint tickets (客户投诉工联单).
+
+A complaint arrives by one of the channels, is classed (抱怨 grumble, 一般 general, 中级
+medium, 强烈 severe), goes to the general manager who assigns a department and a deadline,
+gets an agreed remedy, and closes only when the customer confirms it is resolved (闭环).
+A closed or resolved ticket can be reopened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.crm import (
+    ComplaintAssigned,
+    ComplaintClosed,
+    ComplaintOpened,
+    ComplaintReopened,
+    ComplaintResolved,
+)
+from shared.errors import DomainError, InvalidTransition
+
+
+class ComplaintChannel(StrEnum):
+    PHONE = "phone"
+    FOLLOW_UP_CALL = "follow_up_call"
+    IN_PERSON = "in_person"
+    LETTER = "letter"
+    EMAIL = "email"
+    WEBSITE = "website"
+    SOCIAL_MEDIA = "social_media"  # social media and forums
+    WECHAT = "wechat"
+    GOVERNMENT = "government"      # a government body passed it on
+
+
+class ComplaintSeverity(StrEnum):
+    GRUMBLE = "grumble"
+    GENERAL = "general"
+    MEDIUM = "medium"
+    SEVERE = "severe"
+
+
+class ComplaintStatus(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"   # remedy agreed and carried out; waiting for the customer's confirmation
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+@dataclass
+class Complaint:
+    id: str
+    dealer_group_id: str
+    store_id: str
+    customer_id: str
+    channel: ComplaintChannel
+    severity: ComplaintSeverity
+    summary: str
+    opened_at: datetime
+    vehicle_id: str | None = None
+    repair_order_id: str | None = None
+    follow_up_id: str | None = None
+    status: ComplaintStatus = ComplaintStatus.OPEN
+    department: str | None = None
+    deadline: datetime | None = None
+    assigned_by: str | None = None
+    remedy: str | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    history: list[dict] = field(default_factory=list)
+    version: int = 1
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(cls, *, dealer_group_id: str, store_id: str, customer_id: str, channel: str, severity: str,
+             summary: str, now: datetime, vehicle_id: str | None = None, repair_order_id: str | None = None,
+             follow_up_id: str | None = None) -> Complaint:
+        try:
+            ch = ComplaintChannel(channel)
+        except ValueError:
+            raise DomainError(f"unknown channel {channel!r} ({', '.join(ComplaintChannel)})", field="channel") from None
+        try:
+            sev = ComplaintSeverity(severity)
+        except ValueError:
+            raise DomainError(f"unknown class {severity!r} ({', '.join(ComplaintSeverity)})",
+                              field="severity") from None
+        summary = summary.strip()
+        if not summary:
+            raise DomainError("say what the customer complains about", field="summary")
+        c = cls(id=str(uuid.uuid4()), dealer_group_id=dealer_group_id, store_id=store_id, customer_id=customer_id,
+                channel=ch, severity=sev, summary=summary, opened_at=now, vehicle_id=vehicle_id,
+                repair_order_id=repair_order_id, follow_up_id=follow_up_id)
+        c._log(now, "opened")
+        c.events.append(ComplaintOpened(complaint_id=c.id, customer_id=customer_id, vehicle_id=vehicle_id,
+                                        repair_order_id=repair_order_id, follow_up_id=follow_up_id,
+                                        channel=ch.value, severity=sev.value, summary=summary))
+        return c
+
+    def _log(self, at: datetime, what: str, **details) -> None:
+        self.history.append({"at": at.isoformat(), "what": what, **details})
+
+    def _require(self, allowed: set[ComplaintStatus], command: str) -> None:
+        if self.status not in allowed:
+            raise InvalidTransition("complaint", self.status.value, command)
+
+    def assign(self, *, department: str, deadline: datetime, by: str, now: datetime) -> None:
+        """The general manager sends the ticket to a department with a deadline to close the loop."""
+        self._require({ComplaintStatus.OPEN, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED}, "assign")
+        department = department.strip()
+        if not department:
+            raise DomainError("name the department", field="department")
+        if deadline.tzinfo is None:
+            raise DomainError("deadline needs a time zone", field="deadline")
+        if deadline <= now:
+            raise DomainError("the deadline must lie ahead", field="deadline")
+        self.status, self.department, self.deadline, self.assigned_by = (
+            ComplaintStatus.ASSIGNED, department, deadline, by)
+        self.version += 1
+        self._log(now, "assigned", department=department, deadline=deadline.isoformat(), by=by)
+        self.events.append(ComplaintAssigned(complaint_id=self.id, department=department, deadline=deadline,
+                                             assigned_by=by))
+
+    def resolve(self, *, remedy: str, now: datetime) -> None:
+        """Record the remedy agreed with the customer and carried out."""
+        self._require({ComplaintStatus.ASSIGNED}, "resolve")
+        remedy = remedy.strip()
+        if not remedy:
+            raise DomainError("record the agreed remedy", field="remedy")
+        self.status, self.remedy, self.resolved_at = ComplaintStatus.RESOLVED, remedy, now
+        self.version += 1
+        self._log(now, "resolved", remedy=remedy)
+        self.events.append(ComplaintResolved(complaint_id=self.id, remedy=remedy))
+
+    def close(self, *, customer_confirmed: bool, now: datetime) -> None:
+        """Close the loop (闭环): only once the customer confirms the complaint is resolved."""
+        self._require({ComplaintStatus.RESOLVED}, "close")
+        if not customer_confirmed:
+            raise DomainError("a complaint closes only when the customer confirms it is resolved",
+                              field="customer_confirmed")
+        self.status, self.closed_at = ComplaintStatus.CLOSED, now
+        self.version += 1
+        self._log(now, "closed")
+        self.events.append(ComplaintClosed(complaint_id=self.id, confirmed_by_customer_at=now))
+
+    def reopen(self, *, reason: str, now: datetime) -> None:
+        self._require({ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED}, "reopen")
+        reason = reason.strip()
+        if not reason:
+            raise DomainError("say why the complaint is reopened", field="reason")
+        self.status, self.closed_at, self.deadline = ComplaintStatus.REOPENED, None, None
+        self.version += 1
+        self._log(now, "reopened", reason=reason)
+        self.events.append(ComplaintReopened(complaint_id=self.id, reason=reason))
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Past its deadline and not yet resolved."""
+        return (self.deadline is not None and now > self.deadline
+                and self.status in (ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED))

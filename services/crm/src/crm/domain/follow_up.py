@@ -1,0 +1,261 @@
+"""Follow-up calls (回访): every delivered vehicle's customer is called 1-3 days after pickup.
+
+An unreachable customer is called at least 3 times, each retry in a different window from
+the unanswered call before it. A follow-up fails only on a wrong number, details that do not
+match the record, a refusal, or no answer after 3 or more attempts (回访失败). A failed
+follow-up goes back to the advisor to correct the details, then is tried again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from enum import StrEnum
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.crm import FollowUpAttempted, FollowUpCompleted, FollowUpFailed, FollowUpScheduled
+from shared.errors import DomainError, InvalidTransition
+
+from .call_windows import (
+    STANDARD_WINDOWS,
+    CallWindow,
+    follow_up_period,
+    next_window_start,
+    parse_contact_window,
+    window_of,
+)
+
+MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS = 3
+
+
+class FollowUpStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class AttemptOutcome(StrEnum):
+    """What happened on one call. The first two mean: try again."""
+
+    NO_ANSWER = "no_answer"              # busy, no answer, switched off, call rejected, not beside the phone
+    CALL_BACK_LATER = "call_back_later"  # reached, but asked to be called at another time
+    WRONG_NUMBER = "wrong_number"
+    DETAILS_MISMATCH = "details_mismatch"
+    REFUSED = "refused"
+    REACHED = "reached"                  # recorded by completing the follow-up
+
+
+class FailureReason(StrEnum):
+    """The only reasons a follow-up may fail."""
+
+    WRONG_NUMBER = "wrong_number"
+    DETAILS_MISMATCH = "details_mismatch"
+    REFUSED = "refused"
+    NO_ANSWER = "no_answer"
+
+
+_FAILS_AT_ONCE = {AttemptOutcome.WRONG_NUMBER, AttemptOutcome.DETAILS_MISMATCH, AttemptOutcome.REFUSED}
+
+
+@dataclass
+class Attempt:
+    no: int
+    round: int
+    called_at: datetime
+    outcome: AttemptOutcome
+    window: str
+    note: str | None = None
+    agent_id: str | None = None
+
+    def to_json(self) -> dict:
+        return dict(no=self.no, round=self.round, called_at=self.called_at.isoformat(), outcome=self.outcome.value,
+                    window=self.window, note=self.note, agent_id=self.agent_id)
+
+    @classmethod
+    def from_json(cls, d: dict) -> Attempt:
+        return cls(no=d["no"], round=d["round"], called_at=datetime.fromisoformat(d["called_at"]),
+                   outcome=AttemptOutcome(d["outcome"]), window=d["window"], note=d.get("note"),
+                   agent_id=d.get("agent_id"))
+
+
+def _windows(contact_window: str | None) -> list[CallWindow]:
+    try:
+        own = parse_contact_window(contact_window)
+    except DomainError:
+        own = []
+    return own + list(STANDARD_WINDOWS)
+
+
+@dataclass
+class FollowUp:
+    id: str
+    dealer_group_id: str
+    store_id: str
+    repair_order_id: str
+    customer_id: str
+    vehicle_id: str
+    advisor_id: str | None
+    delivered_at: datetime
+    due_from: datetime
+    due_to: datetime
+    status: FollowUpStatus = FollowUpStatus.SCHEDULED
+    round: int = 1
+    attempts: list[Attempt] = field(default_factory=list)
+    failure_reason: FailureReason | None = None
+    failed_at: datetime | None = None
+    satisfaction: int | None = None
+    answers: dict[str, int] = field(default_factory=dict)
+    comments: str | None = None
+    complaint_id: str | None = None
+    next_service_date: date | None = None
+    completed_at: datetime | None = None
+    version: int = 1
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
+
+    # -- scheduling ------------------------------------------------------------------------
+    @classmethod
+    def schedule(cls, *, dealer_group_id: str, store_id: str, repair_order_id: str, customer_id: str,
+                 vehicle_id: str, advisor_id: str | None, delivered_at: datetime, contact_window: str | None,
+                 tz: tzinfo) -> FollowUp:
+        """Plan the call 1-3 days after pickup, in the customer's own window when they gave one."""
+        try:
+            own = parse_contact_window(contact_window)
+        except DomainError:
+            own = []
+        due_from, due_to = follow_up_period(delivered_at, own or list(STANDARD_WINDOWS), tz)
+        f = cls(id=str(uuid.uuid4()), dealer_group_id=dealer_group_id, store_id=store_id,
+                repair_order_id=repair_order_id, customer_id=customer_id, vehicle_id=vehicle_id,
+                advisor_id=advisor_id, delivered_at=delivered_at, due_from=due_from, due_to=due_to)
+        f.events.append(f._scheduled())
+        return f
+
+    def _scheduled(self) -> FollowUpScheduled:
+        return FollowUpScheduled(follow_up_id=self.id, repair_order_id=self.repair_order_id,
+                                 customer_id=self.customer_id, vehicle_id=self.vehicle_id,
+                                 advisor_id=self.advisor_id, due_from=self.due_from, due_to=self.due_to)
+
+    # -- calls -----------------------------------------------------------------------------
+    def round_attempts(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.round == self.round]
+
+    def unanswered_attempts(self) -> int:
+        return sum(1 for a in self.round_attempts() if a.outcome == AttemptOutcome.NO_ANSWER)
+
+    def _require(self, status: FollowUpStatus, command: str) -> None:
+        if self.status != status:
+            raise InvalidTransition("follow-up", self.status.value, command)
+
+    def _check_call_time(self, called_at: datetime, *, now: datetime, contact_window: str | None,
+                         tz: tzinfo, outcome: AttemptOutcome) -> CallWindow:
+        if called_at.tzinfo is None:
+            raise DomainError("called_at needs a time zone", field="called_at")
+        if called_at > now:
+            raise DomainError("called_at is in the future", field="called_at")
+        if called_at < self.delivered_at:
+            raise DomainError("called_at is before the vehicle was delivered", field="called_at")
+        windows = _windows(contact_window)
+        w = window_of(called_at, windows, tz)
+        if w is None:
+            local = called_at.astimezone(tz)
+            raise DomainError(
+                f"{local:%H:%M} is outside the call windows ({', '.join(str(x) for x in windows)})",
+                field="called_at")
+        previous = self.round_attempts()[-1] if self.round_attempts() else None
+        if (outcome in (AttemptOutcome.NO_ANSWER, AttemptOutcome.REACHED) and previous is not None
+                and previous.outcome == AttemptOutcome.NO_ANSWER and previous.window == w.name):
+            raise DomainError(
+                f"the last call ({previous.window}) went unanswered: retry in a different window", field="called_at")
+        return w
+
+    def record_attempt(self, *, called_at: datetime, outcome: AttemptOutcome, now: datetime,
+                       contact_window: str | None, tz: tzinfo, note: str | None = None,
+                       agent_id: str | None = None) -> Attempt:
+        """Record a call that did not complete the follow-up. A wrong number, mismatching details or a
+        refusal fail it at once; no answer plans a retry in another window."""
+        self._require(FollowUpStatus.SCHEDULED, "record an attempt")
+        if outcome == AttemptOutcome.REACHED:
+            raise DomainError("a call that reached the customer is recorded by completing the follow-up",
+                              field="outcome")
+        w = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz, outcome=outcome)
+        attempt = Attempt(no=len(self.attempts) + 1, round=self.round, called_at=called_at, outcome=outcome,
+                          window=w.name, note=note, agent_id=agent_id)
+        self.attempts.append(attempt)
+        next_at = None
+        if outcome == AttemptOutcome.NO_ANSWER:
+            next_at = next_window_start(max(called_at, now), _windows(contact_window), tz, avoid=w)
+        self.version += 1
+        self.events.append(FollowUpAttempted(follow_up_id=self.id, attempt_no=attempt.no, outcome=outcome.value,
+                                             called_at=called_at, next_attempt_at=next_at))
+        if outcome in _FAILS_AT_ONCE:
+            self._fail(FailureReason(outcome.value), now)
+        return attempt
+
+    def fail(self, reason: str, *, now: datetime) -> None:
+        """Give up on the follow-up. Allowed only for the four reasons; no answer needs ≥3 unanswered calls."""
+        self._require(FollowUpStatus.SCHEDULED, "fail")
+        try:
+            r = FailureReason(reason)
+        except ValueError:
+            raise DomainError(
+                f"{reason!r} is not a reason a follow-up may fail for "
+                f"({', '.join(x.value for x in FailureReason)})", field="reason") from None
+        if r == FailureReason.NO_ANSWER:
+            n = self.unanswered_attempts()
+            if n < MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS:
+                raise DomainError(f"only {n} unanswered call(s): at least {MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS} "
+                                  "in different windows before a follow-up fails for no answer", field="reason")
+        elif not any(a.outcome.value == r.value for a in self.round_attempts()):
+            raise DomainError(f"record the call that found {r.value} first", field="reason")
+        self.version += 1
+        self._fail(r, now)
+
+    def _fail(self, reason: FailureReason, now: datetime) -> None:
+        self.status = FollowUpStatus.FAILED
+        self.failure_reason = reason
+        self.failed_at = now
+        self.events.append(FollowUpFailed(
+            follow_up_id=self.id, repair_order_id=self.repair_order_id, customer_id=self.customer_id,
+            advisor_id=self.advisor_id, reason=reason.value, attempts=len(self.round_attempts())))
+
+    def complete(self, *, called_at: datetime, now: datetime, contact_window: str | None, tz: tzinfo,
+                 satisfaction: int, answers: dict[str, int], comments: str | None,
+                 next_service_date: date | None, complaint_id: str | None = None,
+                 agent_id: str | None = None) -> None:
+        """The customer was reached: satisfaction (1-5, and per question), comments, the next service date."""
+        self._require(FollowUpStatus.SCHEDULED, "complete")
+        if not 1 <= satisfaction <= 5:
+            raise DomainError("satisfaction is 1 to 5", field="satisfaction")
+        for q, score in answers.items():
+            if not 1 <= score <= 5:
+                raise DomainError(f"answer to {q!r} must be 1 to 5", field="answers")
+        if next_service_date is None:
+            raise DomainError("end the call with the next service reminder date", field="next_service_date")
+        if next_service_date <= called_at.date():
+            raise DomainError("the next service date must lie ahead", field="next_service_date")
+        w = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz,
+                                  outcome=AttemptOutcome.REACHED)
+        self.attempts.append(Attempt(no=len(self.attempts) + 1, round=self.round, called_at=called_at,
+                                     outcome=AttemptOutcome.REACHED, window=w.name, agent_id=agent_id))
+        self.status = FollowUpStatus.COMPLETED
+        self.satisfaction, self.answers, self.comments = satisfaction, dict(answers), comments
+        self.next_service_date, self.complaint_id, self.completed_at = next_service_date, complaint_id, called_at
+        self.version += 1
+        self.events.append(FollowUpAttempted(follow_up_id=self.id, attempt_no=len(self.attempts),
+                                             outcome=AttemptOutcome.REACHED.value, called_at=called_at))
+        self.events.append(FollowUpCompleted(
+            follow_up_id=self.id, repair_order_id=self.repair_order_id, satisfaction=satisfaction,
+            answers=dict(answers), comments=comments, complaint_id=complaint_id, next_service_date=next_service_date))
+
+    def retry_after_correction(self, *, now: datetime, contact_window: str | None, tz: tzinfo) -> None:
+        """The advisor corrected the customer's details: a new round of calls, starting at the next window."""
+        self._require(FollowUpStatus.FAILED, "retry")
+        self.round += 1
+        self.status = FollowUpStatus.SCHEDULED
+        self.failure_reason = None
+        self.failed_at = None
+        windows = _windows(contact_window)
+        self.due_from = next_window_start(now, windows, tz)
+        _, self.due_to = follow_up_period(now, windows, tz)
+        self.version += 1
+        self.events.append(self._scheduled())
