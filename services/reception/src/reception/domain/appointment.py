@@ -107,7 +107,7 @@ class Appointment(Model):
     def events(self) -> list[DomainEvent]:
         return self._events
 
-    def _require(self, command: str, *allowed: AppointmentState) -> None:
+    def require(self, command: str, *allowed: AppointmentState) -> None:
         if self.state not in (allowed or (AppointmentState.BOOKED,)):
             raise InvalidTransition("appointment", self.state.value, command)
 
@@ -154,7 +154,7 @@ class Appointment(Model):
         return a
 
     def reschedule(self, start: datetime, end: datetime) -> None:
-        self._require("reschedule")
+        self.require("reschedule")
         previous = self.slot_start
         self.slot_start, self.slot_end = start, end
         self.confirmations = []
@@ -163,7 +163,7 @@ class Appointment(Model):
                                                       previous_slot_start=previous))
 
     def confirm(self, party: Party, *, by: str, now: datetime) -> None:
-        self._require("confirm")
+        self.require("confirm")
         if any(c.party is party for c in self.confirmations):
             raise Conflict(f"already confirmed with {party.value}", field="party")
         self.confirmations.append(Confirmation(party=party, at=now, by=by))
@@ -171,13 +171,13 @@ class Appointment(Model):
         self._events.append(ev.AppointmentConfirmed(appointment_id=self.id, confirmed_with=party.value))
 
     def cancel(self, reason: str) -> None:
-        self._require("cancel")
+        self.require("cancel")
         self.state, self.cancel_reason = AppointmentState.CANCELLED, reason
         self.version += 1
         self._events.append(ev.AppointmentCancelled(appointment_id=self.id, reason=reason))
 
     def no_show(self, now: datetime) -> None:
-        self._require("mark no-show")
+        self.require("mark no-show")
         if now < self.slot_start:
             raise Conflict("the slot has not started yet: cannot mark a no-show", field="slot_start",
                            current_state=self.state.value)
@@ -186,7 +186,7 @@ class Appointment(Model):
         self._events.append(ev.AppointmentNoShow(appointment_id=self.id))
 
     def checked_in(self, repair_order_id: str) -> None:
-        self._require("check in")
+        self.require("check in")
         self.state, self.repair_order_id = AppointmentState.CHECKED_IN, repair_order_id
         self.version += 1
 
