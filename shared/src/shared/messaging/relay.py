@@ -58,6 +58,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
+        listen: bool = True,
     ) -> None:
         self.engine = engine
         self.dsn = dsn
@@ -69,6 +70,8 @@ class OutboxRelay:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._listener: asyncpg.Connection | None = None
+        self._use_listen = listen
+        self._next_listen_try = 0.0
         self.table = outbox_table()
 
     # -- lifecycle -----------------------------------------------------------------
@@ -86,6 +89,10 @@ class OutboxRelay:
         await self._close_listener()
 
     async def _listen(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if not self._use_listen or now < self._next_listen_try:
+            return
+        self._next_listen_try = now + 30  # a failed LISTEN is retried now and then, polling meanwhile
         try:
             self._listener = await asyncpg.connect(self.dsn)
             await self._listener.add_listener("outbox", lambda *_: self._wake.set())
