@@ -24,6 +24,8 @@ USERS = [
     ("parts.pd", "周配件经理", ["parts_manager"], ["s-sh-pd"]),
     ("warranty.pd", "吴索赔专员", ["warranty_specialist"], ["s-sh-pd"]),
     ("care.pd", "郑客服", ["customer_care"], ["s-sh-pd"]),
+    ("care.mh", "王客服", ["customer_care"], ["s-sh-mh"]),
+    ("care.xh", "何客服", ["customer_care"], ["s-hz-xh"]),
     ("manager.pd", "冯服务经理", ["service_manager", "general_manager"], ["s-sh-pd"]),
     ("analyst", "陈分析师", ["group_analyst"], []),
 ]
@@ -48,10 +50,13 @@ async def load_demo(platform) -> None:
     print(f"demo: {len(USERS)} users in group {GROUP} (password {PASSWORD!r})", flush=True)
     gw = platform.url("gateway")
     async with httpx.AsyncClient(base_url=gw, timeout=10) as http:
-        tok = (await http.post("/auth/token", data={"username": "care.pd", "password": PASSWORD})).json()
-        h = {"Authorization": f"Bearer {tok['access_token']}"}
+        agents = {}  # each store's customer-care agent registers that store's customers
+        for store, user in (("s-sh-pd", "care.pd"), ("s-sh-mh", "care.mh"), ("s-hz-xh", "care.xh")):
+            tok = (await http.post("/auth/token", data={"username": user, "password": PASSWORD})).json()
+            agents[store] = {"Authorization": f"Bearer {tok['access_token']}"}
         vins = []
         for i, (name, phone, store, vin, plate, model, sold) in enumerate(CUSTOMERS, 1):
+            h = agents[store]
             kind = "company" if "公司" in name else "person"
             r = await http.post("/api/crm/customers", headers=h | {"Idempotency-Key": f"demo-customer-{phone}"},
                                 json={"store_id": store, "kind": kind, "name": name, "phones": [phone]})
