@@ -180,3 +180,20 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_changes(start_s
         got = (await reception.client.get(f"/repair-orders/{ro['id']}", headers=advisor)).json()
         assert got["state"] == "checked_in" and got["version"] == 1 and got["jobs"] == []
         assert date.fromisoformat(got["check_in"]["checked_in_at"][:10]) == date(2026, 12, 1)
+
+
+async def test_retried_check_in_with_the_same_idempotency_key_changes_nothing(start_service, token, upstream, clock):
+    store = upstream.new_store()
+    advisor = token(Role.ADVISOR, stores=[store])
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    async with start_service("reception", clock=clock) as reception:
+        vehicle = await setup_store(upstream, reception, store)
+        first = await reception.client.post("/check-ins", headers=advisor | key, json=sheet(store, vehicle))
+        again = await reception.client.post("/check-ins", headers=advisor | key, json=sheet(store, vehicle))
+        assert first.status_code == again.status_code == 201
+        assert again.json()["id"] == first.json()["id"] and again.headers.get("Idempotent-Replayed") == "true"
+        assert await outbox_count(reception, first.json()["id"]) == 1
+        naive = await reception.client.post(f"/repair-orders/{first.json()['id']}/open", headers=advisor, json={
+            "version": 1, "payment_method": "cash", "old_parts": "store_keeps", "signature": SIGNATURE,
+            "jobs": [{"operation_code": "OIL-CHG"}], "promised_at": "2026-12-01T18:00:00"})
+        assert naive.status_code == 422 and naive.json()["field"] == "promised_at"

@@ -244,6 +244,8 @@ class RepairOrder(Model):
         self.require("open")
         if not jobs:
             raise DomainError("a repair order needs at least one job", field="jobs")
+        if promised_at.tzinfo is None:
+            raise DomainError("the promised time needs a time zone", field="promised_at")
         if promised_at < now:
             raise DomainError("the promised time is in the past", field="promised_at")
         self.number, self.jobs, self.materials = number, jobs, materials
