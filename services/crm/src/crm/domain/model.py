@@ -56,6 +56,10 @@ class Customer:
         name = name.strip()
         if not name:
             raise DomainError("name must not be empty", field="name")
+        try:
+            kind = CustomerKind(kind)
+        except ValueError:
+            raise DomainError(f"kind is person or company, not {kind!r}", field="kind") from None
         if not phones:
             raise DomainError("at least one phone number is needed", field="phones")
         normalised = list(dict.fromkeys(normalise_phone(p) for p in phones))
