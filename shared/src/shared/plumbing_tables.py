@@ -22,6 +22,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+# Constraint names Alembic can rely on (every service metadata uses them).
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 def add_plumbing_tables(metadata: MetaData) -> None:
     outbox = Table(
@@ -102,6 +111,22 @@ def create_outbox_notify(op) -> None:
 def drop_outbox_notify(op) -> None:
     for stmt in OUTBOX_NOTIFY_DROP:
         op.execute(stmt)
+
+
+def create_plumbing_tables(op) -> None:
+    """Migration step of every service's first revision: outbox (with its NOTIFY trigger), inbox,
+    idempotency keys — defined once, here."""
+    md = MetaData(naming_convention=NAMING)
+    add_plumbing_tables(md)
+    md.create_all(op.get_bind())
+    create_outbox_notify(op)
+
+
+def drop_plumbing_tables(op) -> None:
+    drop_outbox_notify(op)
+    md = MetaData(naming_convention=NAMING)
+    add_plumbing_tables(md)
+    md.drop_all(op.get_bind())
 
 
 def outbox_table(_session=None) -> Table:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -130,6 +131,15 @@ def create_service_app(
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Two concurrent commands raced past the domain's duplicate checks: the database's
+        # constraint caught the second. That is a conflict for the caller, not a server fault.
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        log.warning("http.integrity_conflict", constraint=constraint, error=str(exc.orig)[:300])
+        return JSONResponse({"detail": "conflicts with an existing record; reload and retry",
+                             "error": "Conflict", "constraint": constraint}, status_code=409)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict:
