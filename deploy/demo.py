@@ -41,8 +41,8 @@ CUSTOMERS = [
 
 
 async def load_demo(platform) -> None:
-    from crm.domain.vin import with_check_digit
     from gateway.users import upsert_users
+    from shared.vin import with_check_digit
 
     await upsert_users(platform.database_url("gateway"), [
         dict(username=u, display_name=n, password=PASSWORD, dealer_group_id=GROUP, roles=r, store_ids=s)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 import pytest_asyncio
-from crm.domain.vin import with_check_digit
 from gateway.users import upsert_users
 
 from deploy.launcher import SERVICES, Platform
+from tests.support.factories import new_phone, new_vin
 from tests.support.infra import create_database, drop_database
 
 PASSWORD = "e2e-secret-pw"
@@ -55,12 +54,12 @@ async def test_every_service_is_ready_and_serves_metrics_and_openapi(platform):
 
 
 async def test_vehicle_registered_through_the_gateway_reaches_reception(platform):
-    vin = with_check_digit("LSV" + uuid.uuid4().hex[:14].upper().replace("I", "1").replace("O", "0"))
+    vin = new_vin()
     async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
         assert (await gw.post("/auth/token", data={"username": "advisor", "password": "wrong"})).status_code == 401
         h = await login(gw, "advisor")
         c = await gw.post("/api/crm/customers", headers=h | {"Idempotency-Key": "e2e-c1"}, json={
-            "store_id": "s-e2e", "name": "周杰", "phones": [f"135{uuid.uuid4().int % 10**8:08d}"]})
+            "store_id": "s-e2e", "name": "周杰", "phones": [new_phone()]})
         assert c.status_code == 201, c.text
         again = await gw.post("/api/crm/customers", headers=h | {"Idempotency-Key": "e2e-c1"}, json={
             "store_id": "s-e2e", "name": "周杰", "phones": c.json()["phones"]})

@@ -31,8 +31,9 @@ from shared.messaging.topics import ensure_topics
 from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, inbox_table, outbox_table
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
+from tests.support.factories import eventually
 from tests.support.infra import create_database, drop_database
-from tests.support.kafka import header, read_topic
+from tests.support.kafka import header, publish, read_topic
 
 TENANT = Tenant("dg-rel", "s-rel")
 effects_md = MetaData()
@@ -92,15 +93,6 @@ async def count_effects(engine, customer_ids) -> int:
     async with engine.connect() as conn:
         return await conn.scalar(select(func.count()).select_from(effects).where(
             effects.c.customer_id.in_(list(customer_ids))))
-
-
-async def wait_for(predicate, timeout: float = 30.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 def consumed(consumer_name: str, result: str) -> float:
@@ -167,10 +159,10 @@ async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(in
 
         duplicates_before = consumed(group, "duplicate")
         async with relay_process(url, infra.kafka_bootstrap):
-            assert await wait_for(lambda: count_effects(engine, [event.customer_id])), "event never arrived"
+            assert await eventually(lambda: count_effects(engine, [event.customer_id])), "event never arrived"
             if fault == "kill_after_publish":  # the event is on the topic twice; the repeat must be dropped
-                assert await wait_for(lambda: _gt(consumed(group, "duplicate"), duplicates_before))
-            assert await wait_for(lambda: _published(engine, event.customer_id))
+                assert await eventually(lambda: _gt(consumed(group, "duplicate"), duplicates_before))
+            assert await eventually(lambda: _published(engine, event.customer_id))
         assert await count_effects(engine, [event.customer_id]) == 1
         async with engine.connect() as conn:
             event_id = await conn.scalar(select(outbox_table().c.id).where(
@@ -198,13 +190,12 @@ async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     try:
-        for _ in range(2):
-            await producer.send_and_wait(topic, env.value(), key=env.subject.encode(), headers=env.headers())
+        await publish(producer, env, topic=topic, copies=2)
     finally:
         await producer.stop()
     group = f"test-dup-{uuid.uuid4().hex[:8]}"
     async with running_consumer(infra, engine, topic, group):
-        assert await wait_for(lambda: _gt(consumed(group, "duplicate"), 0)), "second copy never processed"
+        assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0)), "second copy never processed"
     assert await count_effects(engine, [env.subject]) == 1
     async with engine.connect() as conn:
         rows = (await conn.execute(select(inbox_table()).where(inbox_table().c.consumer == group))).all()
@@ -233,7 +224,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
 
     group = f"test-poison-{uuid.uuid4().hex[:8]}"
     async with running_consumer(infra, engine, topic, group):
-        assert await wait_for(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
+        assert await eventually(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
         dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 4)
     assert await count_effects(engine, [good.subject, failing.subject]) == 1
     assert len(dead) == 4

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
-from crm.domain.vin import with_check_digit
 from shared.auth import Role
 from shared.plumbing_tables import inbox_table, outbox_table
 from sqlalchemy import func, select
 
-
-def new_vin() -> str:
-    return with_check_digit("LSV" + uuid.uuid4().hex[:14].upper().replace("I", "J").replace("O", "P").replace("Q", "R"))
-
-
-async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await fn()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(interval)
+from tests.support.factories import eventually, new_phone, new_vin
 
 
 async def test_vehicle_registered_in_crm_is_answered_by_reception(start_service, token):
@@ -75,7 +62,7 @@ async def test_bad_input_is_refused_and_nothing_is_published(start_service, toke
     advisor = token(Role.ADVISOR, stores=["s-001"])
     async with start_service("crm") as crm:
         c = await crm.client.post("/customers", headers=advisor, json={
-            "store_id": "s-001", "name": "李娜", "phones": [f"139{uuid.uuid4().int % 10**8:08d}"]})
+            "store_id": "s-001", "name": "李娜", "phones": [new_phone()]})
         assert c.status_code == 201
         cid = c.json()["id"]
         async with crm.runtime.sessions() as s:
@@ -106,7 +93,7 @@ async def test_bad_input_is_refused_and_nothing_is_published(start_service, toke
 
 async def test_retried_command_with_same_idempotency_key_changes_nothing(start_service, token):
     agent = token(Role.CUSTOMER_CARE, stores=["s-002"])
-    body = {"store_id": "s-002", "name": "赵敏", "phones": [f"137{uuid.uuid4().int % 10**8:08d}"]}
+    body = {"store_id": "s-002", "name": "赵敏", "phones": [new_phone()]}
     key = {"Idempotency-Key": str(uuid.uuid4())}
     async with start_service("crm") as crm:
         first = await crm.client.post("/customers", headers=agent | key, json=body)

@@ -32,3 +32,12 @@ def header(record, name: str) -> str | None:
         if k == name:
             return v.decode()
     return None
+
+
+async def publish(producer, env, *, topic: str | None = None, copies: int = 1) -> None:
+    """Send an envelope as the relay would: key = aggregate id, CloudEvents headers."""
+    from shared.contracts import event_class
+
+    topic = topic or event_class(env.type).topic
+    for _ in range(copies):
+        await producer.send_and_wait(topic, env.value(), key=env.subject.encode(), headers=env.headers())

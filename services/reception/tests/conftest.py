@@ -12,32 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from reception.domain.vin import with_check_digit
 from shared.clock import FixedClock
 from shared.contracts import crm, parts, workshop
 from shared.contracts.base import DomainEvent
 from shared.messaging.envelope import Envelope, Tenant
 
+from tests.support.factories import eventually, new_store, new_vin
+from tests.support.kafka import publish
+
 GROUP = "dg-test"
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def new_vin() -> str:
-    raw = "LSV" + uuid.uuid4().hex[:14].upper()
-    return with_check_digit(raw.replace("I", "J").replace("O", "P").replace("Q", "R"))
-
-
-def new_store() -> str:
-    return f"s-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await fn()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(interval)
 
 
 class Upstream:
@@ -62,7 +48,7 @@ class Upstream:
 
     async def publish(self, event: DomainEvent, *, store: str, source: str, group: str = GROUP) -> Envelope:
         env = Envelope.new(event, source=source, tenant=Tenant(group, store))
-        await self.producer.send_and_wait(event.topic, env.value(), key=env.subject.encode(), headers=env.headers())
+        await publish(self.producer, env)
         return env
 
     async def vehicle(self, store: str, *, prewarning: bool = False, odometer_km: int = 10000) -> dict:

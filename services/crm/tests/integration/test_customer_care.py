@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
 from crm.adapters.orm import CallTaskRow, FollowUpRow
-from crm.domain.vin import with_check_digit
 from shared.auth import Role
 from shared.clock import FixedClock
 from shared.contracts.crm import COMPLAINTS, FOLLOW_UPS
@@ -19,7 +18,8 @@ from shared.messaging.envelope import Envelope, Tenant
 from shared.plumbing_tables import inbox_table, outbox_table
 from sqlalchemy import func, select
 
-from tests.support.kafka import header, read_topic
+from tests.support.factories import eventually, new_phone, new_vin
+from tests.support.kafka import header, publish, read_topic
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 6, 1, 10, 0, tzinfo=SH)
@@ -29,22 +29,6 @@ def local(d: int, h: int, mi: int = 0, month: int = 6) -> datetime:
     return datetime(2026, month, d, h, mi, tzinfo=SH)
 
 
-def new_vin() -> str:
-    return with_check_digit("LSV" + uuid.uuid4().hex[:14].upper().replace("I", "J").replace("O", "P")
-                            .replace("Q", "R"))
-
-
-def new_phone() -> str:
-    return f"139{uuid.uuid4().int % 10**8:08d}"
-
-
-async def eventually(fn, *, timeout: float = 40.0, interval: float = 0.2):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await fn()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(interval)
 
 
 class Shop:
@@ -74,9 +58,7 @@ class Shop:
         producer = AIOKafkaProducer(bootstrap_servers=self.infra.kafka_bootstrap)
         await producer.start()
         try:
-            for _ in range(copies):
-                await producer.send_and_wait(REPAIR_ORDERS, env.value(), key=env.subject.encode(),
-                                             headers=env.headers())
+            await publish(producer, env, topic=REPAIR_ORDERS, copies=copies)
         finally:
             await producer.stop()
         return env

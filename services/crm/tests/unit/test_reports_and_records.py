@@ -6,9 +6,9 @@ import pytest
 from crm.domain.model import Customer, Vehicle
 from crm.domain.reminders import Reading
 from crm.domain.reports import ComplaintFacts, FollowUpFacts, SurveyFacts, monthly_report, weekly_follow_up_report
-from crm.domain.vin import with_check_digit
 from shared.contracts.crm import CustomerUpdated, VehicleUpdated
 from shared.errors import DomainError, StaleVersion
+from shared.vin import with_check_digit
 
 
 def test_weekly_report_figures():

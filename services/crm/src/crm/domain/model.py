@@ -16,10 +16,10 @@ from shared.contracts.crm import (
     VehicleUpdated,
 )
 from shared.errors import DomainError, StaleVersion
+from shared.vin import normalise_vin
 
 from .call_windows import parse_contact_window
 from .reminders import Reading
-from .vin import normalise_vin
 
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 

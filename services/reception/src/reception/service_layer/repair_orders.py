@@ -9,6 +9,7 @@ from shared.auth import Principal
 from shared.contracts import reception as ev
 from shared.errors import Conflict, DomainError, NotFound
 from shared.messaging.envelope import Tenant
+from shared.vin import normalise_vin
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +18,6 @@ from ..adapters.orm import CustomerReplica, VehicleReplica
 from ..domain.capacity import promised_completion, technicians_on
 from ..domain.pricing import Job, Material, PartItem, Signature, labour_amount, settle
 from ..domain.repair_order import CheckInSheet, Finding, RepairOrder, RoState, add_months, is_comeback
-from ..domain.vin import normalise_vin
 from . import commands as c
 from .catalogue import price_parts, resolve_jobs
 from .common import Context

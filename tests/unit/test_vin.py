@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from crm.domain.vin import InvalidVin, check_digit, normalise_vin, with_check_digit
+from shared.vin import InvalidVin, check_digit, normalise_vin, with_check_digit
 
 
 def test_known_north_american_vin_passes():

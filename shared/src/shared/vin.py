@@ -1,8 +1,10 @@
-"""Vehicle identification number (VIN, 车辆识别代号) rules: ISO 3779, GB 16735."""
+"""Vehicle identification number (VIN, 车辆识别代号): ISO 3779, with the check digit of GB 16735
+(China) and North America. A standard, not one service's business rule, so every service that
+reads a VIN — crm for its records, reception at the walk-around — checks it the same way."""
 
 from __future__ import annotations
 
-from shared.errors import DomainError
+from .errors import DomainError
 
 _VALUES = {
     **{str(d): d for d in range(10)},
@@ -14,13 +16,12 @@ _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 class InvalidVin(DomainError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="vin")
+    def __init__(self, message: str, field: str = "vin") -> None:
+        super().__init__(message, field=field)
 
 
 def check_digit(vin: str) -> str:
-    total = sum(_VALUES[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
-    r = total % 11
+    r = sum(_VALUES[c] * w for c, w in zip(vin, _WEIGHTS, strict=True)) % 11
     return "X" if r == 10 else str(r)
 
 
@@ -29,19 +30,19 @@ def check_digit_applies(vin: str) -> bool:
     return vin[0] in "12345L"
 
 
-def normalise_vin(raw: str) -> str:
-    """Upper-case, trimmed and valid, or InvalidVin naming what is wrong."""
+def normalise_vin(raw: str, field: str = "vin") -> str:
+    """Upper-case, trimmed and valid, or InvalidVin naming what is wrong (and the request field)."""
     vin = raw.strip().upper()
     if len(vin) != 17:
-        raise InvalidVin(f"VIN must be 17 characters, got {len(vin)}")
+        raise InvalidVin(f"VIN must be 17 characters, got {len(vin)}", field)
     bad = sorted({c for c in vin if c in "IOQ"})
     if bad:
-        raise InvalidVin(f"VIN may not contain I, O or Q (found {', '.join(bad)})")
+        raise InvalidVin(f"VIN may not contain I, O or Q (found {', '.join(bad)})", field)
     unknown = sorted({c for c in vin if c not in _VALUES})
     if unknown:
-        raise InvalidVin(f"VIN may hold only letters and digits (found {''.join(unknown)!r})")
+        raise InvalidVin(f"VIN may hold only letters and digits (found {''.join(unknown)!r})", field)
     if check_digit_applies(vin) and vin[8] != check_digit(vin):
-        raise InvalidVin(f"VIN check digit (9th character) should be {check_digit(vin)}, is {vin[8]}")
+        raise InvalidVin(f"VIN check digit (9th character) should be {check_digit(vin)}, is {vin[8]}", field)
     return vin
 
 

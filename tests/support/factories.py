@@ -1,0 +1,32 @@
+"""Unique test data and waiting for eventual consistency: one copy for every test folder."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from shared.vin import with_check_digit
+
+
+def new_vin() -> str:
+    """A valid Chinese VIN (check digit right), different every call."""
+    raw = "LSV" + uuid.uuid4().hex[:14].upper()
+    return with_check_digit(raw.replace("I", "J").replace("O", "P").replace("Q", "R"))
+
+
+def new_phone() -> str:
+    return f"139{uuid.uuid4().int % 10**8:08d}"
+
+
+def new_store() -> str:
+    return f"s-{uuid.uuid4().hex[:8]}"
+
+
+async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):
+    """Call `fn` until it returns something truthy or the timeout passes; returns the last result."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await fn()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(interval)
