@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
@@ -85,6 +86,7 @@ async def running_consumer(infra, engine, topic: str, name: str, handler=record_
     try:
         yield consumer
     finally:
+        await consumer.committer.close()
         await broker.stop()
         await producer.stop()
 
@@ -200,6 +202,17 @@ async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra
     async with engine.connect() as conn:
         rows = (await conn.execute(select(inbox_table()).where(inbox_table().c.consumer == group))).all()
     assert [r.event_id for r in rows] == [env.id]
+    lag = [smp for m in REGISTRY.collect() if m.name == "kafka_consumer_lag" for smp in m.samples
+           if smp.labels["consumer"] == group]
+    assert lag and lag[-1].value == 0, "consumer lag is observed, and nothing is left behind"
+    # Handled offsets were committed (in a batch, on stop): a restart does not read them again.
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    assert sum(meta.offset for tp, meta in committed.items() if tp.topic == topic) == 2
 
 
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(infra, scratch_db):

@@ -116,6 +116,8 @@ def create_service_app(
                     pass
             if runtime.relay:
                 await runtime.relay.stop()
+            for c in consumers:
+                await c.committer.close()  # commit what was handled before the consumers leave
             await broker.stop()
             await runtime.producer.stop()
             await runtime.engine.dispose()
