@@ -43,9 +43,12 @@ async def on_customer(session: AsyncSession, env: Envelope, e: crm.CustomerRegis
 
 
 async def on_vehicle(session: AsyncSession, env: Envelope, e: crm.VehicleRegistered | crm.VehicleUpdated):
+    # A tolerant reader: fields crm adds to the event later (optional, same version) are ignored here
+    # until reception needs them, instead of failing the insert and dead-lettering the event.
+    known = {k: v for k, v in e.model_dump().items() if k in VehicleReplica.model_fields}
     await _upsert(session, VehicleReplica, ["vehicle_id"], dict(
         dealer_group_id=env.tenant.dealer_group_id, store_id=env.tenant.store_id, source_event_id=env.id,
-        updated_at=env.time, **e.model_dump()))
+        updated_at=env.time, **known))
 
 
 # -- workshop.catalogue and parts.stock -----------------------------------------------------------
