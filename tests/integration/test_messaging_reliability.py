@@ -292,3 +292,36 @@ async def test_two_relays_on_one_outbox_publish_each_event_once_in_order_per_agg
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(outbox_table()).where(
             outbox_table().c.published_at.is_(None))) == 0
+
+
+async def test_a_dead_letter_replayed_after_the_fix_is_handled_once(infra, scratch_db):
+    """Operators list dead letters and replay them once the cause is fixed; the event id is kept."""
+    from shared.messaging.dlq import read_dead_letters, replay
+
+    _, engine = scratch_db
+    topic = f"test.replay.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    env = Envelope.new(customer_event("boom"), source="test", tenant=TENANT)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        await publish(producer, env, topic=topic)
+    finally:
+        await producer.stop()
+    group = f"test-replay-{uuid.uuid4().hex[:8]}"
+    async with running_consumer(infra, engine, topic, group):
+        assert await eventually(lambda: _gt(consumed(group, "dead-lettered"), 0))
+    [letter] = await read_dead_letters(infra.kafka_bootstrap, topic)
+    assert letter.summary()["id"] == env.id and "handler refuses boom" in letter.summary()["error"]
+
+    async def fixed_handler(session, env, event):  # the bug is fixed: "boom" is handled like any name
+        await session.execute(insert(effects).values(event_id=env.id, customer_id=event.customer_id))
+
+    async with running_consumer(infra, engine, topic, group, handler=fixed_handler):
+        replayed = await replay(infra.kafka_bootstrap, topic, consumer=group)
+        assert [d.offset for d in replayed] == [letter.offset]
+        assert await eventually(lambda: count_effects(engine, [env.subject]))
+        again = await replay(infra.kafka_bootstrap, topic, consumer=group)  # replaying twice changes nothing
+        assert len(again) == 1
+        assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0))
+    assert await count_effects(engine, [env.subject]) == 1
