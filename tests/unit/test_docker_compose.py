@@ -27,3 +27,19 @@ def test_compose_declares_broker_database_and_every_service():
         assert "/ready" in str(svcs[name]["healthcheck"]["test"])
     for name in SERVICES[:-1]:
         assert svcs["gateway"]["environment"][f"{name.upper()}_URL"].startswith(f"http://{name}:")
+
+
+def test_dashboard_and_alerts_only_use_metrics_the_services_export():
+    import json
+    import re
+
+    from shared import observability
+
+    exported = {m._name for m in vars(observability).values() if hasattr(m, "_name") and hasattr(m, "_type")}
+    exported |= {n + "_total" for n in exported} | {n + "_bucket" for n in exported}
+    dashboard = json.loads((ROOT / "deploy/observability/grafana-operations.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs += [r["expr"] for g in yaml.safe_load((ROOT / "deploy/observability/alerts.yml").read_text())["groups"]
+              for r in g["rules"]]
+    used = {m for e in exprs for m in re.findall(r"\b(http_\w+|outbox_\w+|kafka_\w+)\b", e)}
+    assert used and used <= exported, f"unknown metrics: {used - exported}"
