@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest_asyncio
+from aiokafka import AIOKafkaProducer
 from gateway.users import upsert_users
+from shared.contracts import workshop
+from shared.messaging.envelope import Envelope, Tenant
 
 from deploy.launcher import SERVICES, Platform
-from tests.support.factories import new_phone, new_vin
+from tests.support.factories import eventually, new_phone, new_vin
 from tests.support.infra import create_database, drop_database
+from tests.support.kafka import publish
 
 PASSWORD = "e2e-secret-pw"
 
@@ -29,6 +36,8 @@ async def platform(infra, tmp_path_factory):
                  store_ids=["s-e2e"]),
             dict(username="outsider", password=PASSWORD, dealer_group_id="dg-other", roles=["advisor"],
                  store_ids=["s-x"]),
+            dict(username="care", password=PASSWORD, dealer_group_id="dg-e2e", roles=["customer_care"],
+                 store_ids=["s-e2e"]),
         ])
         yield p
     finally:
@@ -84,6 +93,78 @@ async def test_vehicle_registered_through_the_gateway_reaches_reception(platform
         # No token, no entry; a direct call to a service without a token is refused too.
         assert (await gw.get("/api/crm/vehicles", params={"vin": vin})).status_code == 401
         assert (await gw.get(platform.url("crm") + "/vehicles", params={"vin": vin})).status_code == 401
+
+
+async def test_walk_in_repair_order_to_delivery_reaches_crm_as_records_and_a_follow_up(platform):
+    """reception and crm as separate processes, through the gateway: a first-visit check-in becomes
+    crm's customer and vehicle; the delivered repair order becomes crm's follow-up call (回访).
+    workshop and parts are not built yet, so their facts are published here as they will publish them."""
+    store, group = "s-e2e", "dg-e2e"
+    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
+    await producer.start()
+
+    async def as_service(source: str, event) -> None:
+        await publish(producer, Envelope.new(event, source=source, tenant=Tenant(group, store)))
+
+    try:
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        for d in range(4):
+            await as_service("workshop", workshop.WorkshopCapacitySet(day=today + timedelta(days=d), bays=6,
+                                                                      technician_hours=Decimal("48")))
+        async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
+            advisor, care = await login(gw, "advisor"), await login(gw, "care")
+            vin, phone = new_vin(), new_phone()
+            r = await gw.post("/api/reception/check-ins", headers=advisor | {"Idempotency-Key": f"ci-{vin}"}, json={
+                "store_id": store, "vin": vin, "plate": "苏E12345", "odometer_km": 15230, "covers_fitted": True,
+                "customer_complaint": "刹车异响", "first_visit": {
+                    "customer": {"name": "吴磊", "phones": [phone]}, "vehicle": {"model": "Tiguan L"}}})
+            assert r.status_code == 201, r.text
+            ro = r.json()
+
+            async def crm_has_the_walk_in():
+                v = await gw.get("/api/crm/vehicles", params={"vin": vin}, headers=care)
+                return v.json() if v.status_code == 200 else None
+
+            vehicle = await eventually(crm_has_the_walk_in)
+            assert vehicle and vehicle["plate"] == "苏E12345", "crm never registered the walk-in"
+            customer = (await gw.get(f"/api/crm/customers/{vehicle['owner_customer_id']}", headers=care)).json()
+            assert customer["name"] == "吴磊" and customer["phones"] == [phone]
+
+            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
+                "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps",
+                "signature": {"name": "吴磊", "image_ref": "blob://signatures/e2e.png"},
+                "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
+            assert r.status_code == 200, r.text
+            ro = r.json()
+            for job in ro["jobs"]:
+                await as_service("workshop", workshop.JobCompleted(repair_order_id=ro["id"], job_id=job["job_id"],
+                                                                   clocked_hours=Decimal("1.0")))
+            for stage in ("self", "team_leader", "final"):
+                await as_service("workshop", workshop.InspectionPassed(repair_order_id=ro["id"], stage=stage,
+                                                                       inspector_id="qc-1"))
+
+            async def ready_to_invoice():
+                got = (await gw.get(f"/api/reception/repair-orders/{ro['id']}", headers=advisor)).json()
+                return got if got["delivery_blockers"] == [] else None
+
+            got = await eventually(ready_to_invoice)
+            assert got, "reception never saw the workshop's facts"
+            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/invoice", headers=advisor,
+                              json={"version": got["version"]})
+            assert r.status_code == 200, r.text
+            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/deliver", headers=advisor,
+                              json={"version": r.json()["version"], "odometer_out_km": 15236})
+            assert r.status_code == 200, r.text
+
+            async def follow_up():
+                fus = (await gw.get("/api/crm/follow-ups", params={"store_id": store}, headers=care)).json()
+                return next((f for f in fus if f["repair_order_id"] == ro["id"]), None)
+
+            fu = await eventually(follow_up)
+            assert fu, "crm never scheduled the follow-up call for the delivery"
+            assert fu["customer_id"] == customer["id"] and fu["status"] == "scheduled"
+    finally:
+        await producer.stop()
 
 
 async def test_overview_is_marked_partial_when_a_service_is_down(platform):
