@@ -8,42 +8,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from gateway.users import upsert_users
 from shared.contracts import workshop
 from shared.messaging.envelope import Envelope, Tenant
 
 from deploy.launcher import SERVICES, Platform
+from tests.support.e2e import PASSWORD
 from tests.support.factories import eventually, new_phone, new_vin
-from tests.support.infra import create_database, drop_database
 from tests.support.kafka import publish
-
-PASSWORD = "e2e-secret-pw"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def platform(infra, tmp_path_factory):
-    names = {svc: await create_database(infra, f"e2e_{svc}") for svc in SERVICES}
-    p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,
-                 state_dir=tmp_path_factory.mktemp("platform"), databases=names,
-                 ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
-                 jwt_secret="e2e-jwt-secret-0123456789abcdef0123")
-    try:
-        await asyncio.to_thread(p.start)
-        await upsert_users(p.database_url("gateway"), [
-            dict(username="advisor", password=PASSWORD, dealer_group_id="dg-e2e", roles=["advisor"],
-                 store_ids=["s-e2e"]),
-            dict(username="outsider", password=PASSWORD, dealer_group_id="dg-other", roles=["advisor"],
-                 store_ids=["s-x"]),
-            dict(username="care", password=PASSWORD, dealer_group_id="dg-e2e", roles=["customer_care"],
-                 store_ids=["s-e2e"]),
-        ])
-        yield p
-    finally:
-        await asyncio.to_thread(p.stop)
-        for n in names.values():
-            await drop_database(infra, n)
 
 
 async def login(http: httpx.AsyncClient, user: str) -> dict[str, str]:
@@ -176,6 +148,7 @@ async def test_overview_is_marked_partial_when_a_service_is_down(platform):
         assert r.json()["partial"] is True and r.json()["unavailable"] == ["reception"]
         down = await gw.get("/api/reception/vehicles", params={"vin": "LSVAU218XN2183294"}, headers=h)
         assert down.status_code == 503 and "reception" in down.json()["detail"]
+    await asyncio.to_thread(platform.start)  # back up for the tests that follow
 
 
 def _stop_one(platform: Platform, svc: str) -> None:

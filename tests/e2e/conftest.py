@@ -1,0 +1,38 @@
+"""The whole platform as separate processes, started once for the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest_asyncio
+from gateway.users import upsert_users
+
+from deploy.launcher import SERVICES, Platform
+from tests.support.e2e import JWT_SECRET, PASSWORD
+from tests.support.infra import create_database, drop_database
+
+
+@pytest_asyncio.fixture(scope="session")
+async def platform(infra, tmp_path_factory):
+    names = {svc: await create_database(infra, f"e2e_{svc}") for svc in SERVICES}
+    p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,
+                 state_dir=tmp_path_factory.mktemp("platform"), databases=names,
+                 ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
+                 jwt_secret=JWT_SECRET)
+    try:
+        await asyncio.to_thread(p.start)
+        await upsert_users(p.database_url("gateway"), [
+            dict(username="advisor", password=PASSWORD, dealer_group_id="dg-e2e", roles=["advisor"],
+                 store_ids=["s-e2e"]),
+            dict(username="outsider", password=PASSWORD, dealer_group_id="dg-other", roles=["advisor"],
+                 store_ids=["s-x"]),
+            dict(username="care", password=PASSWORD, dealer_group_id="dg-e2e", roles=["customer_care"],
+                 store_ids=["s-e2e"]),
+        ])
+        yield p
+    finally:
+        await asyncio.to_thread(p.stop)
+        for n in names.values():
+            await drop_database(infra, n)
+
+
