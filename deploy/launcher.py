@@ -41,6 +41,9 @@ class Platform:
     databases: dict[str, str] = field(default_factory=lambda: {s: s for s in SERVICES})
     jwt_secret: str = "dev-secret-change-me-0123456789abcdef"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Tests: the services get SIGTERM when the thread that started them dies, so even a test
+    # run killed outright leaves no server behind. (`./run start` leaves them running, by design.)
+    die_with_parent: bool = False
 
     @classmethod
     def from_env(cls) -> Platform:
@@ -99,16 +102,18 @@ class Platform:
             return None
         return pid
 
-    def start(self, timeout: float = 120.0) -> None:
+    def start(self, timeout: float = 120.0, *, migrate: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.migrate()
+        if migrate:
+            self.migrate()
         for svc in SERVICES:
             if self.running(svc):
                 say(f"{svc}: already running (pid {self.running(svc)})")
                 continue
             log = open(self.state_dir / f"{svc}.log", "ab")
             proc = subprocess.Popen([sys.executable, "-m", svc], cwd=ROOT, env=self.env(svc), stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=_die_with_parent if self.die_with_parent else None)
             self.pid_file(svc).write_text(str(proc.pid))
             say(f"{svc}: started pid {proc.pid} on {self.url(svc)} (log {self.state_dir / (svc + '.log')})")
         self.wait_ready(timeout)
@@ -161,6 +166,13 @@ class Platform:
             except httpx.HTTPError as e:
                 out[svc] = f"pid {pid}, not answering ({type(e).__name__})"
         return out
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def main() -> None:

@@ -18,9 +18,10 @@ async def platform(infra, tmp_path_factory):
     p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,
                  state_dir=tmp_path_factory.mktemp("platform"), databases=names,
                  ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
-                 jwt_secret=JWT_SECRET)
+                 jwt_secret=JWT_SECRET, die_with_parent=True)
     try:
-        await asyncio.to_thread(p.start)
+        await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
+        p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it
         await upsert_users(p.database_url("gateway"), [
             dict(username="advisor", password=PASSWORD, dealer_group_id="dg-e2e", roles=["advisor"],
                  store_ids=["s-e2e"]),
@@ -31,7 +32,7 @@ async def platform(infra, tmp_path_factory):
         ])
         yield p
     finally:
-        await asyncio.to_thread(p.stop)
+        p.stop()
         for n in names.values():
             await drop_database(infra, n)
 

@@ -148,7 +148,7 @@ async def test_overview_is_marked_partial_when_a_service_is_down(platform):
         assert r.json()["partial"] is True and r.json()["unavailable"] == ["reception"]
         down = await gw.get("/api/reception/vehicles", params={"vin": "LSVAU218XN2183294"}, headers=h)
         assert down.status_code == 503 and "reception" in down.json()["detail"]
-    await asyncio.to_thread(platform.start)  # back up for the tests that follow
+    platform.start(migrate=False)  # back up for the tests that follow (main thread: see conftest)
 
 
 def _stop_one(platform: Platform, svc: str) -> None:

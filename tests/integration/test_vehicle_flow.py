@@ -87,6 +87,8 @@ async def test_bad_input_is_refused_and_nothing_is_published(start_service, toke
         assert r.status_code == 403 and "s-999" in r.text
         r = await crm.client.post("/customers", json={"store_id": "s-001", "name": "X", "phones": ["13912345678"]})
         assert r.status_code == 401
+        r = await crm.client.get("/vehicles", headers=advisor, params={"vin": "LSV\x00"})  # PostgreSQL refuses NUL
+        assert r.status_code == 422 and r.json()["error"] == "InvalidValue"
         async with crm.runtime.sessions() as s:
             assert await s.scalar(select(func.count()).select_from(outbox_table())) == before
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -133,6 +133,19 @@ def create_service_app(
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(DBAPIError)
+    async def data_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 ("data exception": a NUL character in text, a number out of range...)
+        # means a value the client sent cannot be stored: the client's mistake, answered 422.
+        # Anything else from the database is ours: re-raised, a 500.
+        cause = getattr(exc.orig, "__cause__", None)
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", "") or "")
+        if not sqlstate.startswith("22"):
+            raise exc
+        message = str(cause or exc.orig).split("\n")[0]
+        return JSONResponse({"detail": f"a value cannot be stored: {message}", "error": "InvalidValue",
+                             "sqlstate": sqlstate}, status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
