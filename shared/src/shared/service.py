@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -133,6 +134,14 @@ def create_service_app(
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
+        """A model built inside a handler from the client's input failed validation: still the client's mistake."""
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": first.get("msg", str(exc)), "field": field or None,
+                             "error": "ValidationError"}, status_code=422)
 
     @app.exception_handler(DBAPIError)
     async def data_error(_: Request, exc: DBAPIError) -> JSONResponse:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from fastapi import FastAPI
 from shared.clock import Clock, SystemClock
 from shared.messaging.consumer import ConsumerDeps
 from shared.service import create_service_app
@@ -25,7 +23,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     clock = clock or SystemClock()
     deps = ConsumerDeps()
-    app = create_service_app(
+    return create_service_app(
         settings,
         title="reception",
         description="Bookings, check-ins, estimates, repair orders, settlement and delivery.",
@@ -35,13 +33,3 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         deps=deps,
         clock=clock,
     )
-
-    @app.exception_handler(ValidationError)
-    async def invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
-        """A value a rule built from the client's input failed validation: the client's mistake, not a 500."""
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse({"detail": first.get("msg", str(exc)), "field": field or None,
-                             "error": "ValidationError"}, status_code=422)
-
-    return app
