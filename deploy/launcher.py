@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from shared.settings import DEV_JWT_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("crm", "reception", "workshop", "parts", "claims", "gateway")  # gateway last: it fronts the rest
@@ -39,7 +40,7 @@ class Platform:
     state_dir: Path = ROOT / ".local/platform"
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     databases: dict[str, str] = field(default_factory=lambda: {s: s for s in SERVICES})
-    jwt_secret: str = "dev-secret-change-me-0123456789abcdef"
+    jwt_secret: str = DEV_JWT_SECRET
     extra_env: dict[str, str] = field(default_factory=dict)
     # Tests: the services get SIGTERM when the thread that started them dies, so even a test
     # run killed outright leaves no server behind. (`./run start` leaves them running, by design.)

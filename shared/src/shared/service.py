@@ -24,7 +24,7 @@ from .messaging.outbox import Outbox
 from .messaging.relay import OutboxRelay, make_producer
 from .messaging.topics import ensure_topics
 from .observability import configure_logging, configure_tracing, get_logger, instrument_app
-from .settings import ServiceSettings
+from .settings import DEV_JWT_SECRET, ServiceSettings
 
 log = get_logger(__name__)
 
@@ -105,6 +105,8 @@ def create_service_app(
             if on_started:
                 await on_started(runtime)
             tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
+            if settings.jwt_secret == DEV_JWT_SECRET:
+                log.warning("auth.dev_secret", detail="JWT_SECRET is the development default: set it outside dev")
             log.info("service.started", port=settings.http_port)
             yield
         finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"
+
 
 class ServiceSettings(BaseSettings):
     """Every service's settings. Each field reads the upper-case env var of its name."""
@@ -20,7 +22,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_partitions: int = Field(default=3, description="Partitions of topics this service creates")
     kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
-    jwt_secret: str = Field(default="dev-secret-change-me-0123456789abcdef", min_length=32)
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32,
+                            description="HS256 key shared by the gateway and every service; set it in production")
     jwt_issuer: str = "aftersales-gateway"
     jwt_ttl_seconds: int = 8 * 3600
     log_level: str = "INFO"
