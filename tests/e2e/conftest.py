@@ -18,7 +18,8 @@ async def platform(infra, tmp_path_factory):
     p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,
                  state_dir=tmp_path_factory.mktemp("platform"), databases=names,
                  ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
-                 jwt_secret=JWT_SECRET, die_with_parent=True)
+                 jwt_secret=JWT_SECRET, die_with_parent=True,
+                 extra_env={"KAFKA_GROUP_PREFIX": "e2e."})  # in-process service tests use the plain groups
     try:
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
         p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it

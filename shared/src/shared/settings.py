@@ -20,6 +20,7 @@ class ServiceSettings(BaseSettings):
         default="", description="SQLAlchemy async URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:55432/crm"
     )
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_group_prefix: str = Field(default="", description="Prefix of this environment's consumer group ids")
     kafka_partitions: int = Field(default=3, description="Partitions of topics this service creates")
     kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32,

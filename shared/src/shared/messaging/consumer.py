@@ -58,6 +58,9 @@ class ConsumerDeps:
 
     sessions: async_sessionmaker[AsyncSession] | None = None
     producer: AIOKafkaProducer | None = None
+    # Environments sharing one Kafka cluster (staging beside tests, say) must not share consumer
+    # groups, or one environment's consumers take the other's partitions: prefix the group ids.
+    group_prefix: str = ""
 
 
 async def _raw_body(msg) -> bytes:
@@ -131,7 +134,7 @@ class IdempotentConsumer:
 
         @self.router.subscriber(
             topic,
-            group_id=self.name,
+            group_id=self.deps.group_prefix + self.name,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_body,
