@@ -325,3 +325,27 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled_once(infra, scrat
         assert len(again) == 1
         assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0))
     assert await count_effects(engine, [env.subject]) == 1
+
+
+async def test_published_rows_are_deleted_after_the_retention_and_unpublished_ones_never(infra, scratch_db):
+    from datetime import UTC, datetime, timedelta
+
+    from shared.messaging.relay import OutboxRelay
+    from sqlalchemy import update
+
+    url, engine = scratch_db
+    sessions = make_session_factory(engine)
+    events = [customer_event(f"r{i}") for i in range(3)]
+    async with unit_of_work(sessions) as s:
+        for e in events:
+            await Outbox("test").record(s, e, tenant=TENANT)
+    t = outbox_table()
+    old, recent = datetime.now(UTC) - timedelta(days=10), datetime.now(UTC) - timedelta(hours=1)
+    async with engine.begin() as c:  # one sent long ago, one sent recently, one not sent yet
+        await c.execute(update(t).where(t.c.aggregate_id == events[0].customer_id).values(published_at=old))
+        await c.execute(update(t).where(t.c.aggregate_id == events[1].customer_id).values(published_at=recent))
+    relay = OutboxRelay(engine=engine, dsn="", producer=None, service="test", listen=False, retention_hours=72)
+    assert await relay.delete_published_before(datetime.now(UTC) - relay.retention, chunk=1) == 1
+    async with engine.connect() as c:
+        left = set((await c.scalars(select(t.c.aggregate_id))).all())
+    assert left == {events[1].customer_id, events[2].customer_id}

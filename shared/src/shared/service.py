@@ -99,7 +99,7 @@ def create_service_app(
                 runtime.relay = OutboxRelay(
                     engine=runtime.engine, dsn=settings.dsn, producer=runtime.producer,
                     service=settings.service_name, batch_size=settings.outbox_batch_size,
-                    poll_seconds=settings.outbox_poll_seconds,
+                    poll_seconds=settings.outbox_poll_seconds, retention_hours=settings.outbox_retention_hours,
                 )
                 await runtime.relay.start()
             if on_started:

@@ -32,6 +32,7 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint; none = no export")
     run_outbox_relay: bool = Field(default=True, description="Run the outbox relay inside this process")
     outbox_batch_size: int = 200
+    outbox_retention_hours: float = Field(default=72.0, description="Published outbox rows are deleted after this")
     outbox_poll_seconds: float = Field(default=1.0, description="Fallback poll when no NOTIFY arrives")
     consumer_max_attempts: int = Field(default=3, description="Handler attempts before a message is dead-lettered")
     consumer_retry_backoff_seconds: float = 0.2

@@ -19,11 +19,11 @@ import asyncio
 import os
 import signal
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, get_logger
@@ -59,6 +59,8 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 1.0,
         listen: bool = True,
+        retention_hours: float = 72.0,
+        cleanup_every_seconds: float = 600.0,
     ) -> None:
         self.engine = engine
         self.dsn = dsn
@@ -72,6 +74,9 @@ class OutboxRelay:
         self._listener: asyncpg.Connection | None = None
         self._use_listen = listen
         self._next_listen_try = 0.0
+        self.retention = timedelta(hours=retention_hours)
+        self.cleanup_every = cleanup_every_seconds
+        self._next_cleanup = 0.0
         self.table = outbox_table()
 
     # -- lifecycle -----------------------------------------------------------------
@@ -120,6 +125,7 @@ class OutboxRelay:
                 if sent >= self.batch_size:
                     continue  # more waiting: no sleep
                 await self._update_backlog()
+                await self._cleanup_if_due()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 except TimeoutError:
@@ -130,6 +136,28 @@ class OutboxRelay:
                 log.error("outbox.relay_error", error=repr(e))
                 await asyncio.sleep(min(self.poll_seconds, 1.0))
         log.info("outbox.relay_stopped", service=self.service)
+
+    async def _cleanup_if_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_cleanup:
+            self._next_cleanup = now + self.cleanup_every
+            await self.delete_published_before(datetime.now(UTC) - self.retention)
+
+    async def delete_published_before(self, cutoff: datetime, chunk: int = 5000) -> int:
+        """Published rows are kept a while (to look into what was sent), then deleted in chunks so
+        the table and its index stay small; unpublished rows are never touched."""
+        t = self.table
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                ids = select(t.c.id).where(t.c.published_at.is_not(None), t.c.published_at < cutoff).limit(chunk)
+                n = (await conn.execute(delete(t).where(t.c.id.in_(ids.scalar_subquery())))).rowcount
+            total += n
+            if n < chunk:
+                break
+        if total:
+            log.info("outbox.cleaned", service=self.service, deleted=total)
+        return total
 
     async def _update_backlog(self) -> None:
         async with self.engine.connect() as conn:
