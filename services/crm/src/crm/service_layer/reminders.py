@@ -81,9 +81,12 @@ def reminder_loop(tz_name: str, poll_seconds: float):
                     async with unit_of_work(runtime.sessions) as session:
                         groups = await dealer_groups(session)
                     total = 0
-                    for dg in groups:
+                    for i, dg in enumerate(groups, 1):
                         async with unit_of_work(runtime.sessions) as session:
-                            total += len(await run_reminders(session, dg, today, now=runtime.clock.now()))
+                            n = len(await run_reminders(session, dg, today, now=runtime.clock.now()))
+                        total += n
+                        log.info("crm.reminders_progress", day=today.isoformat(), dealer_group=dg,
+                                 group=f"{i}/{len(groups)}", tasks_created=n)
                     done_for = today
                     log.info("crm.reminders_ran", day=today.isoformat(), tasks_created=total)
                 except Exception as e:  # the loop must survive a bad night; it retries at the next poll
