@@ -223,6 +223,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     failing = Envelope.new(customer_event("boom"), source="test", tenant=TENANT)
     not_json = Envelope.new(customer_event("x"), source="test", tenant=TENANT)
     bad_payload = Envelope.new(customer_event("y"), source="test", tenant=TENANT)
+    bad_header = Envelope.new(customer_event("z"), source="test", tenant=TENANT)
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     try:
@@ -231,6 +232,8 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
         await producer.send_and_wait(topic, json.dumps({"customer_id": "c"}).encode(), key=b"k",
                                      headers=bad_payload.headers())  # fails validation
         await producer.send_and_wait(topic, failing.value(), key=b"k", headers=failing.headers())  # handler raises
+        await producer.send_and_wait(topic, good.value(), key=b"k",  # a header that is not UTF-8
+                                     headers=[*bad_header.headers(), ("x-binary", b"\xff\xfe")])
         await producer.send_and_wait(topic, good.value(), key=b"k", headers=good.headers())
     finally:
         await producer.stop()
@@ -238,11 +241,13 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     group = f"test-poison-{uuid.uuid4().hex[:8]}"
     async with running_consumer(infra, engine, topic, group):
         assert await eventually(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
-        dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 4)
+        dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 5)
     assert await count_effects(engine, [good.subject, failing.subject]) == 1
-    assert len(dead) == 4
+    assert len(dead) == 5
     by_offset = {int(header(r, "dlq_original_offset")): r for r in dead}
-    assert sorted(by_offset) == [0, 1, 2, 3]
+    assert sorted(by_offset) == [0, 1, 2, 3, 4]
+    assert "not UTF-8" in header(by_offset[4], "dlq_error")
+    assert dict(by_offset[4].headers)["x-binary"] == b"\xff\xfe"  # kept byte for byte
     assert "not JSON" in header(by_offset[0], "dlq_error")
     assert "missing CloudEvents headers" in header(by_offset[1], "dlq_error")
     assert "invalid CustomerRegistered.v1 payload" in header(by_offset[2], "dlq_error")

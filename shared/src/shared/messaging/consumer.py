@@ -20,6 +20,7 @@ For each message:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,21 @@ class ConsumerDeps:
     # Environments sharing one Kafka cluster (staging beside tests, say) must not share consumer
     # groups, or one environment's consumers take the other's partitions: prefix the group ids.
     group_prefix: str = ""
+
+
+async def _tolerant_parser(record, original_parser):
+    """FastStream decodes every header as UTF-8 before our code runs; a header that is not (or is
+    null) would fail there, outside the dead-letter path, and the next message's commit would skip
+    it. Parse a sanitised copy instead and keep the original record, whose bytes we decode ourselves
+    (and dead-letter, byte for byte, when they are bad)."""
+    try:
+        return await original_parser(record)
+    except (UnicodeDecodeError, AttributeError):
+        safe = dataclasses.replace(record, headers=[
+            (k, (v or b"").decode("utf-8", "replace").encode()) for k, v in (record.headers or ())])
+        msg = await original_parser(safe)
+        msg.raw_message = record
+        return msg
 
 
 async def _raw_body(msg) -> bytes:
@@ -137,6 +153,7 @@ class IdempotentConsumer:
             group_id=self.deps.group_prefix + self.name,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            parser=_tolerant_parser,
             decoder=_raw_body,
             title=f"{self.name}:{topic}",
             description=f"{self.name} consumes {', '.join(sorted(by_type))}",
