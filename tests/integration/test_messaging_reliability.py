@@ -74,10 +74,10 @@ async def record_effect(session, env: Envelope, event: CustomerRegistered) -> No
 
 
 @asynccontextmanager
-async def running_consumer(infra, engine, topic: str, name: str, handler=record_effect):
+async def running_consumer(infra, engine, topic: str, name: str, handler=record_effect, batch_size: int = 100):
     producer = make_producer(infra.kafka_bootstrap, name)
     await producer.start()
-    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer)
+    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer, batch_size=batch_size)
     consumer = IdempotentConsumer(service="test", name=name, deps=deps, max_attempts=3, retry_backoff_seconds=0.01)
     consumer.subscribe(topic, {CustomerRegistered: handler})
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
@@ -184,7 +184,8 @@ async def _published(engine, aggregate_id) -> bool:
             outbox_table().c.aggregate_id == aggregate_id)) is not None
 
 
-async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra, scratch_db):
+@pytest.mark.parametrize("batch_size", [1, 100], ids=["one-by-one", "batched"])
+async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra, scratch_db, batch_size):
     _, engine = scratch_db
     topic = f"test.dup.{uuid.uuid4().hex[:8]}"
     await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)])
@@ -196,7 +197,7 @@ async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra
     finally:
         await producer.stop()
     group = f"test-dup-{uuid.uuid4().hex[:8]}"
-    async with running_consumer(infra, engine, topic, group):
+    async with running_consumer(infra, engine, topic, group, batch_size=batch_size):
         assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0)), "second copy never processed"
     assert await count_effects(engine, [env.subject]) == 1
     async with engine.connect() as conn:
@@ -215,10 +216,12 @@ async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra
     assert sum(meta.offset for tp, meta in committed.items() if tp.topic == topic) == 2
 
 
-async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(infra, scratch_db):
+@pytest.mark.parametrize("batch_size", [1, 100], ids=["one-by-one", "batched"])
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(infra, scratch_db, batch_size):
     _, engine = scratch_db
     topic = f"test.poison.{uuid.uuid4().hex[:8]}"
     await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    first = Envelope.new(customer_event("first"), source="test", tenant=TENANT)
     good = Envelope.new(customer_event("fine"), source="test", tenant=TENANT)
     failing = Envelope.new(customer_event("boom"), source="test", tenant=TENANT)
     not_json = Envelope.new(customer_event("x"), source="test", tenant=TENANT)
@@ -227,6 +230,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     try:
+        await producer.send_and_wait(topic, first.value(), key=b"k", headers=first.headers())
         await producer.send_and_wait(topic, b"{not json", key=b"k", headers=not_json.headers())
         await producer.send_and_wait(topic, b'{"hello": "world"}', key=b"k", headers=[])  # no CloudEvents headers
         await producer.send_and_wait(topic, json.dumps({"customer_id": "c"}).encode(), key=b"k",
@@ -239,12 +243,16 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
         await producer.stop()
 
     group = f"test-poison-{uuid.uuid4().hex[:8]}"
-    async with running_consumer(infra, engine, topic, group):
+    async with running_consumer(infra, engine, topic, group, batch_size=batch_size):
         assert await eventually(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
         dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 5)
     assert await count_effects(engine, [good.subject, failing.subject]) == 1
+    async with engine.connect() as conn:  # handled in partition order, the poison skipped between
+        order = (await conn.scalars(select(effects.c.customer_id).where(
+            effects.c.customer_id.in_([first.subject, good.subject])).order_by(effects.c.n))).all()
+    assert order == [first.subject, good.subject]
     assert len(dead) == 5
-    by_offset = {int(header(r, "dlq_original_offset")): r for r in dead}
+    by_offset = {int(header(r, "dlq_original_offset")) - 1: r for r in dead}  # offset 0 is `first`
     assert sorted(by_offset) == [0, 1, 2, 3, 4]
     assert "not UTF-8" in header(by_offset[4], "dlq_error")
     assert dict(by_offset[4].headers)["x-binary"] == b"\xff\xfe"  # kept byte for byte
@@ -354,3 +362,33 @@ async def test_published_rows_are_deleted_after_the_retention_and_unpublished_on
     async with engine.connect() as c:
         left = set((await c.scalars(select(t.c.aggregate_id))).all())
     assert left == {events[1].customer_id, events[2].customer_id}
+
+
+async def test_a_handler_failing_inside_a_batch_keeps_the_prefix_and_order_and_dead_letters_only_itself(
+        infra, scratch_db):
+    _, engine = scratch_db
+    topic = f"test.batch.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    before = [Envelope.new(customer_event(f"b{i}"), source="test", tenant=TENANT) for i in range(3)]
+    boom = Envelope.new(customer_event("boom"), source="test", tenant=TENANT)
+    after = [Envelope.new(customer_event(f"a{i}"), source="test", tenant=TENANT) for i in range(3)]
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        for env in [*before, boom, *after]:  # all decodable: one batch, the fourth handler raises
+            await publish(producer, env, topic=topic)
+    finally:
+        await producer.stop()
+    group = f"test-batch-{uuid.uuid4().hex[:8]}"
+    ids = [e.subject for e in [*before, *after]]
+    async with running_consumer(infra, engine, topic, group, batch_size=100):
+        async def all_handled() -> bool:
+            return await count_effects(engine, ids) == len(ids)
+
+        assert await eventually(all_handled)
+        dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 1)
+    async with engine.connect() as conn:
+        order = (await conn.scalars(select(effects.c.customer_id).where(effects.c.customer_id.in_(ids))
+                                    .order_by(effects.c.n))).all()
+    assert order == ids, "each record once, in partition order, around the failed one"
+    assert [header(r, "ce_id") for r in dead] == [boom.id] and header(dead[0], "dlq_attempts") == "3"

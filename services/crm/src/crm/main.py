@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
-    deps = ConsumerDeps(group_prefix=settings.kafka_group_prefix)
+    deps = ConsumerDeps.from_settings(settings)
     holder: dict[str, FastAPI] = {}
     app = create_service_app(
         settings,

@@ -22,7 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     clock = clock or SystemClock()
-    deps = ConsumerDeps(group_prefix=settings.kafka_group_prefix)
+    deps = ConsumerDeps.from_settings(settings)
     return create_service_app(
         settings,
         title="reception",
