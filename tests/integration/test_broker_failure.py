@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
-from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
+from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.messaging.envelope import Tenant
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay, make_producer
 from shared.messaging.topics import ensure_topics
-from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, outbox_table
+from shared.plumbing_tables import create_plumbing_schema, outbox_table
 from sqlalchemy import func, select
 
 from tests.support.factories import eventually
@@ -34,10 +34,13 @@ def three_brokers(infra, tmp_path: Path):
     if infra.how == "testcontainers":
         pytest.skip("the three-broker cluster comes from deploy/kafka/kafka.sh")
     env = {**os.environ, "KAFKA_STATE_DIR": str(tmp_path / "kafka3"),
-           "KAFKA_PORT": os.environ.get("TEST_KAFKA3_PORT", "59400")}
+           # Below Linux's ephemeral range (32768-60999): in a busy run a client socket may briefly
+           # hold a port there, and kafka.sh refuses ports in use.
+           "KAFKA_PORT": os.environ.get("TEST_KAFKA3_PORT", "29400")}
 
     def kafka(*args: str) -> None:
-        subprocess.run(["bash", KAFKA, *args], env=env, check=True, capture_output=True, timeout=180)
+        done = subprocess.run(["bash", KAFKA, *args], env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, f"kafka.sh {' '.join(args)} failed:\n{done.stderr[-3000:]}"
 
     try:
         kafka("start", "--brokers", "3", "--fresh")
@@ -53,9 +56,7 @@ async def outbox_db(infra):
     name = await create_database(infra, "brokerfail")
     engine = make_engine(infra.database_url(name), pool_size=5)
     async with engine.begin() as conn:
-        await conn.run_sync(new_registry().metadata.create_all)
-        for stmt in OUTBOX_NOTIFY_DDL:
-            await conn.exec_driver_sql(stmt)
+        await conn.run_sync(create_plumbing_schema)
     try:
         yield engine, infra.dsn(name)
     finally:
