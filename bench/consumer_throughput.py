@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from shared.contracts.crm import CustomerKind, CustomerRegistered
-from shared.db import make_engine, make_session_factory, new_registry
+from shared.db import make_engine, make_session_factory
 from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
+from shared.plumbing_tables import create_plumbing_schema
 from sqlalchemy import Column, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -85,7 +86,7 @@ async def main(n: int) -> None:
     try:
         engine = make_engine(infra.database_url(name), pool_size=5)
         async with engine.begin() as conn:
-            await conn.run_sync(new_registry().metadata.create_all)
+            await conn.run_sync(create_plumbing_schema)
             await conn.run_sync(md.create_all)
         topic = f"bench.consumer.{uuid.uuid4().hex[:6]}"
         await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)])

@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiokafka import AIOKafkaConsumer
 from shared.contracts.crm import CustomerKind, CustomerRegistered
-from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
+from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.messaging.envelope import Tenant
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay, make_producer
 from shared.messaging.topics import ensure_topics
-from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, outbox_table
+from shared.plumbing_tables import create_plumbing_schema, outbox_table
 from sqlalchemy import delete, func, select
 
 from tests.support.infra import create_database, drop_database, start_infra
@@ -114,9 +114,7 @@ async def main(events: int) -> None:
         dsn = infra.dsn(name)
         engine = make_engine(url, pool_size=5)
         async with engine.begin() as c:
-            await c.run_sync(new_registry().metadata.create_all)
-            for stmt in OUTBOX_NOTIFY_DDL:
-                await c.exec_driver_sql(stmt)
+            await c.run_sync(create_plumbing_schema)
         sessions = make_session_factory(engine)
         await ensure_topics(infra.kafka_bootstrap)
         print(f"infra: {infra.how}; {events} events over 100 aggregates per run", flush=True)

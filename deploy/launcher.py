@@ -138,8 +138,8 @@ class Platform:
             if pending:
                 time.sleep(0.5)
 
-    def stop(self) -> None:
-        for svc in reversed(SERVICES):
+    def stop(self, services: tuple[str, ...] = SERVICES) -> None:
+        for svc in reversed(services):
             pid = self.running(svc)
             if pid is None:
                 self.pid_file(svc).unlink(missing_ok=True)

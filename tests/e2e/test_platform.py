@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts import workshop
 from shared.messaging.envelope import Envelope, Tenant
 
-from deploy.launcher import SERVICES, Platform
+from deploy.launcher import SERVICES
 from tests.support.e2e import PASSWORD
 from tests.support.factories import eventually, new_phone, new_vin
 from tests.support.kafka import publish
@@ -142,7 +142,8 @@ async def test_walk_in_repair_order_to_delivery_reaches_crm_as_records_and_a_fol
 async def test_overview_is_marked_partial_when_a_service_is_down(platform):
     async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
         h = await login(gw, "advisor")
-        await asyncio.to_thread(_stop_one, platform, "reception")
+        assert platform.running("reception")
+        await asyncio.to_thread(platform.stop, ("reception",))
         r = await gw.get("/api/vehicle-overview", params={"vin": "LSVAU218XN2183294"}, headers=h)
         assert r.status_code == 200
         assert r.json()["partial"] is True and r.json()["unavailable"] == ["reception"]
@@ -150,16 +151,3 @@ async def test_overview_is_marked_partial_when_a_service_is_down(platform):
         assert down.status_code == 503 and "reception" in down.json()["detail"]
     platform.start(migrate=False)  # back up for the tests that follow (main thread: see conftest)
 
-
-def _stop_one(platform: Platform, svc: str) -> None:
-    import os
-    import signal
-    import time
-
-    pid = platform.running(svc)
-    assert pid
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        if not platform.running(svc):
-            return
-        time.sleep(0.1)

@@ -23,13 +23,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
-from shared.db import make_engine, make_session_factory, new_registry, unit_of_work
+from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
-from shared.plumbing_tables import OUTBOX_NOTIFY_DDL, inbox_table, outbox_table
+from shared.plumbing_tables import create_plumbing_schema, inbox_table, outbox_table
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from tests.support.factories import eventually
@@ -50,10 +50,8 @@ async def scratch_db(infra):
     url = infra.database_url(name)
     engine = make_engine(url, pool_size=5)
     async with engine.begin() as conn:
-        await conn.run_sync(new_registry().metadata.create_all)
+        await conn.run_sync(create_plumbing_schema)
         await conn.run_sync(effects_md.create_all)
-        for stmt in OUTBOX_NOTIFY_DDL:
-            await conn.exec_driver_sql(stmt)
     try:
         yield url, engine
     finally:

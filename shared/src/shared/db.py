@@ -24,6 +24,11 @@ def new_registry() -> registry:
     return reg
 
 
+def asyncpg_dsn(database_url: str) -> str:
+    """The libpq-style DSN of a SQLAlchemy asyncpg URL, for asyncpg's own connections (LISTEN)."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

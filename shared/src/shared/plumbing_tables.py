@@ -113,13 +113,19 @@ def drop_outbox_notify(op) -> None:
         op.execute(stmt)
 
 
-def create_plumbing_tables(op) -> None:
-    """Migration step of every service's first revision: outbox (with its NOTIFY trigger), inbox,
-    idempotency keys — defined once, here."""
+def create_plumbing_schema(connection) -> None:
+    """Outbox (with its NOTIFY trigger), inbox, idempotency keys on a (sync) connection — defined
+    once, here: every service's first migration and the tests' scratch databases use it."""
     md = MetaData(naming_convention=NAMING)
     add_plumbing_tables(md)
-    md.create_all(op.get_bind())
-    create_outbox_notify(op)
+    md.create_all(connection)
+    for stmt in OUTBOX_NOTIFY_DDL:
+        connection.exec_driver_sql(stmt)
+
+
+def create_plumbing_tables(op) -> None:
+    """Migration step of every service's first revision."""
+    create_plumbing_schema(op.get_bind())
 
 
 def drop_plumbing_tables(op) -> None:

@@ -42,4 +42,6 @@ class ServiceSettings(BaseSettings):
     @property
     def dsn(self) -> str:
         """libpq-style DSN for asyncpg's own connections (LISTEN)."""
-        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        from .db import asyncpg_dsn
+
+        return asyncpg_dsn(self.database_url)

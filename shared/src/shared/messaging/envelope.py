@@ -21,6 +21,11 @@ SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
 
+def json_bytes(payload: dict[str, Any]) -> bytes:
+    """The Kafka value of an event: compact JSON, UTF-8 as is."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 class UndecodableMessage(Exception):
     """The message cannot become an event: missing headers, bad JSON, unknown type, bad payload."""
 
@@ -92,7 +97,7 @@ class Envelope:
         return [(k, v.encode()) for k, v in h.items() if v is not None]
 
     def value(self) -> bytes:
-        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()
+        return json_bytes(self.data)
 
     @classmethod
     def from_kafka(cls, value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -> Envelope:

@@ -26,6 +26,8 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db import asyncpg_dsn
+from shared.messaging.envelope import json_bytes
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, get_logger
 from shared.plumbing_tables import outbox_table
 
@@ -189,7 +191,7 @@ class OutboxRelay:
             futures = []
             for row in rows:
                 headers = [(k, str(v).encode()) for k, v in row.headers.items()]
-                value = _json_bytes(row.payload)
+                value = json_bytes(row.payload)
                 futures.append(
                     await self.producer.send(row.topic, value=value, key=row.aggregate_id.encode(),
                                              headers=headers)
@@ -229,12 +231,6 @@ class OutboxRelay:
         return [r for r in claimed if r.aggregate_id not in blocked_from or r.seq < blocked_from[r.aggregate_id]]
 
 
-def _json_bytes(payload) -> bytes:
-    import json
-
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 async def _main(args: argparse.Namespace) -> None:
     from shared.db import make_engine
     from shared.observability import configure_logging
@@ -245,7 +241,7 @@ async def _main(args: argparse.Namespace) -> None:
     await producer.start()
     relay = OutboxRelay(
         engine=engine,
-        dsn=args.database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+        dsn=asyncpg_dsn(args.database_url),
         producer=producer,
         service=args.service,
         poll_seconds=args.poll_seconds,
