@@ -177,7 +177,9 @@ format_node() { # node cluster-id
   local d
   d="$(node_dir "$1")"
   [[ -f "$d/data/meta.properties" ]] && return 0
-  tool_java kafka.tools.StorageTool format -t "$2" -c "$d/server.properties" -g >"$d/format.out" 2>&1 \
+  # "--cluster-id=ID" in one word: a random id starts with "-" one time in 64, and argparse would
+  # take "-t -Abc..." for two options.
+  tool_java kafka.tools.StorageTool format --cluster-id="$2" -c "$d/server.properties" -g >"$d/format.out" 2>&1 \
     || { cat "$d/format.out" >&2; return 1; }
 }
 

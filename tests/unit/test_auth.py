@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from fastapi import HTTPException
 from shared.auth import Principal, Role, issue_token, verify_token
+from shared.errors import Forbidden, Unauthorized
 
 SECRET = "unit-secret-0123456789abcdef0123456789"
 
@@ -34,9 +34,9 @@ def test_group_roles_span_every_store_of_the_group():
 def test_bad_tokens_are_refused_with_401(token_kw, verify_kw, words):
     kw = {"secret": SECRET, "issuer": "gw"} | token_kw
     token = issue_token(principal(), **kw)
-    with pytest.raises(HTTPException) as e:
+    with pytest.raises(Unauthorized) as e:
         verify_token(token, secret=SECRET, issuer="gw")
-    assert e.value.status_code == 401 and words in e.value.detail
+    assert e.value.status_code == 401 and words in e.value.message
 
 
 def test_unknown_roles_in_a_token_grant_nothing():
@@ -45,3 +45,14 @@ def test_unknown_roles_in_a_token_grant_nothing():
     token = jwt.encode({"sub": "u", "dg": "dg-1", "roles": ["emperor"], "iss": "gw", "exp": time.time() + 60},
                        SECRET, algorithm="HS256")
     assert verify_token(token, secret=SECRET, issuer="gw").roles == frozenset()
+
+
+def test_a_store_outside_the_callers_scope_is_a_domain_refusal_mapped_to_403():
+    with pytest.raises(Forbidden) as e:
+        principal().check_store("s-2")
+    assert e.value.status_code == 403 and e.value.field == "store_id"
+
+
+def test_a_consumer_acts_for_the_whole_group_of_its_event():
+    actor = Principal.service("dg-1", "crm.care")
+    assert actor.system and actor.can_access_store("any-store") and actor.roles == frozenset()

@@ -14,8 +14,10 @@ from enum import StrEnum
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .errors import Forbidden, Unauthorized
 
 
 class Role(StrEnum):
@@ -48,17 +50,24 @@ class Principal:
     dealer_group_id: str
     roles: frozenset[Role]
     store_ids: frozenset[str] = field(default_factory=frozenset)
+    # A service acting on an event of its dealer group (a consumer), not a person.
+    system: bool = False
+
+    @classmethod
+    def service(cls, dealer_group_id: str, name: str) -> Principal:
+        return cls(user_id=name, name=name, dealer_group_id=dealer_group_id, roles=frozenset(), system=True)
 
     @property
     def spans_group(self) -> bool:
-        return bool(self.roles & GROUP_WIDE_ROLES) or not self.store_ids
+        return self.system or bool(self.roles & GROUP_WIDE_ROLES) or not self.store_ids
 
     def can_access_store(self, store_id: str) -> bool:
         return self.spans_group or store_id in self.store_ids
 
     def check_store(self, store_id: str) -> None:
+        """Tenancy: a store outside the caller's scope is refused (a domain error, 403)."""
         if not self.can_access_store(store_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"no access to store {store_id!r}")
+            raise Forbidden(f"no access to store {store_id!r}", field="store_id")
 
 
 def issue_token(
@@ -83,11 +92,9 @@ def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer,
                             options={"require": ["exp", "sub", "iss"]})
     except jwt.ExpiredSignatureError as e:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="token expired",
-                            headers={"WWW-Authenticate": "Bearer"}) from e
+        raise Unauthorized("token expired") from e
     except jwt.InvalidTokenError as e:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=f"invalid token: {e}",
-                            headers={"WWW-Authenticate": "Bearer"}) from e
+        raise Unauthorized(f"invalid token: {e}") from e
     roles = set()
     for r in claims.get("roles", []):
         try:
@@ -96,7 +103,7 @@ def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
             continue  # a role this service does not know grants nothing here
     dg = claims.get("dg")
     if not dg:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="token has no dealer group")
+        raise Unauthorized("token has no dealer group")
     return Principal(
         user_id=claims["sub"],
         name=claims.get("name", claims["sub"]),
@@ -113,8 +120,7 @@ def authenticate(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if creds is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("missing bearer token")
     settings = request.app.state.settings
     return verify_token(creds.credentials, secret=settings.jwt_secret, issuer=settings.jwt_issuer)
 
@@ -128,10 +134,7 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
 
     def check(principal: CurrentPrincipal) -> Principal:
         if not principal.roles & allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail=f"needs one of the roles: {', '.join(sorted(r.value for r in allowed))}",
-            )
+            raise Forbidden(f"needs one of the roles: {', '.join(sorted(r.value for r in allowed))}")
         return principal
 
     return check

@@ -9,6 +9,7 @@ class DomainError(Exception):
     """A rule refused the command. 422 unless a subclass says otherwise."""
 
     status_code = 422
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
         super().__init__(message)
@@ -22,6 +23,19 @@ class DomainError(Exception):
             out["field"] = self.field
         out.update(self.extra)
         return out
+
+
+class Unauthorized(DomainError):
+    """No valid credentials: the caller must log in (again)."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this: a missing role, or a store outside its scope."""
+
+    status_code = 403
 
 
 class NotFound(DomainError):

@@ -10,11 +10,11 @@ import hashlib
 import json
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .errors import DomainError
 from .plumbing_tables import idempotency_table
 
 
@@ -37,7 +37,8 @@ async def replay(session: AsyncSession, *, principal: str, key: str | None, body
     if row is None:
         return None
     if row.request_hash != body_hash:
-        raise HTTPException(422, detail="Idempotency-Key was already used with a different request body")
+        raise DomainError("Idempotency-Key was already used with a different request body",
+                          field="Idempotency-Key")
     return row.status_code, row.response
 
 

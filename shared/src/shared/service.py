@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .clock import Clock, SystemClock
 from .errors import DomainError
+from .kit.events import EventHandlers
 from .messaging.consumer import ConsumerDeps, IdempotentConsumer
 from .messaging.outbox import Outbox
 from .messaging.relay import OutboxRelay, make_producer
@@ -41,6 +42,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession] | None = None
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
+    consumers: list[IdempotentConsumer] = field(default_factory=list)
 
 
 async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
@@ -64,67 +66,39 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
-    consumers: Sequence[IdempotentConsumer] = (),
-    deps: ConsumerDeps | None = None,
+    events: Sequence[EventHandlers] = (),
+    consumers: Sequence[IdempotentConsumer] = (),  # TRANSITION: until crm and reception use `events`
+    deps: ConsumerDeps | None = None,              # TRANSITION: idem
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
 ) -> FastAPI:
-    """Build a service. `background` jobs (e.g. a daily reminder loop) run as tasks while the
-    service is up and are cancelled when it stops; they must take time from `runtime.clock`."""
+    """Build a service: its routers, its consumer groups (`events`), probes, metrics and error mapping.
+
+    `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
+    cancelled when it stops; they must take time from `runtime.clock`."""
     runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name), clock=clock or SystemClock(),
-                      deps=deps or ConsumerDeps())
+                      deps=deps or ConsumerDeps.from_settings(settings))
+    runtime.consumers = list(consumers) + [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
+                                        retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
+                         for group in events]
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
                          enable_idempotence=True)
-    for c in consumers:
+    for c in runtime.consumers:
         broker.include_router(c.router)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-        from .db import make_engine, make_session_factory
-
-        runtime.engine = make_engine(settings.database_url)
-        SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
-        runtime.sessions = make_session_factory(runtime.engine)
-        runtime.producer = await _start_producer(settings)
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
-                            replication_factor=settings.kafka_replication_factor)
-        runtime.deps.sessions = runtime.sessions
-        runtime.deps.producer = runtime.producer
+        await _start(runtime, broker)
+        tasks: list[asyncio.Task] = []
         try:
-            await broker.start()
-            if settings.run_outbox_relay:
-                runtime.relay = OutboxRelay(
-                    engine=runtime.engine, dsn=settings.dsn, producer=runtime.producer,
-                    service=settings.service_name, batch_size=settings.outbox_batch_size,
-                    poll_seconds=settings.outbox_poll_seconds, retention_hours=settings.outbox_retention_hours,
-                )
-                await runtime.relay.start()
             if on_started:
                 await on_started(runtime)
             tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
-            if settings.jwt_secret == DEV_JWT_SECRET:
-                log.warning("auth.dev_secret", detail="JWT_SECRET is the development default: set it outside dev")
             log.info("service.started", port=settings.http_port)
             yield
         finally:
-            for t in locals().get("tasks", []):
-                t.cancel()
-            for t in locals().get("tasks", []):
-                try:
-                    await t
-                except BaseException:  # a cancelled or failed job must not stop the shutdown
-                    pass
-            if runtime.relay:
-                await runtime.relay.stop()
-            for c in consumers:
-                await c.committer.close()  # commit what was handled before the consumers leave
-            await broker.stop()
-            await runtime.producer.stop()
-            await runtime.engine.dispose()
-            log.info("service.stopped")
+            await _stop(runtime, broker, tasks)
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
@@ -132,10 +106,70 @@ def create_service_app(
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.broker = broker
+    _map_errors(app)
+    _add_probes(app, runtime)
+    instrument_app(app, settings.service_name)
+    for r in routers:
+        app.include_router(r)
+    return app
+
+
+async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
+    """Database, producer, topics, consumers, relay: what must run before the first request."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    from .db import make_engine, make_session_factory
+
+    settings = runtime.settings
+    runtime.engine = make_engine(settings.database_url)
+    SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
+    runtime.sessions = make_session_factory(runtime.engine)
+    runtime.producer = await _start_producer(settings)
+    await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
+                        replication_factor=settings.kafka_replication_factor)
+    runtime.deps.sessions = runtime.sessions
+    runtime.deps.producer = runtime.producer
+    await broker.start()
+    if settings.run_outbox_relay:
+        runtime.relay = OutboxRelay(
+            engine=runtime.engine, dsn=settings.dsn, producer=runtime.producer,
+            service=settings.service_name, batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds, retention_hours=settings.outbox_retention_hours,
+        )
+        await runtime.relay.start()
+    if settings.jwt_secret == DEV_JWT_SECRET:
+        log.warning("auth.dev_secret", detail="JWT_SECRET is the development default: set it outside dev")
+
+
+async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]) -> None:
+    """The reverse of `_start`: jobs, relay, consumers (committing what they handled), producer, pool."""
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        try:
+            await t
+        except asyncio.CancelledError:
+            pass
+        except Exception as e:  # a failed job is logged; it must not stop the shutdown
+            log.error("service.job_failed", job=t.get_name(), error=repr(e))
+    if runtime.relay:
+        await runtime.relay.stop()
+    for c in runtime.consumers:
+        await c.committer.close()  # commit what was handled before the consumers leave
+    await broker.stop()
+    if runtime.producer:
+        await runtime.producer.stop()
+    if runtime.engine:
+        await runtime.engine.dispose()
+    log.info("service.stopped")
+
+
+def _map_errors(app: FastAPI) -> None:
+    """Every refusal a client can cause answers 4xx with a JSON body naming the field or state."""
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ValidationError)
     async def invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
@@ -167,6 +201,10 @@ def create_service_app(
         return JSONResponse({"detail": "conflicts with an existing record; reload and retry",
                              "error": "Conflict", "constraint": constraint}, status_code=409)
 
+
+def _add_probes(app: FastAPI, runtime: Runtime) -> None:
+    settings = runtime.settings
+
     @app.get("/health", tags=["ops"])
     async def health() -> dict:
         """Alive: the process answers."""
@@ -190,11 +228,6 @@ def create_service_app(
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)
-
-    instrument_app(app, settings.service_name)
-    for r in routers:
-        app.include_router(r)
-    return app
 
 
 def serve(app: FastAPI) -> None:

@@ -1,0 +1,17 @@
+"""The service kit: the one pattern every service is written in (docs/new-service.md).
+
+- `Aggregate`: id, tenant, version, raised events, `require(command)` for the state machine;
+- `Repository` / `UnitOfWork`: load with a row lock, save with the version check, events to the
+  outbox in the same transaction; `InMemoryUnitOfWork` for handler tests without servers;
+- `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
+- `EventHandlers`: a consumer group's handlers, idempotent through the inbox.
+"""
+
+from .aggregate import Aggregate
+from .events import EventHandlers
+from .http import Command, CommandBody, CommandRunner, Query
+from .repository import InMemoryRepository, Repository
+from .uow import InMemoryUnitOfWork, UnitOfWork
+
+__all__ = ["Aggregate", "Command", "CommandBody", "CommandRunner", "EventHandlers", "InMemoryRepository",
+           "InMemoryUnitOfWork", "Query", "Repository", "UnitOfWork"]

@@ -1,0 +1,61 @@
+"""The one way to declare a consumer: a named group of event handlers, each `(uow, event)`.
+
+    care = EventHandlers("care")                  # consumer group "<service>.care"
+
+    @care.on(reception.VehicleDelivered)
+    async def vehicle_delivered(uow: UnitOfWork, e: reception.VehicleDelivered) -> None:
+        ...   # uow.envelope: the CloudEvent (tenant, time, ids); uow.actor: this consumer, for the tenant's group
+
+The service factory subscribes each group through the idempotent consumer: the event id goes
+into the inbox in the handler's transaction (a redelivery is skipped), failures are retried
+and then dead-lettered, and events the handler saves go to the outbox with this event as
+their cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from shared.auth import Principal
+from shared.contracts.base import DomainEvent
+from shared.messaging.consumer import IdempotentConsumer
+from shared.messaging.envelope import Envelope
+
+from .uow import UnitOfWork
+
+EventHandler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+
+class EventHandlers:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.by_topic: dict[str, dict[type[DomainEvent], EventHandler]] = {}
+
+    def on(self, *event_types: type[DomainEvent]) -> Callable[[EventHandler], EventHandler]:
+        """Handle these event types (their topics are subscribed for this group)."""
+
+        def register(fn: EventHandler) -> EventHandler:
+            for cls in event_types:
+                self.by_topic.setdefault(cls.topic, {})[cls] = fn
+            return fn
+
+        return register
+
+    def consumer(self, runtime: Any, **options: Any) -> IdempotentConsumer:
+        """The idempotent consumer running these handlers inside `runtime` (filled in when the service starts)."""
+        service = runtime.settings.service_name
+        name = f"{service}.{self.name}"
+        consumer = IdempotentConsumer(service=service, name=name, deps=runtime.deps, **options)
+
+        def adapt(fn: EventHandler):
+            async def handle(session, env: Envelope, event: DomainEvent) -> None:
+                uow = UnitOfWork(session, outbox=runtime.outbox, clock=runtime.clock, settings=runtime.settings,
+                                 actor=Principal.service(env.tenant.dealer_group_id, name), envelope=env,
+                                 command=fn.__name__)
+                await fn(uow, event)
+            return handle
+
+        for topic, handlers in self.by_topic.items():
+            consumer.subscribe(topic, {cls: adapt(fn) for cls, fn in handlers.items()})
+        return consumer

@@ -1,0 +1,192 @@
+"""Repositories: load an aggregate with a row lock, save it with the version check, its events to the outbox.
+
+One storage style for every service: the aggregate is stored whole as JSONB in a `doc` column,
+and the few columns that queries filter or sort by are projected beside it by `columns()`,
+written by the same statement. (Why, and the alternative we dropped: docs/architecture.md,
+"Storing aggregates".) Statements are built once per repository class: SQLAlchemy caches their
+compiled form, so the write path does not recompile SQL per call.
+
+Worked example::
+
+    class Tickets(Repository[Ticket]):
+        table = TicketRow.__table__   # id, dealer_group_id, store_id, version, doc, state
+        aggregate = Ticket
+
+        def columns(self, t: Ticket) -> dict:
+            return {"state": t.state.value}
+
+    async def close_ticket(uow: UnitOfWork, cmd: CloseTicket) -> Ticket:
+        ticket = await uow.repo(Tickets).get(cmd.ticket_id)   # locked; 404 / 403 for other tenants
+        ticket.check_version(cmd.version)
+        ticket.close()
+        await uow.repo(Tickets).save(ticket)                   # version-checked; events -> outbox
+        return ticket
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from shared.errors import Conflict, NotFound
+
+from .aggregate import Aggregate
+
+if TYPE_CHECKING:
+    from .uow import UnitOfWork
+
+A = TypeVar("A", bound=Aggregate)
+
+_TENANT = ("id", "dealer_group_id", "store_id", "version", "doc")
+
+
+class Repository(Generic[A]):
+    """Stores one aggregate type in one table. Never commits: the unit of work does."""
+
+    table: ClassVar[Table]
+    aggregate: ClassVar[type[Aggregate]]
+    # Group records (customers, vehicles) are read and changed from any store of the group.
+    store_scoped: ClassVar[bool] = True
+    # The field named in a 404 ("repair_order_id").
+    id_field: ClassVar[str] = "id"
+
+    _statements: ClassVar[dict[type, dict[str, Any]]] = {}
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._loaded: dict[str, int] = {}
+
+    # -- what is stored ----------------------------------------------------------------------
+    def columns(self, agg: A) -> dict[str, Any]:
+        """The projected query columns besides id, tenant, version and doc."""
+        return {}
+
+    def row_values(self, agg: A) -> dict[str, Any]:
+        return {"id": agg.id, "dealer_group_id": agg.dealer_group_id, "store_id": agg.store_id,
+                "version": agg.version, "doc": agg.model_dump(mode="json"), **self.columns(agg)}
+
+    def from_doc(self, doc: dict[str, Any]) -> A:
+        agg = self.aggregate.model_validate(doc)
+        self._loaded[agg.id] = agg.version
+        return agg  # type: ignore[return-value]
+
+    @classmethod
+    def _stmt(cls, name: str):
+        built = Repository._statements.setdefault(cls, {})
+        if name not in built:
+            t = cls.table
+            built[name] = {
+                "get": select(t.c.doc, t.c.dealer_group_id, t.c.store_id).where(t.c.id == bindparam("id")),
+                "get_locked": select(t.c.doc, t.c.dealer_group_id, t.c.store_id)
+                .where(t.c.id == bindparam("id")).with_for_update(),
+                "insert": insert(t),
+                "update": update(t).where(t.c.id == bindparam("_id"), t.c.version == bindparam("_loaded")),
+            }[name]
+        return built[name]
+
+    # -- loading -----------------------------------------------------------------------------
+    async def find(self, id: str, *, lock: bool = True) -> A | None:
+        """The aggregate of the caller's dealer group, or None (another group's is not there for it)."""
+        row = (await self.uow.session.execute(self._stmt("get_locked" if lock else "get"), {"id": id})).first()
+        if row is None or row.dealer_group_id != self.uow.actor.dealer_group_id:
+            return None
+        return self.from_doc(row.doc)
+
+    async def get(self, id: str, *, lock: bool = True) -> A:
+        """Load for a command (locked) or a query: 404 outside the caller's group, 403 outside its stores."""
+        agg = await self.find(id, lock=lock)
+        if agg is None:
+            raise NotFound(f"{self.aggregate.kind} {id} not found", field=self.id_field)
+        if self.store_scoped:
+            self.uow.actor.check_store(agg.store_id)
+        return agg
+
+    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None) -> list[A]:
+        """Aggregates of the caller's group matching `where`, within the caller's stores (or `store_id`)."""
+        t = self.table
+        q = select(t.c.doc).where(t.c.dealer_group_id == self.uow.actor.dealer_group_id, *where,
+                                  *self.store_scope(store_id))
+        q = q.order_by(*order_by) if order_by else q
+        q = q.limit(limit) if limit else q
+        return [self.from_doc(doc) for doc in (await self.uow.session.execute(q)).scalars()]
+
+    def store_scope(self, store_id: str | None) -> list:
+        """Where-clauses keeping a list inside the caller's stores (all of them for group records)."""
+        t = self.table
+        if store_id:
+            self.uow.actor.check_store(store_id)
+            return [t.c.store_id == store_id]
+        if self.store_scoped and not self.uow.actor.spans_group:
+            return [t.c.store_id.in_(sorted(self.uow.actor.store_ids))]
+        return []
+
+    # -- saving ------------------------------------------------------------------------------
+    async def add(self, agg: A, **insert_only: Any) -> None:
+        """A new aggregate; `insert_only` columns (who created it) are written once."""
+        await self.uow.session.execute(self._stmt("insert"), {**self.row_values(agg), **insert_only})
+        self._loaded[agg.id] = agg.version
+        await self.uow.collect(agg)
+
+    async def save(self, agg: A) -> None:
+        """Write the aggregate back if nobody changed it since it was loaded (else 409), then its events."""
+        if agg.id not in self._loaded:
+            await self.add(agg)
+            return
+        values = self.row_values(agg)
+        del values["id"]
+        result = await self.uow.session.execute(self._stmt("update"),
+                                                {"_id": agg.id, "_loaded": self._loaded[agg.id], **values})
+        if result.rowcount != 1:
+            raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
+                           field="version")
+        self._loaded[agg.id] = agg.version
+        await self.uow.collect(agg)
+
+
+class InMemoryRepository(Repository[A]):
+    """The same contract on a dict, for handler tests without PostgreSQL (the cosmicpython way)."""
+
+    def __init__(self, uow: UnitOfWork, of: type[Repository[A]], store: dict[str, dict]) -> None:
+        super().__init__(uow)
+        self.of = of
+        self.aggregate = of.aggregate  # type: ignore[misc]
+        self.store_scoped = of.store_scoped  # type: ignore[misc]
+        self.id_field = of.id_field  # type: ignore[misc]
+        self.rows = store
+
+    async def find(self, id: str, *, lock: bool = True) -> A | None:
+        doc = self.rows.get(id)
+        if doc is None or doc["dealer_group_id"] != self.uow.actor.dealer_group_id:
+            return None
+        return self.from_doc(copy.deepcopy(doc))
+
+    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None) -> list[A]:
+        if where or order_by:
+            raise NotImplementedError("SQL filters need the SQL repository")
+        docs = [d for d in self.rows.values() if d["dealer_group_id"] == self.uow.actor.dealer_group_id]
+        if store_id:
+            self.uow.actor.check_store(store_id)
+        scope = {store_id} if store_id else (None if self.uow.actor.spans_group or not self.store_scoped
+                                             else self.uow.actor.store_ids)
+        docs = [d for d in docs if scope is None or d["store_id"] in scope]
+        return [self.from_doc(copy.deepcopy(d)) for d in docs[:limit]]
+
+    async def add(self, agg: A, **insert_only: Any) -> None:
+        if agg.id in self.rows:
+            raise Conflict(f"{self.aggregate.kind} {agg.id} exists")
+        self.rows[agg.id] = agg.model_dump(mode="json")
+        self._loaded[agg.id] = agg.version
+        await self.uow.collect(agg)
+
+    async def save(self, agg: A) -> None:
+        if agg.id not in self._loaded:
+            await self.add(agg)
+            return
+        if self.rows[agg.id]["version"] != self._loaded[agg.id]:
+            raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
+                           field="version")
+        self.rows[agg.id] = agg.model_dump(mode="json")
+        self._loaded[agg.id] = agg.version
+        await self.uow.collect(agg)

@@ -1,0 +1,91 @@
+"""The unit of work every handler receives: one transaction, who acts, the clock, the outbox.
+
+Every handler has the same shape, commands and events alike::
+
+    async def open_order(uow: UnitOfWork, cmd: OpenOrder) -> RepairOrder: ...
+    async def vehicle_delivered(uow: UnitOfWork, e: VehicleDelivered) -> None: ...
+
+`uow.actor` is the caller (a user over HTTP, the consumer itself for an event), `uow.clock` the
+injected clock, `uow.settings` the service's settings, `uow.repo(Repairs)` a repository bound to
+this transaction. Saving an aggregate moves its events into the outbox in the same transaction;
+nothing here commits: the HTTP command runner or the consumer does, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.contracts.base import DomainEvent
+from shared.messaging.envelope import Envelope, Tenant
+from shared.messaging.outbox import Outbox
+
+from .aggregate import Aggregate
+from .repository import InMemoryRepository, Repository
+
+R = TypeVar("R", bound=Repository)
+
+
+class UnitOfWork:
+    def __init__(self, session: Any, *, outbox: Outbox | None, clock: Clock, settings: Any, actor: Principal,
+                 envelope: Envelope | None = None, command: str | None = None) -> None:
+        self.session = session
+        self.outbox = outbox
+        self.clock = clock
+        self.settings = settings
+        self.actor = actor
+        self.envelope = envelope
+        self.command = command
+        self._repos: dict[type, Repository] = {}
+
+    def repo(self, cls: type[R]) -> R:
+        """The repository `cls`, bound to this transaction (one instance per unit of work)."""
+        if cls not in self._repos:
+            self._repos[cls] = cls(self)
+        return self._repos[cls]  # type: ignore[return-value]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> None:
+        """Record events in the outbox; an event handled from Kafka is their cause and correlation."""
+        env = self.envelope
+        for e in events:
+            await self.outbox.record(self.session, e, tenant=tenant,
+                                     correlation_id=env.correlation_id if env else None,
+                                     causation_id=env.id if env else None)
+
+    async def collect(self, agg: Aggregate) -> None:
+        """Move the aggregate's raised events to the outbox, under its own tenant."""
+        if agg.events:
+            await self.publish(list(agg.events), tenant=Tenant(agg.dealer_group_id, agg.store_id))
+            agg.events.clear()
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """No database, no Kafka: repositories on dicts, published events in a list (handler tests)."""
+
+    def __init__(self, *, clock: Clock, settings: Any = None, actor: Principal) -> None:
+        super().__init__(None, outbox=None, clock=clock, settings=settings, actor=actor)
+        self.tables: dict[type, dict[str, dict]] = {}
+        self.published: list[tuple[DomainEvent, Tenant]] = []
+
+    def repo(self, cls: type[R]) -> R:
+        if cls not in self._repos:
+            self._repos[cls] = InMemoryRepository(self, cls, self.tables.setdefault(cls, {}))
+        return self._repos[cls]  # type: ignore[return-value]
+
+    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> None:
+        self.published.extend((e, tenant) for e in events)
+
+    def as_actor(self, actor: Principal) -> InMemoryUnitOfWork:
+        """The same store, acted on by someone else (a second user, the next request)."""
+        other = InMemoryUnitOfWork(clock=self.clock, settings=self.settings, actor=actor)
+        other.tables, other.published = self.tables, self.published
+        return other
+
+    def event_types(self) -> list[str]:
+        return [type(e).__name__ for e, _ in self.published]
