@@ -4,7 +4,8 @@
 - `Repository` / `UnitOfWork`: load with a row lock, save with the version check, events to the
   outbox in the same transaction; `InMemoryUnitOfWork` for handler tests without servers;
 - `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
-- `EventHandlers`: a consumer group's handlers, idempotent through the inbox.
+- `EventHandlers`: a consumer group's handlers, idempotent through the inbox;
+- `Upsert`: a replica row written by key, its SQL built once.
 """
 
 from .aggregate import Aggregate
@@ -12,6 +13,7 @@ from .events import EventHandlers
 from .http import Command, CommandBody, CommandRunner, Query
 from .repository import InMemoryRepository, Repository
 from .uow import InMemoryUnitOfWork, UnitOfWork
+from .upsert import Upsert
 
 __all__ = ["Aggregate", "Command", "CommandBody", "CommandRunner", "EventHandlers", "InMemoryRepository",
-           "InMemoryUnitOfWork", "Query", "Repository", "UnitOfWork"]
+           "InMemoryUnitOfWork", "Query", "Repository", "UnitOfWork", "Upsert"]

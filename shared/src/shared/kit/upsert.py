@@ -1,0 +1,52 @@
+"""Insert-or-update of a replica row, with its statement built once.
+
+Replicas (what a service keeps of another's facts) are written by key: the newest event wins.
+SQLAlchemy's PostgreSQL `insert().on_conflict_do_update()` is left out of its compiled cache,
+so it would be compiled again on every event; here the SQL is written once per (table, columns)
+as a `text()` statement with typed parameters, which the cache keeps.
+
+    stock = Upsert(PartReplica, keys=("dealer_group_id", "store_id", "part_no"))
+    await stock(session, {"dealer_group_id": ..., "store_id": ..., "part_no": ..., "on_hand": ...})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Table, bindparam, text
+from sqlalchemy.dialects import postgresql
+
+_PG = postgresql.dialect()
+
+
+class Upsert:
+    def __init__(self, model: Any, *, keys: Iterable[str]) -> None:
+        self.table: Table = getattr(model, "__table__", model)
+        self.keys = tuple(keys)
+        self._built: dict[frozenset[str], Any] = {}
+
+    def statement(self, columns: Iterable[str]):
+        cols = frozenset(columns)
+        stmt = self._built.get(cols)
+        if stmt is None:
+            binds = [bindparam(c, type_=self.table.c[c].type) for c in sorted(cols)]
+            stmt = self._built[cols] = text(self._sql(cols)).bindparams(*binds)
+        return stmt
+
+    def _sql(self, cols: frozenset[str]) -> str:
+        quote = _PG.identifier_preparer.quote
+        names = sorted(cols)
+        updates = [f"{quote(c)} = EXCLUDED.{quote(c)}" for c in names if c not in self.keys]
+        action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+        return (f"INSERT INTO {_PG.identifier_preparer.format_table(self.table)} "
+                f"({', '.join(quote(c) for c in names)}) VALUES ({', '.join(':' + c for c in names)}) "
+                f"ON CONFLICT ({', '.join(quote(k) for k in self.keys)}) {action}")
+
+    async def __call__(self, session, values: Mapping[str, Any]) -> None:
+        await session.execute(self.statement(values.keys()), dict(values))
+
+    async def many(self, session, rows: list[Mapping[str, Any]]) -> None:
+        """Several rows with the same columns in one round trip (executemany)."""
+        if rows:
+            await session.execute(self.statement(rows[0].keys()), [dict(r) for r in rows])
