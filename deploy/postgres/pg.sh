@@ -17,7 +17,10 @@
 #   PG_BIN          PostgreSQL bin folder (default: newest /usr/lib/postgresql/*/bin)
 #
 # The server runs as the `postgres` OS user (initdb and pg_ctl refuse to run as root); the
-# system's default cluster on 5432 is never started or touched.
+# system's default cluster on 5432 is never started or touched. When that user cannot reach
+# PG_STATE_DIR (a checkout in root's mode-700 home, say), the cluster lives in a folder of its
+# own under its home instead (one per checkout) and $PG_STATE_DIR/location points there; no
+# folder's permissions are changed.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,11 +36,35 @@ die() { log "$*"; exit 1; }
 abs_state() {
   mkdir -p "$STATE"
   STATE="$(cd "$STATE" && pwd)"
-  DATA="$STATE/data"
-  RUN="$STATE/run"
-  LOGFILE="$STATE/postgres.log"
+  REAL="$STATE"
+  [[ -s "$STATE/location" ]] && REAL="$(cat "$STATE/location")"
+  DATA="$REAL/data"
+  RUN="$REAL/run"
+  LOGFILE="$REAL/postgres.log"
 }
-DATA="" RUN="" LOGFILE=""
+DATA="" RUN="" LOGFILE="" REAL=""
+
+pg_can_reach() { # pg_can_reach DIR: the postgres user can enter and write DIR
+  [[ $EUID -eq 0 ]] || return 0
+  su postgres -s /bin/bash -c "test -x $(printf '%q' "$1") && test -w $(printf '%q' "$1")"
+}
+
+# Root running from a folder the postgres user cannot enter: put the cluster under that user's
+# home, in a folder named after this state dir, and remember where.
+relocate_if_unreachable() {
+  [[ $EUID -eq 0 && "$REAL" == "$STATE" ]] || return 0
+  chown postgres:postgres "$STATE" 2>/dev/null || true
+  pg_can_reach "$STATE" && return 0
+  local home key
+  home="$(getent passwd postgres | cut -d: -f6)"
+  key="$(printf '%s' "$STATE" | sha1sum | cut -c1-12)"
+  REAL="${home:-/var/lib/postgresql}/aftersales/$key"
+  mkdir -p "$REAL"
+  chown postgres:postgres "$(dirname "$REAL")" "$REAL"
+  echo "$REAL" >"$STATE/location"
+  log "the postgres user cannot reach $STATE: keeping this cluster in $REAL (see $STATE/location)"
+  DATA="$REAL/data" RUN="$REAL/run" LOGFILE="$REAL/postgres.log"
+}
 
 find_bin() {
   if [[ -n "${PG_BIN:-}" ]]; then echo "$PG_BIN"; return 0; fi
@@ -123,16 +150,15 @@ create_dbs() {
   done
 }
 
-# Check every folder on the way to $STATE can be entered by the postgres user.
+# Check every folder on the way to the cluster can be entered by the postgres user.
 check_traversable() {
-  [[ $EUID -eq 0 ]] || return 0
-  if ! su postgres -s /bin/bash -c "test -x $(printf '%q' "$STATE") && test -w $(printf '%q' "$STATE")"; then
-    local p="$STATE" bad=""
+  if ! pg_can_reach "$REAL"; then
+    local p="$REAL" bad=""
     while [[ "$p" != / ]]; do
       su postgres -s /bin/bash -c "test -x $(printf '%q' "$p")" || bad="$p"
       p="$(dirname "$p")"
     done
-    die "the postgres user cannot reach $STATE${bad:+ (blocked at $bad: needs o+x)}"
+    die "the postgres user cannot reach $REAL${bad:+ (blocked at $bad: needs o+x)}"
   fi
 }
 
@@ -149,7 +175,7 @@ cmd_start() {
 
   if ((fresh)); then
     if is_running; then log "--fresh: stopping the running cluster first"; cmd_stop; fi
-    log "--fresh: wiping $STATE"
+    log "--fresh: wiping $REAL"
     rm -rf "$DATA" "$RUN" "$LOGFILE"
   fi
 
@@ -157,10 +183,11 @@ cmd_start() {
     log "already running: $STATE on 127.0.0.1:$(running_port)"
     use_running_port
   else
+    relocate_if_unreachable
     mkdir -p "$DATA" "$RUN"
     touch "$LOGFILE"
     chmod 700 "$DATA"
-    if [[ $EUID -eq 0 ]]; then chown -R postgres:postgres "$STATE"; fi
+    if [[ $EUID -eq 0 ]]; then chown -R postgres:postgres "$REAL"; fi
     check_traversable
     if [[ ! -f "$DATA/PG_VERSION" ]]; then
       log "initdb $DATA"
@@ -224,6 +251,6 @@ case "$cmd" in
       log "dropped database $name"
     done ;;
   url) cmd_url "$@" ;;
-  -h | --help | help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-  *) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  -h | --help | help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  *) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
