@@ -121,6 +121,7 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
     from .db import make_engine, make_session_factory
 
     settings = runtime.settings
+    settings.refuse_development_secret()
     runtime.engine = make_engine(settings.database_url)
     SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
     runtime.sessions = make_session_factory(runtime.engine)
@@ -138,7 +139,7 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
         )
         await runtime.relay.start()
     if settings.jwt_secret == DEV_JWT_SECRET:
-        log.warning("auth.dev_secret", detail="JWT_SECRET is the development default: set it outside dev")
+        log.warning("auth.dev_secret", detail="development mode: tokens are signed with the public dev secret")
 
 
 async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]) -> None:

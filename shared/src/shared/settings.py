@@ -8,6 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"
 
 
+class InsecureSettings(RuntimeError):
+    """Settings a service refuses to start with."""
+
+
 class ServiceSettings(BaseSettings):
     """Every service's settings. Each field reads the upper-case env var of its name."""
 
@@ -25,6 +29,8 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32,
                             description="HS256 key shared by the gateway and every service; set it in production")
+    dev_mode: bool = Field(default=False, description="Development only: allows the public development "
+                           "JWT secret (./run start and the tests set DEV_MODE=1)")
     jwt_issuer: str = "aftersales-gateway"
     jwt_ttl_seconds: int = 8 * 3600
     log_level: str = "INFO"
@@ -38,6 +44,14 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = 0.2
     consumer_batch_size: int = Field(default=100, ge=1, description="Records handled per transaction (1 = each alone)")
     kafka_startup_timeout_seconds: float = 60.0
+
+    def refuse_development_secret(self) -> None:
+        """A service outside development must not accept tokens signed with a secret anyone can read."""
+        if self.jwt_secret == DEV_JWT_SECRET and not self.dev_mode:
+            raise InsecureSettings(
+                f"{self.service_name}: JWT_SECRET is the public development default. Set JWT_SECRET to a "
+                "secret of 32 or more characters shared by the gateway and every service, or set DEV_MODE=1 "
+                "on a development machine.")
 
     @property
     def dsn(self) -> str:
