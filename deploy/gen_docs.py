@@ -1,4 +1,4 @@
-"""Generate the API documents from the code: OpenAPI per service, AsyncAPI 3.0 for the events,
+"""Generate the API documents from the code: OpenAPI per service, AsyncAPI 3.1 for the events,
 and one JSON Schema per event type. Run by `./run docs`; a test checks the files are current."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # asyncapi_spec beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -31,27 +33,6 @@ CONSUMERS = {
     "oem.warranty-decisions": ["claims"],
 }
 
-CE_HEADERS = {
-    "type": "object",
-    "description": "CloudEvents 1.0 Kafka binary mode attributes and our extensions, plus W3C trace context.",
-    "required": ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_dealergroup", "ce_store"],
-    "properties": {
-        "ce_specversion": {"const": "1.0"},
-        "ce_id": {"type": "string", "description": "Event id; consumers deduplicate on it (inbox)."},
-        "ce_type": {"type": "string", "description": "Versioned event type, e.g. RepairOrderOpened.v1"},
-        "ce_source": {"type": "string", "description": "Producing service"},
-        "ce_time": {"type": "string", "format": "date-time"},
-        "ce_subject": {"type": "string", "description": "Aggregate id (also the Kafka key)"},
-        "content-type": {"const": "application/json"},
-        "ce_dealergroup": {"type": "string"},
-        "ce_store": {"type": "string"},
-        "ce_correlationid": {"type": "string"},
-        "ce_causationid": {"type": "string"},
-        "traceparent": {"type": "string", "description": "W3C trace context"},
-    },
-}
-
-
 def producer(topic: str) -> str:
     if topic == "oem.warranty-decisions":
         return "manufacturer"
@@ -69,43 +50,10 @@ def openapi() -> dict[str, dict]:
 
 
 def asyncapi() -> dict:
-    from shared.contracts import EVENT_TYPES, json_schemas
+    from asyncapi_spec import build
+    from shared.contracts import EVENT_TYPES
 
-    schemas = json_schemas()
-    channels, operations, messages = {}, {}, {}
-    for topic in sorted({c.topic for c in EVENT_TYPES.values()}):
-        types = sorted(t for t, c in EVENT_TYPES.items() if c.topic == topic)
-        cid = topic.replace(".", "_").replace("-", "_")
-        channels[cid] = {
-            "address": topic,
-            "description": f"Published by {producer(topic)}; read by {', '.join(CONSUMERS.get(topic, []))}. "
-                           f"Poison messages go to {topic}.dlq.",
-            "messages": {t.replace(".", "_"): {"$ref": f"#/components/messages/{t.replace('.', '_')}"}
-                         for t in types},
-        }
-        operations[f"publish_{cid}"] = {"action": "send", "channel": {"$ref": f"#/channels/{cid}"},
-                                        "summary": f"{producer(topic)} publishes through its outbox"}
-        for reader in CONSUMERS.get(topic, []):
-            operations[f"{reader}_reads_{cid}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{cid}"},
-                                                   "summary": f"{reader} consumes idempotently (inbox)"}
-        for t in types:
-            schema = dict(schemas[t])
-            messages[t.replace(".", "_")] = {
-                "name": t, "title": t, "summary": (EVENT_TYPES[t].__doc__ or "").strip().split("\n")[0],
-                "contentType": "application/json",
-                "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
-                "payload": schema,
-                "bindings": {"kafka": {"key": {"type": "string", "description": f"{schema['x-key']}"}}},
-            }
-    return {
-        "asyncapi": "3.0.0",
-        "info": {"title": "After-sales platform events", "version": "1.0.0",
-                 "description": "Domain events between the services and the manufacturer contract (oem.*)."},
-        "defaultContentType": "application/json",
-        "channels": channels,
-        "operations": operations,
-        "components": {"messages": messages, "schemas": {"CloudEventHeaders": CE_HEADERS}},
-    }
+    return build(EVENT_TYPES, consumers=CONSUMERS, producer=producer)
 
 
 def render() -> dict[Path, str]:
