@@ -10,10 +10,11 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from pydantic import BaseModel
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
 from shared.db import unit_of_work
+from shared.errors import Unauthorized
 from shared.observability import current_trace_headers
 
 from ..adapters.orm import UserRow
-from ..domain.passwords import verify_password
+from ..domain.passwords import check_login
 
 router = APIRouter()
 
@@ -33,8 +34,8 @@ async def login(request: Request, username: Annotated[str, Form()], password: An
     settings = request.app.state.settings
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         user = await session.get(UserRow, username)
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        raise HTTPException(401, detail="wrong username or password")
+    if not check_login(user.password_hash if user else None, password, active=bool(user and user.active)):
+        raise Unauthorized("wrong username or password")
     principal = Principal(user_id=user.username, name=user.display_name, dealer_group_id=user.dealer_group_id,
                           roles=frozenset(Role(r) for r in user.roles), store_ids=frozenset(user.store_ids))
     token = issue_token(principal, secret=settings.jwt_secret, issuer=settings.jwt_issuer,
