@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -25,6 +25,7 @@ from .messaging.outbox import Outbox
 from .messaging.relay import OutboxRelay, make_producer
 from .messaging.topics import ensure_topics
 from .observability import configure_logging, configure_tracing, get_logger, instrument_app
+from .openapi import document
 from .settings import DEV_JWT_SECRET, ServiceSettings
 
 log = get_logger(__name__)
@@ -72,6 +73,7 @@ def create_service_app(
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """Build a service: its routers, its consumer groups (`events`), probes, metrics and error mapping.
 
@@ -108,6 +110,10 @@ def create_service_app(
     app.state.broker = broker
     _map_errors(app)
     _add_probes(app, runtime)
+    document(app, tags={"ops": "Liveness, readiness and Prometheus metrics.", **(tags or {})}, servers=[
+        {"url": f"http://127.0.0.1:{settings.http_port}", "description": "this service on a ./run start machine"},
+        {"url": f"http://{settings.service_name}:{settings.http_port}", "description": "inside docker compose"},
+    ])
     instrument_app(app, settings.service_name)
     for r in routers:
         app.include_router(r)
@@ -203,15 +209,26 @@ def _map_errors(app: FastAPI) -> None:
                              "error": "Conflict", "constraint": constraint}, status_code=409)
 
 
+class Health(BaseModel):
+    status: str = Field(examples=["alive"])
+    service: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready, or not ready", examples=["ready"])
+    checks: dict[str, str] = Field(description="Per dependency: ok, or the error", examples=[{"database": "ok"}])
+
+
 def _add_probes(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], response_model=Health)
     async def health() -> dict:
         """Alive: the process answers."""
         return {"status": "alive", "service": settings.service_name}
 
-    @app.get("/ready", tags=["ops"])
+    @app.get("/ready", tags=["ops"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "The database or Kafka does not answer."}})
     async def ready() -> JSONResponse:
         """Ready: its database and Kafka answer."""
         checks: dict[str, str] = {}

@@ -1,0 +1,90 @@
+"""What every service's OpenAPI says beyond its routes: one error model, the 4xx answers each
+operation can give, the servers it runs on and its tags, declared.
+
+Integrators generate clients from these documents, so an answer the service can give must be in
+them: an operation behind a token can answer 401 and 403; one naming a record in its path 404; a
+command 409 (a refused transition, a stale version, a duplicate); one taking input 422. All of
+them carry the same JSON body, `Error`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Error(BaseModel):
+    """Every refusal: what went wrong, its kind, and the field or state it concerns."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    detail: str = Field(description="What went wrong, for a person")
+    error: str = Field(description="The kind of refusal, e.g. NotFound, InvalidTransition, StaleVersion")
+    field: str | None = Field(default=None, description="The request field at fault, when one is")
+    current_state: str | None = Field(default=None, description="The record's state, when a transition is refused")
+
+
+ERROR_ANSWERS = {
+    401: "No valid token: log in (again).",
+    403: "A role or a store outside the caller's scope.",
+    404: "The record named in the path does not exist in the caller's dealer group.",
+    409: "Refused by the record's state, a stale version, or a duplicate.",
+    422: "Invalid input: the field is named.",
+}
+COMMAND_METHODS = {"post", "put", "patch", "delete"}
+
+
+def error_answers(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    codes = []
+    if operation.get("security"):
+        codes += [401, 403]
+    if "{" in path:
+        codes.append(404)
+    if method in COMMAND_METHODS:
+        codes.append(409)
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.append(422)
+    return codes
+
+
+async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """The request did not match its schema: the same body as every other refusal, first field named."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    return JSONResponse({"detail": first.get("msg", "invalid request"), "error": "ValidationError",
+                         "field": field or None,
+                         "errors": [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+                                    for e in errors]}, status_code=422)
+
+
+def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str]) -> None:
+    """Give `app` the error model, its documented 4xx answers, servers and declared tags."""
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, servers=servers)
+        paths = schema.get("paths", {})
+        used = sorted({t for ops in paths.values() for op in ops.values() for t in op.get("tags", [])})
+        schema["tags"] = [{"name": t, "description": tags.get(t, t)} for t in used]
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = Error.model_json_schema()
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, op in operations.items():
+                for code in error_answers(path, method, op):
+                    op["responses"][str(code)] = {"description": ERROR_ANSWERS[code], "content": ref}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
