@@ -28,6 +28,11 @@ class WarrantyReason(StrEnum):
 
 @event(WARRANTY, "WarrantyClaimOpened", 1, aggregate="warranty_claim", key="claim_id")
 class WarrantyClaimOpened(DomainEvent):
+    """Published by claims when a warranty claim (索赔) is opened for a repair order's warranty jobs.
+
+    It carries the claimed amount; readers see which jobs are being claimed.
+    """
+
     claim_id: str
     repair_order_id: str
     vehicle_id: str
@@ -37,6 +42,11 @@ class WarrantyClaimOpened(DomainEvent):
 
 @event(WARRANTY, "WarrantyClaimSubmitted", 1, aggregate="warranty_claim", key="claim_id")
 class WarrantyClaimSubmitted(DomainEvent):
+    """Published by claims when a warranty claim is sent to the manufacturer.
+
+    The public form goes out on oem.warranty-claims; readers track the claim as awaiting the decision.
+    """
+
     claim_id: str
     claim_number: str
     amount: Decimal = Field(ge=0)
@@ -44,6 +54,11 @@ class WarrantyClaimSubmitted(DomainEvent):
 
 @event(WARRANTY, "WarrantyClaimApproved", 1, aggregate="warranty_claim", key="claim_id")
 class WarrantyClaimApproved(DomainEvent):
+    """Published by claims when the manufacturer approves a warranty claim, fully or in part.
+
+    It carries the approved amount and reason codes for any cut; claims books the receivable.
+    """
+
     claim_id: str
     approved_amount: Decimal = Field(ge=0)
     partial: bool = False
@@ -52,6 +67,11 @@ class WarrantyClaimApproved(DomainEvent):
 
 @event(WARRANTY, "WarrantyClaimRejected", 1, aggregate="warranty_claim", key="claim_id")
 class WarrantyClaimRejected(DomainEvent):
+    """Published by claims when the manufacturer rejects a warranty claim or sends it back.
+
+    Reason codes say why; a claim returned for correction is corrected and submitted again.
+    """
+
     claim_id: str
     reason_codes: list[WarrantyReason]
     returned_for_correction: bool = False
@@ -59,6 +79,11 @@ class WarrantyClaimRejected(DomainEvent):
 
 @event(WARRANTY, "ClaimPartsShipped", 1, aggregate="warranty_claim", key="claim_id")
 class ClaimPartsShipped(DomainEvent):
+    """Published by claims when claimed old parts (旧件) are shipped back to the manufacturer.
+
+    Shipping them in time keeps the claim from being cut for parts not returned.
+    """
+
     claim_id: str
     shipment_ref: str
     part_nos: list[str]
@@ -66,6 +91,11 @@ class ClaimPartsShipped(DomainEvent):
 
 @event(WARRANTY, "WarrantyPaymentReceived", 1, aggregate="warranty_claim", key="claim_id")
 class WarrantyPaymentReceived(DomainEvent):
+    """Published by claims when the manufacturer pays a warranty claim.
+
+    It clears the receivable; claims reconciles it with the manufacturer and finance.
+    """
+
     claim_id: str
     amount: Decimal
     payment_ref: str
@@ -73,6 +103,12 @@ class WarrantyPaymentReceived(DomainEvent):
 
 @event(INSURANCE, "InsuranceClaimOpened", 1, aggregate="insurance_claim", key="claim_id")
 class InsuranceClaimOpened(DomainEvent):
+    """Published by claims when an accident car's insurance claim (保险理赔) is opened.
+
+    It records the insurer, policy, liability and payment route (the insurer pays the store, or the customer
+    pays and claims); reception settles the insurance lines accordingly.
+    """
+
     claim_id: str
     repair_order_id: str | None = None
     vehicle_id: str
@@ -84,12 +120,22 @@ class InsuranceClaimOpened(DomainEvent):
 
 @event(INSURANCE, "InsuranceEstimateApproved", 1, aggregate="insurance_claim", key="claim_id")
 class InsuranceEstimateApproved(DomainEvent):
+    """Published by claims when the insurer approves the repair estimate for a claim.
+
+    Readers see the approved amount for the insurance jobs.
+    """
+
     claim_id: str
     amount: Decimal = Field(ge=0)
 
 
 @event(INSURANCE, "InsurancePaymentReceived", 1, aggregate="insurance_claim", key="claim_id")
 class InsurancePaymentReceived(DomainEvent):
+    """Published by claims when the insurer pays the store for a claim.
+
+    It clears the insurer receivable, which is chased weekly until paid.
+    """
+
     claim_id: str
     amount: Decimal
     payment_ref: str
@@ -97,7 +143,11 @@ class InsurancePaymentReceived(DomainEvent):
 
 @event(OEM_CLAIMS, "oem.WarrantyClaimSubmitted", 1, aggregate="warranty_claim", key="claim_number")
 class OemWarrantyClaimSubmitted(DomainEvent):
-    """The public form sent to the manufacturer: no customer personal data."""
+    """The public contract with the manufacturer: a warranty claim (索赔) as submitted.
+
+    claims sends it on oem.warranty-claims when a claim is submitted. It carries no customer personal data: the
+    dealer code, VIN, repair date, odometer, operation codes, part numbers and amounts only.
+    """
 
     claim_number: str
     dealer_code: str
@@ -112,6 +162,12 @@ class OemWarrantyClaimSubmitted(DomainEvent):
 
 @event(OEM_DECISIONS, "oem.WarrantyClaimDecided", 1, aggregate="warranty_claim", key="claim_number")
 class OemWarrantyClaimDecided(DomainEvent):
+    """The public contract with the manufacturer: its decision on a warranty claim.
+
+    The manufacturer sends it on oem.warranty-decisions; it carries no customer personal data. claims turns it
+    into WarrantyClaimApproved or WarrantyClaimRejected.
+    """
+
     claim_number: str
     decision: str  # approved | partly_approved | rejected | returned_for_correction
     approved_amount: Decimal = Field(default=Decimal("0"), ge=0)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class PayType(StrEnum):
-    """Who pays for a job line."""
+    """Who pays for a job line: the customer, warranty (a claim, 索赔), an insurer, or the store."""
 
     CUSTOMER = "customer"
     WARRANTY = "warranty"
@@ -18,10 +18,17 @@ class PayType(StrEnum):
 
 
 class Line(BaseModel):
+    """Base of the value lines inside payloads: immutable, and unknown fields are refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class PartLine(Line):
+    """A part number and quantity, with its unit price where known.
+
+    Used by reservations, shortages, issues, returns, receipts, operation-code kits, counts and write-offs.
+    """
+
     part_no: str = Field(min_length=1, max_length=40)
     quantity: Decimal = Field(gt=0)
     unit_price: Decimal | None = None
@@ -36,6 +43,11 @@ class RequestedJob(Line):
 
 
 class RepairJob(Line):
+    """One job on a repair order, with who pays for it (pay type), its hours, labour amount and parts.
+
+    Carries the labour operation code where there is one and whether the job is safety-related.
+    """
+
     job_id: str
     operation_code: str | None = None
     description: str

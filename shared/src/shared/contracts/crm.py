@@ -15,11 +15,15 @@ COMPLAINTS = "crm.complaints"
 
 
 class CustomerKind(StrEnum):
+    """Whether a customer is a private person or a company."""
+
     PERSON = "person"
     COMPANY = "company"
 
 
 class _CustomerSnapshot(DomainEvent):
+    """A customer's whole record as crm keeps it: the payload of CustomerRegistered and CustomerUpdated."""
+
     customer_id: str
     kind: CustomerKind
     name: str
@@ -31,15 +35,23 @@ class _CustomerSnapshot(DomainEvent):
 
 @event(CUSTOMERS, "CustomerRegistered", 1, aggregate="customer", key="customer_id")
 class CustomerRegistered(_CustomerSnapshot):
-    """A customer's record was created (first visit or by customer care)."""
+    """A customer's record was created (first visit or by customer care).
+
+    crm is the system of record; reception and claims keep a copy.
+    """
 
 
 @event(CUSTOMERS, "CustomerUpdated", 1, aggregate="customer", key="customer_id")
 class CustomerUpdated(_CustomerSnapshot):
-    """A customer's record changed; the payload is the whole new record."""
+    """A customer's record changed; the payload is the whole new record.
+
+    Readers replace their copy.
+    """
 
 
 class _VehicleSnapshot(DomainEvent):
+    """A vehicle's whole record as crm keeps it: the payload of VehicleRegistered and VehicleUpdated."""
+
     vehicle_id: str
     vin: str = Field(min_length=17, max_length=17)
     plate: str | None = None
@@ -56,17 +68,27 @@ class _VehicleSnapshot(DomainEvent):
 
 @event(CUSTOMERS, "VehicleRegistered", 1, aggregate="vehicle", key="vehicle_id")
 class VehicleRegistered(_VehicleSnapshot):
-    """A vehicle's record was created."""
+    """A vehicle's record was created.
+
+    It carries the owner, sale date, warranty terms and insurance expiry; reception and claims keep a copy.
+    """
 
 
 @event(CUSTOMERS, "VehicleUpdated", 1, aggregate="vehicle", key="vehicle_id")
 class VehicleUpdated(_VehicleSnapshot):
-    """A vehicle's record changed (owner, plate, odometer, terms); the payload is the whole new record."""
+    """A vehicle's record changed (owner, plate, odometer, terms); the payload is the whole new record.
+
+    Readers replace their copy.
+    """
 
 
 @event(FOLLOW_UPS, "FollowUpScheduled", 1, aggregate="follow_up", key="follow_up_id")
 class FollowUpScheduled(DomainEvent):
-    """A follow-up call (回访) was planned after a delivery."""
+    """A follow-up call (回访) was planned after a delivery.
+
+    crm plans one for every delivered repair order, due 1-3 days after pickup; customer care works its call list
+    from it.
+    """
 
     follow_up_id: str
     repair_order_id: str
@@ -79,6 +101,11 @@ class FollowUpScheduled(DomainEvent):
 
 @event(FOLLOW_UPS, "FollowUpAttempted", 1, aggregate="follow_up", key="follow_up_id")
 class FollowUpAttempted(DomainEvent):
+    """Published by crm for each follow-up call (回访) made, with its outcome.
+
+    After no answer it says when to try again, in another call window; reports count the attempts.
+    """
+
     follow_up_id: str
     attempt_no: int
     outcome: str
@@ -88,6 +115,12 @@ class FollowUpAttempted(DomainEvent):
 
 @event(FOLLOW_UPS, "FollowUpCompleted", 1, aggregate="follow_up", key="follow_up_id")
 class FollowUpCompleted(DomainEvent):
+    """Published by crm when a follow-up call (回访) reaches the customer.
+
+    It carries satisfaction, comments, any complaint opened and the next service date; reports use it for
+    satisfaction and the follow-up success rate.
+    """
+
     follow_up_id: str
     repair_order_id: str
     satisfaction: int = Field(ge=1, le=5)
@@ -99,7 +132,11 @@ class FollowUpCompleted(DomainEvent):
 
 @event(FOLLOW_UPS, "FollowUpFailed", 1, aggregate="follow_up", key="follow_up_id")
 class FollowUpFailed(DomainEvent):
-    """A follow-up failed; it goes back to the advisor to correct the customer's details."""
+    """A follow-up call (回访) failed; it goes back to the advisor to correct the customer's details.
+
+    It fails only for a wrong number, details not matching the record, a refusal, or no answer after 3 or more
+    calls; once corrected it is tried again.
+    """
 
     follow_up_id: str
     repair_order_id: str
@@ -111,7 +148,11 @@ class FollowUpFailed(DomainEvent):
 
 @event(COMPLAINTS, "ComplaintOpened", 1, aggregate="complaint", key="complaint_id")
 class ComplaintOpened(DomainEvent):
-    """A complaint ticket (工联单) was opened."""
+    """A complaint ticket (工联单) was opened.
+
+    It carries the channel, severity and summary, and the follow-up call it came from if any; the general
+    manager assigns it.
+    """
 
     complaint_id: str
     customer_id: str
@@ -125,6 +166,11 @@ class ComplaintOpened(DomainEvent):
 
 @event(COMPLAINTS, "ComplaintAssigned", 1, aggregate="complaint", key="complaint_id")
 class ComplaintAssigned(DomainEvent):
+    """Published by crm when a complaint ticket (工联单) is assigned to a department with a deadline.
+
+    Readers track it against the deadline.
+    """
+
     complaint_id: str
     department: str
     deadline: datetime
@@ -133,17 +179,32 @@ class ComplaintAssigned(DomainEvent):
 
 @event(COMPLAINTS, "ComplaintResolved", 1, aggregate="complaint", key="complaint_id")
 class ComplaintResolved(DomainEvent):
+    """Published by crm when the remedy agreed for a complaint ticket (工联单) is carried out.
+
+    The ticket waits for the customer's confirmation to close.
+    """
+
     complaint_id: str
     remedy: str
 
 
 @event(COMPLAINTS, "ComplaintClosed", 1, aggregate="complaint", key="complaint_id")
 class ComplaintClosed(DomainEvent):
+    """Published by crm when the customer confirms a complaint ticket (工联单) is resolved.
+
+    Only the customer's confirmation closes it; reports count it as resolved.
+    """
+
     complaint_id: str
     confirmed_by_customer_at: datetime
 
 
 @event(COMPLAINTS, "ComplaintReopened", 1, aggregate="complaint", key="complaint_id")
 class ComplaintReopened(DomainEvent):
+    """Published by crm when a resolved or closed complaint ticket (工联单) is reopened.
+
+    It carries the reason; the ticket is assigned again.
+    """
+
     complaint_id: str
     reason: str

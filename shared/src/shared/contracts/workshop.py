@@ -16,6 +16,12 @@ CATALOGUE = "workshop.catalogue"
 
 
 class InspectionStage(StrEnum):
+    """The three quality checks (三检), in order: self-check, team leader, final inspection.
+
+    The technician checks their own work, then the team leader; the QC inspector or technical director does the
+    final inspection, which every vehicle gets.
+    """
+
     SELF = "self"
     TEAM_LEADER = "team_leader"
     FINAL = "final"
@@ -24,7 +30,10 @@ class InspectionStage(StrEnum):
 # Workshop events are keyed by repair order so one order's progress stays in order.
 @event(JOBS, "JobDispatched", 1, aggregate="repair_order", key="repair_order_id")
 class JobDispatched(DomainEvent):
-    """A job was dispatched (派工) to a team and technician."""
+    """Published by workshop when the supervisor dispatches (派工) a job to a team and technician.
+
+    Dispatch goes by priority, skill and load; readers follow the repair order's progress from it.
+    """
 
     repair_order_id: str
     job_id: str
@@ -35,6 +44,11 @@ class JobDispatched(DomainEvent):
 
 @event(JOBS, "JobStarted", 1, aggregate="repair_order", key="repair_order_id")
 class JobStarted(DomainEvent):
+    """Published by workshop when a technician starts work on a dispatched job.
+
+    Readers show the job as in progress.
+    """
+
     repair_order_id: str
     job_id: str
     technician_id: str
@@ -42,6 +56,12 @@ class JobStarted(DomainEvent):
 
 @event(JOBS, "JobPaused", 1, aggregate="repair_order", key="repair_order_id")
 class JobPaused(DomainEvent):
+    """Published by workshop when work on a job stops for a while, with the reason.
+
+    For example waiting for parts, for the customer's decision on added work, or for a joint diagnosis; readers
+    show the job as paused.
+    """
+
     repair_order_id: str
     job_id: str
     reason: str
@@ -49,7 +69,11 @@ class JobPaused(DomainEvent):
 
 @event(JOBS, "AdditionalWorkFound", 1, aggregate="repair_order", key="repair_order_id")
 class AdditionalWorkFound(DomainEvent):
-    """A technician found new work (增项) that needs the customer's consent."""
+    """A technician found new work (增项) that needs the customer's consent.
+
+    reception prices it and the advisor asks the customer, whose decision comes back as AdditionalWorkApproved
+    or AdditionalWorkDeclined.
+    """
 
     repair_order_id: str
     finding_id: str
@@ -63,6 +87,12 @@ class AdditionalWorkFound(DomainEvent):
 
 @event(JOBS, "JobCompleted", 1, aggregate="repair_order", key="repair_order_id")
 class JobCompleted(DomainEvent):
+    """Published by workshop when a technician finishes a job, with the hours clocked on it.
+
+    reception marks the job done on the repair order (every job must be done before settlement, 结算); clocked
+    hours feed technician efficiency.
+    """
+
     repair_order_id: str
     job_id: str
     clocked_hours: Decimal = Field(ge=0)
@@ -70,6 +100,12 @@ class JobCompleted(DomainEvent):
 
 @event(JOBS, "InspectionPassed", 1, aggregate="repair_order", key="repair_order_id")
 class InspectionPassed(DomainEvent):
+    """Published by workshop when a job or the vehicle passes one of the three checks (三检).
+
+    The stage says which check; reception waits for the final inspection, without which the order cannot be
+    settled.
+    """
+
     repair_order_id: str
     stage: InspectionStage
     inspector_id: str
@@ -78,6 +114,12 @@ class InspectionPassed(DomainEvent):
 
 @event(JOBS, "InspectionFailed", 1, aggregate="repair_order", key="repair_order_id")
 class InspectionFailed(DomainEvent):
+    """Published by workshop when a job or the vehicle fails one of the three checks (三检).
+
+    The job goes back for rework (ReworkStarted); a failed final inspection keeps reception from settling the
+    order.
+    """
+
     repair_order_id: str
     stage: InspectionStage
     inspector_id: str
@@ -87,7 +129,10 @@ class InspectionFailed(DomainEvent):
 
 @event(JOBS, "ReworkStarted", 1, aggregate="repair_order", key="repair_order_id")
 class ReworkStarted(DomainEvent):
-    """A failed check sent the job back (返工); counts against first-time fix."""
+    """A failed check sent the job back (返工); it counts against the first-time-fix rate.
+
+    reception reopens the job on the repair order and waits for a new final inspection.
+    """
 
     repair_order_id: str
     job_id: str
@@ -96,11 +141,21 @@ class ReworkStarted(DomainEvent):
 
 @event(JOBS, "VehicleWashed", 1, aggregate="repair_order", key="repair_order_id")
 class VehicleWashed(DomainEvent):
+    """Published by workshop when the car has been washed, for an order whose customer accepted the wash.
+
+    reception ticks the wash off the internal delivery check.
+    """
+
     repair_order_id: str
 
 
 @event(JOBS, "ProgressDelayed", 1, aggregate="repair_order", key="repair_order_id")
 class ProgressDelayed(DomainEvent):
+    """Published by workshop when a repair order will miss its promised time, with a new ETA and why.
+
+    The advisor tells the customer at once.
+    """
+
     repair_order_id: str
     new_eta: datetime
     reason: str
@@ -108,12 +163,21 @@ class ProgressDelayed(DomainEvent):
 
 @event(JOBS, "VehicleReadyForPickup", 1, aggregate="repair_order", key="repair_order_id")
 class VehicleReadyForPickup(DomainEvent):
+    """Published by workshop when the car is done and parked in the completed area.
+
+    Jobs and checks are finished; the advisor calls the customer to agree a pickup time for delivery (交车).
+    """
+
     repair_order_id: str
 
 
 @event(CATALOGUE, "LabourOperationDefined", 1, aggregate="labour_operation", key="operation_code")
 class LabourOperationDefined(DomainEvent):
-    """An operation code (canned job) with its flat-rate hours, skill and parts kit."""
+    """An operation code (canned job) was defined or changed by workshop.
+
+    It carries the flat-rate hours, required skill, manufacturer's code, default pay type and parts kit;
+    reception keeps a copy for bookings and estimates.
+    """
 
     operation_code: str
     description: str
@@ -126,6 +190,12 @@ class LabourOperationDefined(DomainEvent):
 
 @event(CATALOGUE, "WorkshopCapacitySet", 1, aggregate="workshop_day", key="day")
 class WorkshopCapacitySet(DomainEvent):
+    """Published by workshop when a day's capacity (bays and technician hours) is set.
+
+    reception keeps a copy and books (预约) only into days with room; a day without capacity is closed to
+    bookings.
+    """
+
     day: date
     bays: int = Field(ge=0)
     technician_hours: Decimal = Field(ge=0)
