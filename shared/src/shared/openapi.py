@@ -39,6 +39,11 @@ ERROR_ANSWERS = {
 COMMAND_METHODS = {"post", "put", "patch", "delete"}
 
 
+def answers(*codes: int) -> dict[int, dict[str, Any]]:
+    """Error answers a route gives beyond those its shape implies (e.g. 401 from a login form)."""
+    return {code: {"model": Error, "description": ERROR_ANSWERS[code]} for code in codes}
+
+
 def error_answers(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     codes = []
     if operation.get("security"):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
 from shared.db import unit_of_work
 from shared.errors import Unauthorized
+from shared.openapi import answers
 from shared.observability import current_trace_headers
 
 from ..adapters.orm import UserRow
@@ -28,7 +29,7 @@ class Token(BaseModel):
     expires_in: int
 
 
-@router.post("/auth/token", response_model=Token, tags=["auth"])
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401))
 async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]):
     """OAuth2 password flow: a signed JWT carrying the user's dealer group, stores and roles."""
     settings = request.app.state.settings
