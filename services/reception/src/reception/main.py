@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from shared.clock import Clock, SystemClock
-from shared.messaging.consumer import ConsumerDeps
+from shared.clock import Clock
 from shared.service import create_service_app
 
 from .config import Settings
+from .entrypoints import consumers
 from .entrypoints.api import router
 from .entrypoints.appointments import router as appointments_router
-from .entrypoints.consumers import build_consumers
 from .entrypoints.repair_orders import router as repair_orders_router
 from .entrypoints.stores import router as stores_router
 
@@ -21,15 +20,11 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
-    clock = clock or SystemClock()
-    deps = ConsumerDeps.from_settings(settings)
     return create_service_app(
         settings,
         title="reception",
         description="Bookings, check-ins, estimates, repair orders, settlement and delivery.",
         routers=[router, appointments_router, repair_orders_router, stores_router],
-        consumers=build_consumers(settings.service_name, deps, max_attempts=settings.consumer_max_attempts,
-                                  backoff=settings.consumer_retry_backoff_seconds, settings=settings, clock=clock),
-        deps=deps,
+        events=consumers.GROUPS,
         clock=clock,
     )

@@ -19,8 +19,9 @@ changes nothing; the key is recorded in the same transaction as the change), cal
 to 4xx once by the service factory.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the route parameters' annotations at
+# run time from the module's globals, and `Command`/`Query` annotate their dependencies with a local
+# (`Depends(check)`), which a string annotation could not resolve.
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any

@@ -1,32 +1,61 @@
-"""Loading and saving reception's aggregates and reading its replicas. Never commits: the unit of work does."""
+"""reception's repositories and queries. Never commits: the unit of work does.
+
+Repair orders and appointments are stored whole as JSONB `doc` with the columns queries need
+projected beside them (`columns()`); the other queries read the replicas and the store's terms,
+always inside the acting dealer group (`uow.actor`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from shared.errors import NotFound
+from shared.kit import Repository, UnitOfWork, Upsert
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain.appointment import Appointment
 from ..domain.capacity import BookedSlot, DayCapacity
 from ..domain.repair_order import RepairOrder
 from .orm import (
     AppointmentRow,
+    CustomerReplica,
     LabourOperationReplica,
     PartReplica,
     RepairOrderRow,
     StoreSequenceRow,
     StoreSettingsRow,
+    VehicleReplica,
     WorkshopCapacityReplica,
 )
 
 
+class RepairOrders(Repository[RepairOrder]):
+    table = RepairOrderRow.__table__
+    aggregate = RepairOrder
+    id_field = "repair_order_id"
+
+    def columns(self, ro: RepairOrder) -> dict[str, Any]:
+        return {"number": ro.number, "vehicle_id": ro.vehicle_id, "state": ro.state.value,
+                "open_hours": ro.open_hours, "invoice_number": ro.invoice_number, "delivered_at": ro.delivered_at}
+
+
+class Appointments(Repository[Appointment]):
+    table = AppointmentRow.__table__
+    aggregate = Appointment
+    id_field = "appointment_id"
+
+    def columns(self, a: Appointment) -> dict[str, Any]:
+        return {"vehicle_id": a.vehicle_id, "state": a.state.value, "slot_start": a.slot_start,
+                "slot_end": a.slot_end, "labour_hours": a.labour_hours}
+
+
+# -- the store's terms and number sequences ------------------------------------------------------
 @dataclass(frozen=True)
 class StoreTerms:
+    store_id: str
     labour_rate: Decimal
     tax_rate: Decimal
     comeback_days: int
@@ -34,136 +63,106 @@ class StoreTerms:
     service_interval_km: int
 
 
-async def store_terms(session: AsyncSession, settings, dealer_group_id: str, store_id: str) -> StoreTerms:
-    row = await session.get(StoreSettingsRow, (dealer_group_id, store_id))
+_store_settings = Upsert(StoreSettingsRow, keys=("dealer_group_id", "store_id"))
+
+
+async def store_terms(uow: UnitOfWork, store_id: str) -> StoreTerms:
+    """The store's terms, or the service's defaults until the store sets its own."""
+    row = await uow.session.get(StoreSettingsRow, (uow.actor.dealer_group_id, store_id))
     if row is None:
-        return StoreTerms(settings.default_labour_rate, settings.default_tax_rate, settings.default_comeback_days,
-                          settings.default_service_interval_months, settings.default_service_interval_km)
-    return StoreTerms(row.labour_rate, row.tax_rate, row.comeback_days, row.service_interval_months,
+        s = uow.settings
+        return StoreTerms(store_id, s.default_labour_rate, s.default_tax_rate, s.default_comeback_days,
+                          s.default_service_interval_months, s.default_service_interval_km)
+    return StoreTerms(store_id, row.labour_rate, row.tax_rate, row.comeback_days, row.service_interval_months,
                       row.service_interval_km)
 
 
-async def next_number(session: AsyncSession, dealer_group_id: str, store_id: str, name: str) -> int:
+async def set_store_terms(uow: UnitOfWork, terms: StoreTerms) -> None:
+    await _store_settings(uow.session, dict(
+        dealer_group_id=uow.actor.dealer_group_id, store_id=terms.store_id, labour_rate=terms.labour_rate,
+        tax_rate=terms.tax_rate, comeback_days=terms.comeback_days,
+        service_interval_months=terms.service_interval_months, service_interval_km=terms.service_interval_km,
+        updated_by=uow.actor.user_id, updated_at=uow.now()))
+
+
+async def next_number(uow: UnitOfWork, store_id: str, name: str) -> int:
     """The store's next number in sequence `name`; gap-free because it rides in the command's transaction."""
     t = StoreSequenceRow.__table__
-    stmt = insert(t).values(dealer_group_id=dealer_group_id, store_id=store_id, name=name, last_value=1)
+    stmt = insert(t).values(dealer_group_id=uow.actor.dealer_group_id, store_id=store_id, name=name, last_value=1)
     stmt = stmt.on_conflict_do_update(index_elements=["dealer_group_id", "store_id", "name"],
                                       set_={"last_value": t.c.last_value + 1}).returning(t.c.last_value)
-    return (await session.execute(stmt)).scalar_one()
+    return (await uow.session.execute(stmt)).scalar_one()
 
 
 # -- repair orders -------------------------------------------------------------------------------
-async def load_repair_order(session: AsyncSession, dealer_group_id: str, ro_id: str, *,
-                            lock: bool = True) -> RepairOrder:
-    q = select(RepairOrderRow).where(RepairOrderRow.id == ro_id, RepairOrderRow.dealer_group_id == dealer_group_id)
-    if lock:
-        q = q.with_for_update()
-    row = (await session.execute(q)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"repair order {ro_id} not found", field="repair_order_id")
-    return RepairOrder.model_validate(row.doc)
+async def vehicle_history(uow: UnitOfWork, vehicle_id: str, exclude: str | None = None) -> list[RepairOrder]:
+    """The vehicle's orders at every store of the group (not only the caller's)."""
+    rows = (await uow.session.execute(select(RepairOrderRow.doc).where(
+        RepairOrderRow.dealer_group_id == uow.actor.dealer_group_id, RepairOrderRow.vehicle_id == vehicle_id,
+        RepairOrderRow.id != (exclude or ""))))
+    return [RepairOrder.model_validate(doc) for doc in rows.scalars()]
 
 
-async def find_repair_order(session: AsyncSession, ro_id: str) -> RepairOrder | None:
-    """For consumers: the order an event refers to, locked, whatever its tenant (the event names it)."""
-    row = (await session.execute(select(RepairOrderRow).where(RepairOrderRow.id == ro_id).with_for_update())
-           ).scalar_one_or_none()
-    return RepairOrder.model_validate(row.doc) if row else None
-
-
-async def save_repair_order(session: AsyncSession, ro: RepairOrder) -> None:
-    values = dict(id=ro.id, dealer_group_id=ro.dealer_group_id, store_id=ro.store_id, number=ro.number,
-                  vehicle_id=ro.vehicle_id, state=ro.state.value, open_hours=ro.open_hours,
-                  invoice_number=ro.invoice_number, delivered_at=ro.delivered_at, version=ro.version,
-                  doc=ro.model_dump(mode="json"))
-    stmt = insert(RepairOrderRow.__table__).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}))
-
-
-async def vehicle_history(session: AsyncSession, dealer_group_id: str, vehicle_id: str,
-                          exclude: str | None = None) -> list[RepairOrder]:
-    rows = (await session.execute(select(RepairOrderRow).where(
-        RepairOrderRow.dealer_group_id == dealer_group_id, RepairOrderRow.vehicle_id == vehicle_id,
-        RepairOrderRow.id != (exclude or "")))).scalars().all()
-    return [RepairOrder.model_validate(r.doc) for r in rows]
-
-
-async def queued_hours(session: AsyncSession, dealer_group_id: str, store_id: str) -> Decimal:
+async def queued_hours(uow: UnitOfWork, store_id: str) -> Decimal:
     """Labour hours of open orders still to do: the shop's load."""
-    n = await session.scalar(select(func.coalesce(func.sum(RepairOrderRow.open_hours), 0)).where(
-        RepairOrderRow.dealer_group_id == dealer_group_id, RepairOrderRow.store_id == store_id,
+    n = await uow.session.scalar(select(func.coalesce(func.sum(RepairOrderRow.open_hours), 0)).where(
+        RepairOrderRow.dealer_group_id == uow.actor.dealer_group_id, RepairOrderRow.store_id == store_id,
         RepairOrderRow.state == "open"))
     return Decimal(n)
 
 
 # -- appointments ----------------------------------------------------------------------------------
-async def load_appointment(session: AsyncSession, dealer_group_id: str, appointment_id: str, *,
-                           lock: bool = True) -> Appointment:
-    q = select(AppointmentRow).where(AppointmentRow.id == appointment_id,
-                                     AppointmentRow.dealer_group_id == dealer_group_id)
-    if lock:
-        q = q.with_for_update()
-    row = (await session.execute(q)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"appointment {appointment_id} not found", field="appointment_id")
-    return Appointment.model_validate(row.doc)
-
-
-async def find_appointment(session: AsyncSession, appointment_id: str) -> Appointment | None:
-    row = (await session.execute(select(AppointmentRow).where(AppointmentRow.id == appointment_id)
-                                 .with_for_update())).scalar_one_or_none()
-    return Appointment.model_validate(row.doc) if row else None
-
-
-async def save_appointment(session: AsyncSession, a: Appointment) -> None:
-    values = dict(id=a.id, dealer_group_id=a.dealer_group_id, store_id=a.store_id, vehicle_id=a.vehicle_id,
-                  state=a.state.value, slot_start=a.slot_start, slot_end=a.slot_end, labour_hours=a.labour_hours,
-                  version=a.version, doc=a.model_dump(mode="json"))
-    stmt = insert(AppointmentRow.__table__).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}))
-
-
-async def appointments_between(session: AsyncSession, dealer_group_id: str, store_id: str, start, end, *,
+async def appointments_between(uow: UnitOfWork, store_id: str, start: datetime, end: datetime, *,
                                states: tuple[str, ...] = ("booked",)) -> list[Appointment]:
-    rows = (await session.execute(select(AppointmentRow).where(
-        AppointmentRow.dealer_group_id == dealer_group_id, AppointmentRow.store_id == store_id,
-        AppointmentRow.state.in_(states), AppointmentRow.slot_start >= start, AppointmentRow.slot_start < end)
-        .order_by(AppointmentRow.slot_start))).scalars().all()
-    return [Appointment.model_validate(r.doc) for r in rows]
+    """The store's bookings starting in [start, end), by slot (403 for a store outside the caller's)."""
+    return await uow.repo(Appointments).list(
+        AppointmentRow.state.in_(states), AppointmentRow.slot_start >= start, AppointmentRow.slot_start < end,
+        order_by=(AppointmentRow.slot_start,), store_id=store_id)
 
 
-async def booked_slots(session: AsyncSession, dealer_group_id: str, store_id: str, start, end,
+async def booked_slots(uow: UnitOfWork, store_id: str, start: datetime, end: datetime,
                        exclude: str | None = None) -> list[BookedSlot]:
     """Bookings holding capacity (booked or already checked in) between start and end."""
-    rows = (await session.execute(select(AppointmentRow.slot_start, AppointmentRow.slot_end,
-                                         AppointmentRow.labour_hours).where(
-        AppointmentRow.dealer_group_id == dealer_group_id, AppointmentRow.store_id == store_id,
+    rows = (await uow.session.execute(select(AppointmentRow.slot_start, AppointmentRow.slot_end,
+                                             AppointmentRow.labour_hours).where(
+        AppointmentRow.dealer_group_id == uow.actor.dealer_group_id, AppointmentRow.store_id == store_id,
         AppointmentRow.state.in_(("booked", "checked_in")), AppointmentRow.slot_start >= start,
         AppointmentRow.slot_start < end, AppointmentRow.id != (exclude or "")))).all()
     return [BookedSlot(s, e, h) for s, e, h in rows]
 
 
-async def capacities(session: AsyncSession, dealer_group_id: str, store_id: str, first: date,
-                     last: date) -> dict[date, DayCapacity]:
-    rows = (await session.execute(select(WorkshopCapacityReplica).where(
-        WorkshopCapacityReplica.dealer_group_id == dealer_group_id, WorkshopCapacityReplica.store_id == store_id,
+async def capacities(uow: UnitOfWork, store_id: str, first: date, last: date) -> dict[date, DayCapacity]:
+    rows = (await uow.session.execute(select(WorkshopCapacityReplica).where(
+        WorkshopCapacityReplica.dealer_group_id == uow.actor.dealer_group_id,
+        WorkshopCapacityReplica.store_id == store_id,
         WorkshopCapacityReplica.day >= first, WorkshopCapacityReplica.day <= last))).scalars().all()
     return {r.day: DayCapacity(r.day, r.bays, r.technician_hours) for r in rows}
 
 
 # -- replicas --------------------------------------------------------------------------------------
-async def labour_operation(session: AsyncSession, dealer_group_id: str, store_id: str,
-                           code: str) -> LabourOperationReplica | None:
-    return await session.get(LabourOperationReplica, (dealer_group_id, store_id, code))
+async def labour_operation(uow: UnitOfWork, store_id: str, code: str) -> LabourOperationReplica | None:
+    return await uow.session.get(LabourOperationReplica, (uow.actor.dealer_group_id, store_id, code))
 
 
-async def parts_at(session: AsyncSession, dealer_group_id: str, store_id: str,
-                   part_nos: list[str]) -> dict[str, PartReplica]:
+async def parts_at(uow: UnitOfWork, store_id: str, part_nos: list[str]) -> dict[str, PartReplica]:
     if not part_nos:
         return {}
-    rows = (await session.execute(select(PartReplica).where(
-        PartReplica.dealer_group_id == dealer_group_id, PartReplica.store_id == store_id,
+    rows = (await uow.session.execute(select(PartReplica).where(
+        PartReplica.dealer_group_id == uow.actor.dealer_group_id, PartReplica.store_id == store_id,
         PartReplica.part_no.in_(part_nos)))).scalars().all()
     return {r.part_no: r for r in rows}
+
+
+async def vehicle(uow: UnitOfWork, vehicle_id: str) -> VehicleReplica | None:
+    """The vehicle as crm last told reception, if it is of the caller's group."""
+    v = await uow.session.get(VehicleReplica, vehicle_id)
+    return v if v is not None and v.dealer_group_id == uow.actor.dealer_group_id else None
+
+
+async def vehicle_by_vin(uow: UnitOfWork, vin: str) -> VehicleReplica | None:
+    return (await uow.session.execute(select(VehicleReplica).where(
+        VehicleReplica.dealer_group_id == uow.actor.dealer_group_id, VehicleReplica.vin == vin))).scalars().first()
+
+
+async def customer(uow: UnitOfWork, customer_id: str) -> CustomerReplica | None:
+    return await uow.session.get(CustomerReplica, customer_id)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 from shared.contracts import reception as ev
-from shared.contracts.base import DomainEvent
 from shared.contracts.common import PartLine, RequestedJob
-from shared.errors import Conflict, DomainError, InvalidTransition, StaleVersion
+from shared.errors import Conflict, DomainError
+from shared.kit import Aggregate
 
 from .pricing import Model, PartItem
 
@@ -77,7 +78,17 @@ def parts_shortfall(needed: list[PartItem], available: dict[str, Decimal]) -> li
             for n, q in sorted(want.items()) if available.get(n, Decimal(0)) < q]
 
 
-class Appointment(Model):
+# command -> states it is allowed in: every change needs the booking still booked
+ALLOWED: dict[str, frozenset[AppointmentState]] = {
+    command: frozenset({AppointmentState.BOOKED})
+    for command in ("reschedule", "confirm", "cancel", "mark no-show", "check in")
+}
+
+
+class Appointment(Aggregate):
+    kind: ClassVar[str] = "appointment"
+    TRANSITIONS: ClassVar[dict[str, frozenset[AppointmentState]]] = ALLOWED
+
     id: str
     dealer_group_id: str
     store_id: str
@@ -101,19 +112,6 @@ class Appointment(Model):
     booked_at: datetime
     repair_order_id: str | None = None
     cancel_reason: str | None = None
-    _events: list[DomainEvent] = PrivateAttr(default_factory=list)
-
-    @property
-    def events(self) -> list[DomainEvent]:
-        return self._events
-
-    def require(self, command: str, *allowed: AppointmentState) -> None:
-        if self.state not in (allowed or (AppointmentState.BOOKED,)):
-            raise InvalidTransition("appointment", self.state.value, command)
-
-    def check_version(self, expected: int) -> None:
-        if expected != self.version:
-            raise StaleVersion(f"appointment {self.id}", expected, self.version)
 
     @classmethod
     def book(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
@@ -144,7 +142,7 @@ class Appointment(Model):
                 routed_to="front_desk_supervisor" if warranty_prewarning else None,
                 parts_status=status, parts_expected_on=parts_expected_on if shortfall else None,
                 short_parts=shortfall, booked_by=booked_by, booked_at=now)
-        a._events.append(ev.AppointmentBooked(
+        a.raise_event(ev.AppointmentBooked(
             appointment_id=id, vehicle_id=vehicle_id, customer_id=customer_id, slot_start=slot_start,
             slot_end=slot_end,
             jobs=[RequestedJob(operation_code=j.operation_code, description=j.description,
@@ -158,8 +156,8 @@ class Appointment(Model):
         previous = self.slot_start
         self.slot_start, self.slot_end = start, end
         self.confirmations = []
-        self.version += 1
-        self._events.append(ev.AppointmentRescheduled(appointment_id=self.id, slot_start=start, slot_end=end,
+        self.changed()
+        self.raise_event(ev.AppointmentRescheduled(appointment_id=self.id, slot_start=start, slot_end=end,
                                                       previous_slot_start=previous))
 
     def confirm(self, party: Party, *, by: str, now: datetime) -> None:
@@ -167,14 +165,14 @@ class Appointment(Model):
         if any(c.party is party for c in self.confirmations):
             raise Conflict(f"already confirmed with {party.value}", field="party")
         self.confirmations.append(Confirmation(party=party, at=now, by=by))
-        self.version += 1
-        self._events.append(ev.AppointmentConfirmed(appointment_id=self.id, confirmed_with=party.value))
+        self.changed()
+        self.raise_event(ev.AppointmentConfirmed(appointment_id=self.id, confirmed_with=party.value))
 
     def cancel(self, reason: str) -> None:
         self.require("cancel")
         self.state, self.cancel_reason = AppointmentState.CANCELLED, reason
-        self.version += 1
-        self._events.append(ev.AppointmentCancelled(appointment_id=self.id, reason=reason))
+        self.changed()
+        self.raise_event(ev.AppointmentCancelled(appointment_id=self.id, reason=reason))
 
     def no_show(self, now: datetime) -> None:
         self.require("mark no-show")
@@ -182,13 +180,13 @@ class Appointment(Model):
             raise Conflict("the slot has not started yet: cannot mark a no-show", field="slot_start",
                            current_state=self.state.value)
         self.state = AppointmentState.NO_SHOW
-        self.version += 1
-        self._events.append(ev.AppointmentNoShow(appointment_id=self.id))
+        self.changed()
+        self.raise_event(ev.AppointmentNoShow(appointment_id=self.id))
 
     def checked_in(self, repair_order_id: str) -> None:
         self.require("check in")
         self.state, self.repair_order_id = AppointmentState.CHECKED_IN, repair_order_id
-        self.version += 1
+        self.changed()
 
     # -- parts facts from the parts service --------------------------------------------------
     def parts_reserved(self) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 from shared.contracts import reception as ev
-from shared.contracts.base import DomainEvent
 from shared.contracts.common import PartLine, PayType
-from shared.errors import Conflict, DomainError, InvalidTransition, StaleVersion
+from shared.errors import Conflict, DomainError
+from shared.kit import Aggregate
 
 from .pricing import DeclinedWork, Job, Material, Model, PartItem, SettlementSheet, Signature
 
@@ -148,7 +149,10 @@ class Finding(Model):
     estimated_amount: Decimal = Decimal(0)
 
 
-class RepairOrder(Model):
+class RepairOrder(Aggregate):
+    kind: ClassVar[str] = "repair order"
+    TRANSITIONS: ClassVar[dict[str, frozenset[RoState]]] = ALLOWED
+
     id: str
     dealer_group_id: str
     store_id: str
@@ -182,24 +186,8 @@ class RepairOrder(Model):
     delivered_at: datetime | None = None
     odometer_out_km: int | None = None
     cancel_reason: str | None = None
-    _events: list[DomainEvent] = PrivateAttr(default_factory=list)
 
     # -- helpers -----------------------------------------------------------------------------
-    @property
-    def events(self) -> list[DomainEvent]:
-        return self._events
-
-    def require(self, command: str) -> None:
-        if self.state not in ALLOWED[command]:
-            raise InvalidTransition("repair order", self.state.value, command)
-
-    def check_version(self, expected: int) -> None:
-        if expected != self.version:
-            raise StaleVersion(f"repair order {self.id}", expected, self.version)
-
-    def _changed(self) -> None:
-        self.version += 1
-
     def job(self, job_id: str) -> Job | None:
         return next((j for j in self.jobs if j.job_id == job_id), None)
 
@@ -231,7 +219,7 @@ class RepairOrder(Model):
                               field="odometer_km")
         ro = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
                  customer_id=customer_id, advisor_id=advisor_id, appointment_id=appointment_id, check_in=sheet)
-        ro._events.append(ev.VehicleCheckedIn(
+        ro.raise_event(ev.VehicleCheckedIn(
             repair_order_id=id, vehicle_id=vehicle_id, customer_id=customer_id, odometer_km=sheet.odometer_km,
             fuel_level=sheet.fuel_level, appointment_id=appointment_id))
         return ro
@@ -254,8 +242,8 @@ class RepairOrder(Model):
         self.comeback_of = comeback_of
         self.estimate_version = 1
         self.state = RoState.OPEN
-        self._changed()
-        self._events.append(ev.RepairOrderOpened(
+        self.changed()
+        self.raise_event(ev.RepairOrderOpened(
             repair_order_id=self.id, number=number, vehicle_id=self.vehicle_id, customer_id=self.customer_id,
             advisor_id=self.advisor_id, promised_at=promised_at, jobs=[j.to_contract() for j in jobs], wash=wash,
             transport=transport.value, comeback_of=comeback_of))
@@ -285,8 +273,8 @@ class RepairOrder(Model):
         f.estimated_amount = job.labour_amount + job.parts_amount
         self.jobs.append(job)
         self.estimate_version += 1
-        self._changed()
-        self._events.append(ev.AdditionalWorkApproved(repair_order_id=self.id, finding_id=finding_id,
+        self.changed()
+        self.raise_event(ev.AdditionalWorkApproved(repair_order_id=self.id, finding_id=finding_id,
                                                       job=job.to_contract(), estimate_version=self.estimate_version))
 
     def decline_added_work(self, finding_id: str, *, estimated_amount: Decimal,
@@ -296,8 +284,8 @@ class RepairOrder(Model):
         if f.safety_related and signature is None:
             raise DomainError("declining a safety-related item needs the customer's signature", field="signature")
         f.status, f.decline_signature, f.estimated_amount = FindingStatus.DECLINED, signature, estimated_amount
-        self._changed()
-        self._events.append(ev.AdditionalWorkDeclined(
+        self.changed()
+        self.raise_event(ev.AdditionalWorkDeclined(
             repair_order_id=self.id, finding_id=finding_id, description=f.description,
             safety_related=f.safety_related, declined_signature_ref=signature.image_ref if signature else None))
 
@@ -367,8 +355,8 @@ class RepairOrder(Model):
         self.invoice_number, self.settlement, self.invoiced_at = invoice_number, sheet, now
         self.gate_pass = f"GP-{invoice_number}"
         self.state = RoState.INVOICED
-        self._changed()
-        self._events.append(ev.RepairOrderInvoiced(
+        self.changed()
+        self.raise_event(ev.RepairOrderInvoiced(
             repair_order_id=self.id, invoice_number=invoice_number, totals_by_pay_type=sheet.totals_by_pay_type,
             tax=sheet.tax, customer_total=sheet.customer_total))
 
@@ -380,8 +368,8 @@ class RepairOrder(Model):
             raise DomainError("odometer out is below odometer in", field="odometer_out_km")
         self.delivered_at, self.odometer_out_km = now, odometer_out_km
         self.state = RoState.DELIVERED
-        self._changed()
-        self._events.append(ev.VehicleDelivered(
+        self.changed()
+        self.raise_event(ev.VehicleDelivered(
             repair_order_id=self.id, vehicle_id=self.vehicle_id, customer_id=self.customer_id,
             advisor_id=self.advisor_id, odometer_km=odometer_out_km or self.check_in.odometer_km,
             next_service_date=next_service_date, next_service_km=next_service_km,
@@ -393,8 +381,8 @@ class RepairOrder(Model):
             raise Conflict("parts were issued to this order: return them before cancelling", field="state",
                            current_state=self.state.value)
         self.state, self.cancel_reason = RoState.CANCELLED, reason
-        self._changed()
-        self._events.append(ev.RepairOrderCancelled(repair_order_id=self.id, reason=reason))
+        self.changed()
+        self.raise_event(ev.RepairOrderCancelled(repair_order_id=self.id, reason=reason))
 
     @property
     def has_first_service(self) -> bool:

@@ -3,139 +3,131 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from shared.auth import Principal
 from shared.errors import Conflict, DomainError, NotFound
-from sqlmodel.ext.asyncio.session import AsyncSession
+from shared.kit import UnitOfWork
 
 from ..adapters import repository as repo
-from ..adapters.orm import VehicleReplica
+from ..adapters.repository import Appointments
 from ..domain.appointment import Appointment, AppointmentState, BookedJob, parts_shortfall
 from ..domain.capacity import capacity_refusal, check_slot, next_free_slots
 from ..domain.pricing import rough_estimate
 from . import commands as c
 from .catalogue import resolve_jobs
-from .common import Context
+from .common import working_hours
 
 LOOK_AHEAD_DAYS = 14
 
 
-async def _fits(session: AsyncSession, ctx: Context, dealer_group_id: str, store_id: str, start: datetime,
-                end: datetime, hours: Decimal, exclude: str | None = None) -> None:
+async def _fits(uow: UnitOfWork, store_id: str, start: datetime, end: datetime, hours: Decimal,
+                exclude: str | None = None) -> None:
     """Refuse a slot the day's capacity cannot take, answering with the next free slots."""
-    wh, now = ctx.working_hours, ctx.clock.now()
+    wh, now = working_hours(uow.settings), uow.now()
     day = wh.local_day(start)
-    caps = await repo.capacities(session, dealer_group_id, store_id, wh.local_day(now),
-                                 day + timedelta(days=LOOK_AHEAD_DAYS))
-    same_day = await repo.booked_slots(session, dealer_group_id, store_id, wh.day_start(day),
-                                       wh.day_start(day + timedelta(days=1)), exclude=exclude)
+    caps = await repo.capacities(uow, store_id, wh.local_day(now), day + timedelta(days=LOOK_AHEAD_DAYS))
+    same_day = await repo.booked_slots(uow, store_id, wh.day_start(day), wh.day_start(day + timedelta(days=1)),
+                                       exclude=exclude)
     why = capacity_refusal(start, end, hours, caps.get(day), same_day)
     if why is None:
         return
-    ahead = await repo.booked_slots(session, dealer_group_id, store_id, now,
-                                    now + timedelta(days=LOOK_AHEAD_DAYS + 1), exclude=exclude)
+    ahead = await repo.booked_slots(uow, store_id, now, now + timedelta(days=LOOK_AHEAD_DAYS + 1), exclude=exclude)
     free = next_free_slots(after=now, duration=end - start, hours=hours, capacities=caps, booked=ahead, wh=wh,
                            days=LOOK_AHEAD_DAYS)
     raise Conflict(f"the workshop is full: {why}", field="slot_start",
                    next_free_slots=[{"slot_start": s.isoformat(), "slot_end": e.isoformat()} for s, e in free])
 
 
-async def book(session: AsyncSession, ctx: Context, principal: Principal, cmd: c.BookAppointment) -> Appointment:
-    dg, now, wh = principal.dealer_group_id, ctx.clock.now(), ctx.working_hours
-    vehicle = await session.get(VehicleReplica, cmd.vehicle_id)
-    if vehicle is None or vehicle.dealer_group_id != dg:
+async def book(uow: UnitOfWork, cmd: c.BookAppointment) -> Appointment:
+    uow.actor.check_store(cmd.store_id)
+    now, wh = uow.now(), working_hours(uow.settings)
+    vehicle = await repo.vehicle(uow, cmd.vehicle_id)
+    if vehicle is None:
         raise NotFound(f"vehicle {cmd.vehicle_id} not known to reception", field="vehicle_id")
     start, end = cmd.slot_start, cmd.slot_end or cmd.slot_start + timedelta(hours=1)
     check_slot(start, end, now, wh)
-    terms = await repo.store_terms(session, ctx.settings, dg, cmd.store_id)
-    jobs = await resolve_jobs(session, dg, cmd.store_id, cmd.jobs, terms.labour_rate)
+    terms = await repo.store_terms(uow, cmd.store_id)
+    jobs = await resolve_jobs(uow, cmd.store_id, cmd.jobs, terms.labour_rate)
     hours = sum((j.flat_rate_hours for j in jobs), Decimal(0))
-    await _fits(session, ctx, dg, cmd.store_id, start, end, hours)
+    await _fits(uow, cmd.store_id, start, end, hours)
     parts = [p for j in jobs for p in j.parts]
-    stock = await repo.parts_at(session, dg, cmd.store_id, sorted({p.part_no for p in parts}))
+    stock = await repo.parts_at(uow, cmd.store_id, sorted({p.part_no for p in parts}))
     shortfall = parts_shortfall(parts, {n: r.available or Decimal(0) for n, r in stock.items()})
     a = Appointment.book(
-        id=str(uuid.uuid4()), dealer_group_id=dg, store_id=cmd.store_id, vehicle_id=vehicle.vehicle_id,
-        customer_id=vehicle.owner_customer_id, slot_start=start, slot_end=end,
+        id=str(uuid.uuid4()), dealer_group_id=uow.actor.dealer_group_id, store_id=cmd.store_id,
+        vehicle_id=vehicle.vehicle_id, customer_id=vehicle.owner_customer_id, slot_start=start, slot_end=end,
         jobs=[BookedJob(operation_code=j.operation_code, description=j.description,
                         flat_rate_hours=j.flat_rate_hours) for j in jobs],
         parts=parts, estimated_total=rough_estimate([j.flat_rate_hours for j in jobs], terms.labour_rate, parts),
         warranty_prewarning=vehicle.warranty_prewarning, shortfall=shortfall, decision=cmd.parts_decision,
-        parts_expected_on=cmd.parts_expected_on, slot_day=wh.local_day(start), booked_by=principal.user_id, now=now)
-    await repo.save_appointment(session, a)
-    await ctx.publish(session, a.events, dg, a.store_id)
+        parts_expected_on=cmd.parts_expected_on, slot_day=wh.local_day(start), booked_by=uow.actor.user_id,
+        now=now)
+    await uow.repo(Appointments).add(a)
     return a
 
 
-async def _load(session: AsyncSession, principal: Principal, appointment_id: str, version: int) -> Appointment:
-    a = await repo.load_appointment(session, principal.dealer_group_id, appointment_id)
-    principal.check_store(a.store_id)
+async def _load(uow: UnitOfWork, appointment_id: str, version: int) -> Appointment:
+    """The booking, locked: 404 outside the caller's group, 403 outside its stores, 409 when stale."""
+    a = await uow.repo(Appointments).get(appointment_id)
     a.check_version(version)
     return a
 
 
-async def _save(session: AsyncSession, ctx: Context, a: Appointment) -> Appointment:
-    await repo.save_appointment(session, a)
-    await ctx.publish(session, a.events, a.dealer_group_id, a.store_id)
+async def _save(uow: UnitOfWork, a: Appointment) -> Appointment:
+    await uow.repo(Appointments).save(a)
     return a
 
 
-async def reschedule(session: AsyncSession, ctx: Context, principal: Principal, appointment_id: str,
-                     cmd: c.Reschedule) -> Appointment:
-    a = await _load(session, principal, appointment_id, cmd.version)
+async def reschedule(uow: UnitOfWork, cmd: c.Reschedule) -> Appointment:
+    a = await _load(uow, cmd.appointment_id, cmd.version)
     a.require("reschedule")
-    wh = ctx.working_hours
+    wh = working_hours(uow.settings)
     start, end = cmd.slot_start, cmd.slot_end or cmd.slot_start + (a.slot_end - a.slot_start)
-    check_slot(start, end, ctx.clock.now(), wh)
+    check_slot(start, end, uow.now(), wh)
     if a.parts_expected_on and wh.local_day(start) < a.parts_expected_on:
         raise DomainError(f"the slot is before the parts arrive ({a.parts_expected_on})", field="slot_start")
-    await _fits(session, ctx, a.dealer_group_id, a.store_id, start, end, a.labour_hours, exclude=a.id)
+    await _fits(uow, a.store_id, start, end, a.labour_hours, exclude=a.id)
     a.reschedule(start, end)
-    return await _save(session, ctx, a)
+    return await _save(uow, a)
 
 
-async def confirm(session: AsyncSession, ctx: Context, principal: Principal, appointment_id: str,
-                  cmd: c.Confirm) -> Appointment:
-    a = await _load(session, principal, appointment_id, cmd.version)
-    a.confirm(cmd.party, by=principal.user_id, now=ctx.clock.now())
-    return await _save(session, ctx, a)
+async def confirm(uow: UnitOfWork, cmd: c.Confirm) -> Appointment:
+    a = await _load(uow, cmd.appointment_id, cmd.version)
+    a.confirm(cmd.party, by=uow.actor.user_id, now=uow.now())
+    return await _save(uow, a)
 
 
-async def cancel(session: AsyncSession, ctx: Context, principal: Principal, appointment_id: str,
-                 cmd: c.CancelAppointment) -> Appointment:
-    a = await _load(session, principal, appointment_id, cmd.version)
+async def cancel(uow: UnitOfWork, cmd: c.CancelAppointment) -> Appointment:
+    a = await _load(uow, cmd.appointment_id, cmd.version)
     a.cancel(cmd.reason)
-    return await _save(session, ctx, a)
+    return await _save(uow, a)
 
 
-async def no_show(session: AsyncSession, ctx: Context, principal: Principal, appointment_id: str,
-                  cmd: c.MarkNoShow) -> Appointment:
-    a = await _load(session, principal, appointment_id, cmd.version)
-    a.no_show(ctx.clock.now())
-    return await _save(session, ctx, a)
+async def no_show(uow: UnitOfWork, cmd: c.MarkNoShow) -> Appointment:
+    a = await _load(uow, cmd.appointment_id, cmd.version)
+    a.no_show(uow.now())
+    return await _save(uow, a)
 
 
-async def to_confirm(session: AsyncSession, ctx: Context, principal: Principal, store_id: str) -> list[Appointment]:
+# -- the advisor's lists (reads) -------------------------------------------------------------------
+async def to_confirm(uow: UnitOfWork, store_id: str) -> list[Appointment]:
     """Tomorrow's bookings still to confirm with the workshop, parts or claims (before close of business)."""
-    wh = ctx.working_hours
-    tomorrow = wh.local_day(ctx.clock.now()) + timedelta(days=1)
-    rows = await repo.appointments_between(session, principal.dealer_group_id, store_id, wh.day_start(tomorrow),
+    wh = working_hours(uow.settings)
+    tomorrow = wh.local_day(uow.now()) + timedelta(days=1)
+    rows = await repo.appointments_between(uow, store_id, wh.day_start(tomorrow),
                                            wh.day_start(tomorrow + timedelta(days=1)))
     return [a for a in rows if a.parties_to_confirm()]
 
 
-async def to_call(session: AsyncSession, ctx: Context, principal: Principal, store_id: str) -> list[Appointment]:
+async def to_call(uow: UnitOfWork, store_id: str) -> list[Appointment]:
     """Bookings starting within the hour not yet confirmed with the customer."""
-    now = ctx.clock.now()
-    rows = await repo.appointments_between(session, principal.dealer_group_id, store_id, now,
-                                           now + timedelta(hours=1, seconds=1))
+    now = uow.now()
+    rows = await repo.appointments_between(uow, store_id, now, now + timedelta(hours=1, seconds=1))
     return [a for a in rows if a.needs_customer_call(now)]
 
 
-async def of_day(session: AsyncSession, ctx: Context, principal: Principal, store_id: str, day) -> list[Appointment]:
-    wh = ctx.working_hours
-    return await repo.appointments_between(session, principal.dealer_group_id, store_id, wh.day_start(day),
-                                           wh.day_start(day + timedelta(days=1)),
+async def of_day(uow: UnitOfWork, store_id: str, day: date) -> list[Appointment]:
+    wh = working_hours(uow.settings)
+    return await repo.appointments_between(uow, store_id, wh.day_start(day), wh.day_start(day + timedelta(days=1)),
                                            states=tuple(s.value for s in AppointmentState))

@@ -8,14 +8,14 @@ from typing import Any
 
 from shared.contracts.common import PayType
 from shared.errors import DomainError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from shared.kit import UnitOfWork
 
 from ..adapters import repository as repo
 from ..domain.pricing import Job, PartItem
 
 
-async def resolve_jobs(session: AsyncSession, dealer_group_id: str, store_id: str, requested: list[Any],
-                       rate: Decimal, *, field: str = "jobs") -> list[Job]:
+async def resolve_jobs(uow: UnitOfWork, store_id: str, requested: list[Any], rate: Decimal, *,
+                       field: str = "jobs") -> list[Job]:
     """A job with an operation code takes its hours, pay type and parts kit from workshop's catalogue unless
     given; a free-text job needs its hours. Parts without a price take the parts replica's retail price."""
     jobs: list[Job] = []
@@ -29,7 +29,7 @@ async def resolve_jobs(session: AsyncSession, dealer_group_id: str, store_id: st
         if hours is not None and hours < 0:
             raise DomainError(f"labour hours must not be negative (got {hours})", field=f"{field}[{i}].flat_rate_hours")
         if code:
-            op = await repo.labour_operation(session, dealer_group_id, store_id, code)
+            op = await repo.labour_operation(uow, store_id, code)
             if op is None:
                 raise DomainError(f"unknown operation code {code!r} at store {store_id}",
                                   field=f"{field}[{i}].operation_code")
@@ -49,12 +49,11 @@ async def resolve_jobs(session: AsyncSession, dealer_group_id: str, store_id: st
                         pay_type=pay_type or PayType.CUSTOMER, flat_rate_hours=hours, labour_rate=rate, parts=parts,
                         safety_related=bool(getattr(r, "safety_related", False)),
                         first_service=bool(getattr(r, "first_service", False))))
-    return await price_parts(session, dealer_group_id, store_id, jobs)
+    return await price_parts(uow, store_id, jobs)
 
 
-async def price_parts(session: AsyncSession, dealer_group_id: str, store_id: str, jobs: list[Job]) -> list[Job]:
-    replica = await repo.parts_at(session, dealer_group_id, store_id,
-                                  sorted({p.part_no for j in jobs for p in j.parts}))
+async def price_parts(uow: UnitOfWork, store_id: str, jobs: list[Job]) -> list[Job]:
+    replica = await repo.parts_at(uow, store_id, sorted({p.part_no for j in jobs for p in j.parts}))
     for j in jobs:
         for k, p in enumerate(j.parts):
             known = replica.get(p.part_no)

@@ -1,4 +1,8 @@
-"""Commands reception accepts (what the API's request bodies are)."""
+"""Commands reception accepts (what the API's request bodies are).
+
+Ids the path names (`/repair-orders/{ro_id}/open`) are fields left out of the body's schema; the
+route sets them with `body.bind(repair_order_id=ro_id)`.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 from shared.contracts.common import PayType
+from shared.kit import CommandBody
 
 from ..domain.appointment import PartsDecision, Party
 from ..domain.repair_order import DamageMark, InspectionItem, OldParts, PaymentMethod, SpareTyre, Transport
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class PartRequest(Command):
+class PartRequest(CommandBody):
     part_no: str = Field(min_length=1, max_length=40)
     quantity: Decimal = Field(gt=0, le=10000)
     unit_price: Decimal | None = Field(default=None, ge=0)
 
 
-class JobRequest(Command):
+class JobRequest(CommandBody):
     """A job: an operation code from workshop's catalogue, or the customer's words with hours."""
 
     operation_code: str | None = Field(default=None, max_length=40)
@@ -35,34 +37,34 @@ class JobRequest(Command):
     first_service: bool = Field(default=False, description="The first scheduled service (首保): free to the customer")
 
 
-class MaterialRequest(Command):
+class MaterialRequest(CommandBody):
     description: str = Field(min_length=1, max_length=200)
     amount: Decimal = Field(ge=0, le=1_000_000)
     pay_type: PayType = PayType.CUSTOMER
 
 
-class SignatureIn(Command):
+class SignatureIn(CommandBody):
     name: str = Field(min_length=1, max_length=100)
     image_ref: str = Field(min_length=1, max_length=500, description="Reference of the signature image")
 
 
-class NewCustomer(Command):
+class NewCustomer(CommandBody):
     name: str = Field(min_length=1, max_length=200)
     phones: list[str] = Field(min_length=1, max_length=5)
     kind: str = Field(default="person", pattern="^(person|company)$")
 
 
-class NewVehicle(Command):
+class NewVehicle(CommandBody):
     plate: str | None = Field(default=None, max_length=20)
     model: str | None = Field(default=None, max_length=100)
 
 
-class FirstVisit(Command):
+class FirstVisit(CommandBody):
     customer: NewCustomer
     vehicle: NewVehicle = NewVehicle()
 
 
-class CheckIn(Command):
+class CheckIn(CommandBody):
     """The check-in sheet (接车登记表) as the advisor fills it in at the walk-around."""
 
     store_id: str = Field(min_length=1, max_length=64)
@@ -81,9 +83,10 @@ class CheckIn(Command):
     inspection: list[InspectionItem] = Field(default_factory=list, max_length=200)
 
 
-class OpenOrder(Command):
+class OpenOrder(CommandBody):
     """The repair order (任务委托书) the customer signs."""
 
+    repair_order_id: SkipJsonSchema[str] = ""
     version: int
     jobs: list[JobRequest] = Field(min_length=1, max_length=100)
     materials: list[MaterialRequest] = Field(default_factory=list, max_length=100)
@@ -101,7 +104,9 @@ class Decision(StrEnum):
     DECLINE = "decline"
 
 
-class DecideAddedWork(Command):
+class DecideAddedWork(CommandBody):
+    repair_order_id: SkipJsonSchema[str] = ""
+    finding_id: SkipJsonSchema[str] = ""
     version: int
     decision: Decision
     pay_type: PayType = PayType.CUSTOMER
@@ -110,21 +115,24 @@ class DecideAddedWork(Command):
     signature: SignatureIn | None = Field(default=None, description="Required to decline a safety-related item")
 
 
-class InvoiceOrder(Command):
+class InvoiceOrder(CommandBody):
+    repair_order_id: SkipJsonSchema[str] = ""
     version: int
 
 
-class DeliverVehicle(Command):
+class DeliverVehicle(CommandBody):
+    repair_order_id: SkipJsonSchema[str] = ""
     version: int
     odometer_out_km: int | None = Field(default=None, ge=0, le=5_000_000)
 
 
-class CancelOrder(Command):
+class CancelOrder(CommandBody):
+    repair_order_id: SkipJsonSchema[str] = ""
     version: int
     reason: str = Field(min_length=1, max_length=500)
 
 
-class BookAppointment(Command):
+class BookAppointment(CommandBody):
     store_id: str = Field(min_length=1, max_length=64)
     vehicle_id: str = Field(min_length=1, max_length=64)
     slot_start: datetime
@@ -134,27 +142,32 @@ class BookAppointment(Command):
     parts_expected_on: date | None = None
 
 
-class Reschedule(Command):
+class Reschedule(CommandBody):
+    appointment_id: SkipJsonSchema[str] = ""
     version: int
     slot_start: datetime
     slot_end: datetime | None = None
 
 
-class Confirm(Command):
+class Confirm(CommandBody):
+    appointment_id: SkipJsonSchema[str] = ""
     version: int
     party: Party
 
 
-class CancelAppointment(Command):
+class CancelAppointment(CommandBody):
+    appointment_id: SkipJsonSchema[str] = ""
     version: int
     reason: str = Field(min_length=1, max_length=500)
 
 
-class MarkNoShow(Command):
+class MarkNoShow(CommandBody):
+    appointment_id: SkipJsonSchema[str] = ""
     version: int
 
 
-class StoreSettingsIn(Command):
+class StoreSettingsIn(CommandBody):
+    store_id: SkipJsonSchema[str] = ""
     labour_rate: Decimal = Field(ge=0, le=100_000)
     tax_rate: Decimal = Field(ge=0, le=1)
     comeback_days: int = Field(ge=0, le=365)

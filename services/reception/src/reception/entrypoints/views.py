@@ -1,0 +1,85 @@
+"""What reception's routes answer: the aggregates as the front desk reads them, and the response models."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from shared.kit import UnitOfWork
+
+from ..adapters import repository as repo
+from ..adapters.orm import VehicleReplica
+from ..adapters.repository import StoreTerms
+from ..domain.appointment import Appointment, AppointmentState, PartsStatus
+from ..domain.pricing import estimate
+from ..domain.repair_order import RepairOrder, RoState, recommended_work
+from ..service_layer.repair_orders import settlement_sheet
+
+
+class OwnerView(BaseModel):
+    customer_id: str
+    name: str | None = None
+    phones: list[str] = []
+
+
+class VehicleView(BaseModel):
+    """The vehicle as reception sees it, from its replica of crm's records."""
+
+    vehicle_id: str
+    vin: str
+    plate: str | None
+    model: str | None
+    sale_date: date | None
+    warranty_start: date | None
+    warranty_years: int | None
+    warranty_km: int | None
+    odometer_km: int | None
+    insurance_expiry: date | None
+    warranty_prewarning: bool
+    owner: OwnerView
+
+
+async def vehicle(uow: UnitOfWork, v: VehicleReplica) -> dict:
+    owner = await repo.customer(uow, v.owner_customer_id)
+    return VehicleView(
+        **v.model_dump(exclude={"owner_customer_id"}),
+        owner=OwnerView(customer_id=v.owner_customer_id, name=owner.name if owner else None,
+                        phones=owner.phones if owner else []),
+    ).model_dump(mode="json")
+
+
+def appointment(uow: UnitOfWork, a: Appointment) -> dict:
+    out = a.model_dump(mode="json")
+    out["parties_to_confirm"] = ([p.value for p in a.parties_to_confirm()] if a.state is AppointmentState.BOOKED
+                                 else [])
+    out["parts_ready"] = a.parts_status in (PartsStatus.NOT_NEEDED, PartsStatus.RESERVED)
+    return out
+
+
+def appointments(uow: UnitOfWork, rows: list[Appointment]) -> list[dict]:
+    return [appointment(uow, a) for a in rows]
+
+
+async def repair_order(uow: UnitOfWork, ro: RepairOrder) -> dict:
+    """The order with its estimate, what the delivery check still misses and the recommended work."""
+    out = ro.model_dump(mode="json")
+    out["estimate"] = estimate(ro.jobs, ro.materials).model_dump(mode="json")
+    out["delivery_blockers"] = ro.delivery_blockers() if ro.state is RoState.OPEN else []
+    history = await repo.vehicle_history(uow, ro.vehicle_id, exclude=ro.id)
+    out["recommended_work"] = recommended_work(history, ro.check_in)
+    return out
+
+
+async def settlement(uow: UnitOfWork, ro: RepairOrder) -> dict:
+    """The settlement sheet (结算单) by pay type, as it prints now."""
+    sheet = await settlement_sheet(uow, ro)
+    return {"repair_order_id": ro.id, "number": ro.number, "state": ro.state.value,
+            "invoice_number": ro.invoice_number, "gate_pass": ro.gate_pass,
+            "delivery_blockers": ro.delivery_blockers() if ro.state is RoState.OPEN else [],
+            **sheet.model_dump(mode="json")}
+
+
+def store_settings(uow: UnitOfWork, t: StoreTerms) -> dict:
+    return {"store_id": t.store_id, "labour_rate": str(t.labour_rate), "tax_rate": str(t.tax_rate),
+            "comeback_days": t.comeback_days, "service_interval_months": t.service_interval_months,
+            "service_interval_km": t.service_interval_km}
