@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
 from shared.db import unit_of_work
 from shared.errors import Unauthorized
-from shared.openapi import answers
 from shared.observability import current_trace_headers
+from shared.openapi import answers
 
 from ..adapters.orm import UserRow
 from ..domain.passwords import check_login
