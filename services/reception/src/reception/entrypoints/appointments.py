@@ -18,52 +18,52 @@ router = APIRouter(tags=["appointments"])
 StoreId = Annotated[str, Query(min_length=1, max_length=64)]
 
 
-@router.post("/appointments", status_code=201)
+@router.post("/appointments", status_code=201, response_model=views.AppointmentPublic)
 async def book(body: c.BookAppointment, run: Booker):
     """Book a vehicle for a slot and jobs. Full workshop → 409 with the next free slots; a missing part →
     409 until the customer chooses to wait (with the arrival date) or rebooks. Publishes AppointmentBooked."""
     return await run(handlers.book, body, view=views.appointment, status=201)
 
 
-@router.get("/appointments/to-confirm")
+@router.get("/appointments/to-confirm", response_model=list[views.AppointmentPublic])
 async def to_confirm(store_id: StoreId, uow: Reader):
     """Tomorrow's bookings to confirm with the workshop, parts and claims before close of business."""
     return views.appointments(uow, await handlers.to_confirm(uow, store_id))
 
 
-@router.get("/appointments/to-call")
+@router.get("/appointments/to-call", response_model=list[views.AppointmentPublic])
 async def to_call(store_id: StoreId, uow: Reader):
     """Bookings to confirm with the customer: the slot starts within the hour."""
     return views.appointments(uow, await handlers.to_call(uow, store_id))
 
 
-@router.get("/appointments")
+@router.get("/appointments", response_model=list[views.AppointmentPublic])
 async def of_day(store_id: StoreId, day: date, uow: Reader, warranty_path: bool | None = None):
     """A day's bookings (the booking board); `warranty_path=true` for the supervisor's list."""
     rows = await handlers.of_day(uow, store_id, day)
     return views.appointments(uow, [a for a in rows if warranty_path is None or a.warranty_path == warranty_path])
 
 
-@router.get("/appointments/{appointment_id}")
+@router.get("/appointments/{appointment_id}", response_model=views.AppointmentPublic)
 async def get_appointment(appointment_id: str, uow: Reader):
     return views.appointment(uow, await uow.repo(Appointments).get(appointment_id, lock=False))
 
 
-@router.post("/appointments/{appointment_id}/reschedule")
+@router.post("/appointments/{appointment_id}/reschedule", response_model=views.AppointmentPublic)
 async def reschedule(appointment_id: str, body: c.Reschedule, run: Booker):
     return await run(handlers.reschedule, body.bind(appointment_id=appointment_id), view=views.appointment)
 
 
-@router.post("/appointments/{appointment_id}/confirm")
+@router.post("/appointments/{appointment_id}/confirm", response_model=views.AppointmentPublic)
 async def confirm(appointment_id: str, body: c.Confirm, run: Booker):
     return await run(handlers.confirm, body.bind(appointment_id=appointment_id), view=views.appointment)
 
 
-@router.post("/appointments/{appointment_id}/cancel")
+@router.post("/appointments/{appointment_id}/cancel", response_model=views.AppointmentPublic)
 async def cancel(appointment_id: str, body: c.CancelAppointment, run: Booker):
     return await run(handlers.cancel, body.bind(appointment_id=appointment_id), view=views.appointment)
 
 
-@router.post("/appointments/{appointment_id}/no-show")
+@router.post("/appointments/{appointment_id}/no-show", response_model=views.AppointmentPublic)
 async def no_show(appointment_id: str, body: c.MarkNoShow, run: Booker):
     return await run(handlers.no_show, body.bind(appointment_id=appointment_id), view=views.appointment)

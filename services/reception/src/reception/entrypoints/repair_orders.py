@@ -13,26 +13,26 @@ from .deps import Advisor, Cashier, Reader
 router = APIRouter(tags=["check-in and repair orders"])
 
 
-@router.post("/check-ins", status_code=201)
+@router.post("/check-ins", status_code=201, response_model=views.RepairOrderPublic)
 async def check_in(body: c.CheckIn, run: Advisor):
     """Receive a car (接车): the check-in sheet. A first visit records the customer and vehicle for crm.
     Publishes VehicleCheckedIn (and WalkInCustomerRecorded on a first visit)."""
     return await run(handlers.check_in, body, view=views.repair_order, status=201)
 
 
-@router.get("/repair-orders/{ro_id}")
+@router.get("/repair-orders/{ro_id}", response_model=views.RepairOrderPublic)
 async def get_repair_order(ro_id: str, uow: Reader):
     """The order with its estimate, what the delivery check still misses and the recommended work."""
     return await views.repair_order(uow, await uow.repo(RepairOrders).get(ro_id, lock=False))
 
 
-@router.post("/repair-orders/{ro_id}/open")
+@router.post("/repair-orders/{ro_id}/open", response_model=views.RepairOrderPublic)
 async def open_order(ro_id: str, body: c.OpenOrder, run: Advisor):
     """The customer signs the repair order (任务委托书). Publishes RepairOrderOpened with the jobs."""
     return await run(handlers.open_order, body.bind(repair_order_id=ro_id), view=views.repair_order)
 
 
-@router.post("/repair-orders/{ro_id}/added-work/{finding_id}/decision")
+@router.post("/repair-orders/{ro_id}/added-work/{finding_id}/decision", response_model=views.RepairOrderPublic)
 async def decide_added_work(ro_id: str, finding_id: str, body: c.DecideAddedWork, run: Advisor):
     """Price added work (增项) and record the customer's decision: AdditionalWorkApproved (new estimate
     version) or AdditionalWorkDeclined (a safety item needs the customer's signature)."""
@@ -40,25 +40,25 @@ async def decide_added_work(ro_id: str, finding_id: str, body: c.DecideAddedWork
                      view=views.repair_order)
 
 
-@router.get("/repair-orders/{ro_id}/settlement")
+@router.get("/repair-orders/{ro_id}/settlement", response_model=views.SettlementPublic)
 async def get_settlement(ro_id: str, uow: Reader):
     """The settlement sheet (结算单) by pay type, as it prints now."""
     return await views.settlement(uow, await uow.repo(RepairOrders).get(ro_id, lock=False))
 
 
-@router.post("/repair-orders/{ro_id}/invoice")
+@router.post("/repair-orders/{ro_id}/invoice", response_model=views.RepairOrderPublic)
 async def invoice(ro_id: str, body: c.InvoiceOrder, run: Cashier):
     """Settle (结算): refused with 409 listing what is missing until the delivery check passes. Issues the
     store's next invoice number and the gate pass (出门证); publishes RepairOrderInvoiced."""
     return await run(handlers.invoice, body.bind(repair_order_id=ro_id), view=views.repair_order)
 
 
-@router.post("/repair-orders/{ro_id}/deliver")
+@router.post("/repair-orders/{ro_id}/deliver", response_model=views.RepairOrderPublic)
 async def deliver(ro_id: str, body: c.DeliverVehicle, run: Cashier):
     """Hand the car back (交车); publishes VehicleDelivered with the next service date and mileage."""
     return await run(handlers.deliver, body.bind(repair_order_id=ro_id), view=views.repair_order)
 
 
-@router.post("/repair-orders/{ro_id}/cancel")
+@router.post("/repair-orders/{ro_id}/cancel", response_model=views.RepairOrderPublic)
 async def cancel(ro_id: str, body: c.CancelOrder, run: Advisor):
     return await run(handlers.cancel, body.bind(repair_order_id=ro_id), view=views.repair_order)

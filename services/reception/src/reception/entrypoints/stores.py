@@ -12,11 +12,11 @@ from .deps import Manager, Reader
 router = APIRouter(tags=["stores"])
 
 
-@router.put("/stores/{store_id}/settings")
+@router.put("/stores/{store_id}/settings", response_model=views.StoreSettingsPublic)
 async def set_store_settings(store_id: str, body: StoreSettingsIn, run: Manager):
     return await run(handlers.set_store_settings, body.bind(store_id=store_id), view=views.store_settings)
 
 
-@router.get("/stores/{store_id}/settings")
+@router.get("/stores/{store_id}/settings", response_model=views.StoreSettingsPublic)
 async def get_store_settings(store_id: str, uow: Reader):
     return views.store_settings(uow, await handlers.store_settings(uow, store_id))

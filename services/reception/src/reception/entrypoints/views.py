@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from shared.kit import UnitOfWork
 
 from ..adapters import repository as repo
 from ..adapters.orm import VehicleReplica
 from ..adapters.repository import StoreTerms
-from ..domain.appointment import Appointment, AppointmentState, PartsStatus
-from ..domain.pricing import estimate
+from ..domain.appointment import Appointment, AppointmentState, PartsStatus, Party
+from ..domain.pricing import EstimateTotals, SettlementSheet, estimate
 from ..domain.repair_order import RepairOrder, RoState, recommended_work
 from ..service_layer.repair_orders import settlement_sheet
 
@@ -37,6 +38,58 @@ class VehicleView(BaseModel):
     insurance_expiry: date | None
     warranty_prewarning: bool
     owner: OwnerView
+
+
+class AppointmentPublic(Appointment):
+    """A booking as the booking board shows it."""
+
+    # Aliased: the aggregate has a method of this name.
+    still_to_confirm: list[Party] = Field(default_factory=list, alias="parties_to_confirm",
+                                          description="Still to confirm the booking with (booked ones only)")
+    parts_ready: bool = Field(description="No part needed, or all of them reserved")
+
+
+class RecommendedWork(BaseModel):
+    """Work to offer again: declined on an earlier visit, or rated red/yellow at today's inspection."""
+
+    source: str = Field(description="declined or inspection")
+    description: str
+    safety_related: bool = False
+    repair_order_id: str | None = None
+    number: str | None = None
+    estimated_amount: Decimal | None = None
+    rating: str | None = None
+    note: str | None = None
+
+
+class RepairOrderPublic(RepairOrder):
+    """The repair order with its estimate, what the delivery check still misses and the recommended work."""
+
+    estimate: EstimateTotals
+    # Aliased: the aggregate has a method of this name.
+    blockers: list[str] = Field(default_factory=list, alias="delivery_blockers",
+                                description="What the delivery check still misses (open orders)")
+    recommended_work: list[RecommendedWork] = Field(default_factory=list)
+
+
+class SettlementPublic(SettlementSheet):
+    """The settlement sheet (结算单) by pay type, with the order's invoice and gate pass."""
+
+    repair_order_id: str
+    number: str | None
+    state: RoState
+    invoice_number: str | None
+    gate_pass: str | None
+    delivery_blockers: list[str] = Field(default_factory=list)
+
+
+class StoreSettingsPublic(BaseModel):
+    store_id: str
+    labour_rate: Decimal
+    tax_rate: Decimal
+    comeback_days: int
+    service_interval_months: int
+    service_interval_km: int
 
 
 async def vehicle(uow: UnitOfWork, v: VehicleReplica) -> dict:
