@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -100,15 +101,16 @@ def consumed(consumer_name: str, result: str) -> float:
         "service": "test", "consumer": consumer_name, "type": "CustomerRegistered.v1", "result": result}) or 0.0
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def start_relay(url: str, bootstrap: str, *, fault: str | None = None, batch_size: int = 200) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("OUTBOX_RELAY_FAULT", None)
-    if fault:
-        env["OUTBOX_RELAY_FAULT"] = fault
+    """The relay as its own process; with a fault, the test-only relay that SIGKILLs itself there."""
+    module = ["tests.support.faulty_relay", "--fault", fault] if fault else ["shared.messaging.relay"]
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.messaging.relay", "--database-url", url, "--bootstrap-servers", bootstrap,
+        [sys.executable, "-m", *module, "--database-url", url, "--bootstrap-servers", bootstrap,
          "--service", "test-relay", "--poll-seconds", "0.2", "--batch-size", str(batch_size)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stop_process(p: subprocess.Popen) -> None:
@@ -137,7 +139,7 @@ async def commit_change_with_event(engine, event) -> None:
         await Outbox("test").record(session, event, tenant=TENANT)
 
 
-@pytest.mark.parametrize("fault", ["kill_before_publish", "kill_after_publish"])
+@pytest.mark.parametrize("fault", ["kill_after_claim", "kill_after_publish"])
 async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(infra, scratch_db, fault):
     url, engine = scratch_db
     group = f"test-crash-{uuid.uuid4().hex[:8]}"
@@ -153,7 +155,7 @@ async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(in
         async with engine.connect() as conn:
             assert await conn.scalar(select(outbox_table().c.published_at).where(
                 outbox_table().c.aggregate_id == event.customer_id)) is None, "the crashed relay marked the row"
-        if fault == "kill_before_publish":
+        if fault == "kill_after_claim":
             await asyncio.sleep(1.0)
             assert await count_effects(engine, [event.customer_id]) == 0, "nothing was sent before the crash"
 
