@@ -4,6 +4,10 @@
 
 Uses KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL when set, otherwise starts throwaway servers with the
 project's scripts (as the tests do). Measures:
+  0. writing events into the outbox, 100 per transaction, side by side (median of 3 interleaved
+     rounds): before (a new `insert().values()` per event, as Outbox.record did), after (`record`
+     per event, and `record_all`: one statement built once, record_all one executemany) and the
+     raw floor (asyncpg executemany of the same rows, the envelopes built the same way);
   1. drain rate of a backlog, by batch size (events/s), one relay and two;
   2. commit-to-consumer latency with LISTEN/NOTIFY wake-up vs polling alone (p50/p95 ms).
 """
@@ -12,25 +16,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer
 from shared.contracts.crm import CustomerKind, CustomerRegistered
 from shared.db import make_engine, make_session_factory, unit_of_work
-from shared.messaging.envelope import Tenant
+from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay, make_producer
 from shared.messaging.topics import ensure_topics
+from shared.observability import current_trace_headers
 from shared.plumbing_tables import create_plumbing_schema, outbox_table
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from tests.support.infra import create_database, drop_database, start_infra
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # SQLModel's nudge to session.exec()
 
 TENANT = Tenant("dg-bench", "s-bench")
 
@@ -41,12 +51,78 @@ def ev(i: int, agg: str) -> CustomerRegistered:
 
 
 async def fill(sessions, n: int, aggregates: int = 100, per_tx: int = 100) -> None:
+    await write_outbox(sessions, n, "record_all", aggregates, per_tx)
+
+
+async def record_built_per_event(session, outbox: Outbox, event) -> None:
+    """Before: Outbox.record as it was, a new insert().values() statement per event."""
+    env = Envelope.new(event, source=outbox.source, tenant=TENANT)
+    headers = {k: v.decode() for k, v in env.headers()}
+    headers.update(current_trace_headers())
+    await session.execute(insert(outbox_table()).values(
+        id=env.id, topic=event.topic, aggregate_type=event.aggregate_type, aggregate_id=event.aggregate_id,
+        event_type=event.event_type, payload=env.data, headers=headers))
+
+
+RAW_INSERT = ("INSERT INTO outbox (id, topic, aggregate_type, aggregate_id, event_type, payload, headers) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7)")
+
+
+async def write_outbox(target, n: int, how: str, aggregates: int = 100, per_tx: int = 100) -> float:
+    """Write n events, per_tx per transaction, `how` = before | record | record_all | raw; events/s."""
     outbox = Outbox("bench")
     aggs = [str(uuid.uuid4()) for _ in range(aggregates)]
+    t0 = time.perf_counter()
     for start in range(0, n, per_tx):
-        async with unit_of_work(sessions) as s:
-            for i in range(start, min(start + per_tx, n)):
-                await outbox.record(s, ev(i, aggs[i % aggregates]), tenant=TENANT)
+        events = [ev(i, aggs[i % aggregates]) for i in range(start, min(start + per_tx, n))]
+        if how == "raw":
+            async with target.transaction():
+                await target.executemany(RAW_INSERT, [_raw_row(outbox, e) for e in events])
+            continue
+        async with unit_of_work(target) as s:
+            if how == "record_all":
+                await outbox.record_all(s, events, tenant=TENANT)
+                continue
+            for e in events:
+                if how == "record":
+                    await outbox.record(s, e, tenant=TENANT)
+                else:
+                    await record_built_per_event(s, outbox, e)
+    return n / (time.perf_counter() - t0)
+
+
+def _raw_row(outbox: Outbox, event) -> tuple:
+    env = Envelope.new(event, source=outbox.source, tenant=TENANT)
+    headers = {k: v.decode() for k, v in env.headers()}
+    headers.update(current_trace_headers())
+    return (env.id, event.topic, event.aggregate_type, event.aggregate_id, event.event_type, json.dumps(env.data),
+            json.dumps(headers))
+
+
+WRITES = {
+    "before: insert().values() built per event": "before",
+    "after: Outbox.record per event": "record",
+    "after: Outbox.record_all (one executemany)": "record_all",
+    "raw floor: asyncpg executemany": "raw",
+}
+
+
+async def compare_writes(engine, sessions, dsn: str, n: int, rounds: int = 3) -> None:
+    conn = await asyncpg.connect(dsn)
+    rates: dict[str, list[float]] = {label: [] for label in WRITES}
+    try:
+        for _ in range(rounds):  # interleaved, so the machine's noise spreads over every variant
+            for label, how in WRITES.items():
+                rates[label].append(await write_outbox(conn if how == "raw" else sessions, n, how))
+    finally:
+        await conn.close()
+    med = {label: statistics.median(r) for label, r in rates.items()}
+    floor, before = med[list(WRITES)[-1]], med[list(WRITES)[0]]
+    print(f"record into outbox, 100 events per transaction, median of {rounds} rounds:")
+    for label, rate in med.items():
+        print(f"  {label:45} {rate:>8,.0f} events/s  {rate / before:5.1f}x before  {rate / floor:6.1%} of the floor")
+    async with engine.begin() as c:
+        await c.execute(delete(outbox_table()))
 
 
 async def backlog(engine) -> int:
@@ -119,9 +195,7 @@ async def main(events: int) -> None:
         await ensure_topics(infra.kafka_bootstrap)
         print(f"infra: {infra.how}; {events} events over 100 aggregates per run", flush=True)
 
-        t0 = time.perf_counter()
-        await fill(sessions, events)
-        print(f"record into outbox (100 events per transaction): {events / (time.perf_counter() - t0):,.0f} events/s")
+        await compare_writes(engine, sessions, dsn, events)
 
         rates = {}
         for batch, relays in [(1, 1), (50, 1), (200, 1), (200, 2)]:

@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -100,15 +101,16 @@ def consumed(consumer_name: str, result: str) -> float:
         "service": "test", "consumer": consumer_name, "type": "CustomerRegistered.v1", "result": result}) or 0.0
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def start_relay(url: str, bootstrap: str, *, fault: str | None = None, batch_size: int = 200) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("OUTBOX_RELAY_FAULT", None)
-    if fault:
-        env["OUTBOX_RELAY_FAULT"] = fault
+    """The relay as its own process; with a fault, the test-only relay that SIGKILLs itself there."""
+    module = ["tests.support.faulty_relay", "--fault", fault] if fault else ["shared.messaging.relay"]
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.messaging.relay", "--database-url", url, "--bootstrap-servers", bootstrap,
+        [sys.executable, "-m", *module, "--database-url", url, "--bootstrap-servers", bootstrap,
          "--service", "test-relay", "--poll-seconds", "0.2", "--batch-size", str(batch_size)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stop_process(p: subprocess.Popen) -> None:
@@ -137,7 +139,7 @@ async def commit_change_with_event(engine, event) -> None:
         await Outbox("test").record(session, event, tenant=TENANT)
 
 
-@pytest.mark.parametrize("fault", ["kill_before_publish", "kill_after_publish"])
+@pytest.mark.parametrize("fault", ["kill_after_claim", "kill_after_publish"])
 async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(infra, scratch_db, fault):
     url, engine = scratch_db
     group = f"test-crash-{uuid.uuid4().hex[:8]}"
@@ -153,7 +155,7 @@ async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(in
         async with engine.connect() as conn:
             assert await conn.scalar(select(outbox_table().c.published_at).where(
                 outbox_table().c.aggregate_id == event.customer_id)) is None, "the crashed relay marked the row"
-        if fault == "kill_before_publish":
+        if fault == "kill_after_claim":
             await asyncio.sleep(1.0)
             assert await count_effects(engine, [event.customer_id]) == 0, "nothing was sent before the crash"
 
@@ -390,3 +392,66 @@ async def test_a_handler_failing_inside_a_batch_keeps_the_prefix_and_order_and_d
                                     .order_by(effects.c.n))).all()
     assert order == ids, "each record once, in partition order, around the failed one"
     assert [header(r, "ce_id") for r in dead] == [boom.id] and header(dead[0], "dlq_attempts") == "3"
+
+
+async def test_a_batch_claims_its_ids_in_one_statement_and_handles_only_the_new_ones_in_order(
+        infra, scratch_db, monkeypatch):
+    """The batched path itself (no fallback): an id seen before, a second copy within the batch and an
+    event type the consumer does not read are not handled; the new ones are, in record order."""
+    import dataclasses
+
+    from aiokafka.structs import ConsumerRecord
+    from shared.contracts.crm import VehicleRegistered
+
+    _, engine = scratch_db
+    envs = [Envelope.new(customer_event(f"n{i}"), source="test", tenant=TENANT) for i in range(4)]
+    other = dataclasses.replace(envs[0], id=str(uuid.uuid4()), type=VehicleRegistered.event_type)
+    sent = [envs[0], envs[1], envs[1], other, envs[2], envs[3]]
+    records = [ConsumerRecord("t", 0, offset, 0, 0, b"k", e.value(), None, 0, 0, tuple(e.headers()))
+               for offset, e in enumerate(sent)]
+    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=None)
+    consumer = IdempotentConsumer(service="test", name=f"test-claim-{uuid.uuid4().hex[:8]}", deps=deps)
+    async with unit_of_work(deps.sessions) as session:  # envs[3] was handled before
+        assert await consumer._claim(session, [(records[5], envs[3])]) == {envs[3].id}
+
+    async def one_by_one(*_):
+        raise AssertionError("the batch fell back to one by one")
+
+    monkeypatch.setattr(consumer, "process", one_by_one)
+    results = await consumer.process_batch(records, {CustomerRegistered.event_type: record_effect})
+    assert results == ["handled", "handled", "duplicate", "ignored", "handled", "duplicate"]
+    async with engine.connect() as conn:
+        order = (await conn.scalars(select(effects.c.event_id).order_by(effects.c.n))).all()
+        inbox = (await conn.execute(select(inbox_table().c.event_id, inbox_table().c.offset).where(
+            inbox_table().c.consumer == consumer.name))).all()
+    assert order == [envs[0].id, envs[1].id, envs[2].id]
+    assert sorted(inbox, key=lambda r: r.offset) == [(envs[0].id, 0), (envs[1].id, 1), (envs[2].id, 4),
+                                                     (envs[3].id, 5)]
+
+
+async def test_record_all_writes_in_order_in_the_callers_transaction_and_notifies(infra, scratch_db):
+    import asyncpg
+    from shared.db import asyncpg_dsn
+
+    url, engine = scratch_db
+    sessions = make_session_factory(engine)
+    listener = await asyncpg.connect(asyncpg_dsn(url))
+    notified = asyncio.Event()
+    await listener.add_listener("outbox", lambda *_: notified.set())
+    try:
+        events = [customer_event(f"#{i}") for i in range(5)]
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(sessions) as session:
+                await Outbox("test").record_all(session, events[:2], tenant=TENANT)
+                raise RuntimeError("the caller's transaction rolls back")
+        async with unit_of_work(sessions) as session:
+            envs = await Outbox("test").record_all(session, iter(events), tenant=TENANT, correlation_id="corr")
+        await asyncio.wait_for(notified.wait(), timeout=10)
+    finally:
+        await listener.close()
+    t = outbox_table()
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(t.c.id, t.c.aggregate_id, t.c.headers).order_by(t.c.seq))).all()
+    assert [r.id for r in rows] == [e.id for e in envs]
+    assert [r.aggregate_id for r in rows] == [e.customer_id for e in events]
+    assert all(r.headers["ce_correlationid"] == "corr" for r in rows)

@@ -5,7 +5,8 @@ For each message:
    (retrying cannot fix it);
 2. in one transaction: insert `(consumer, event id)` into the inbox — an id already there
    means a repeat delivery, skipped — and run the handler, which may change tables and
-   record outbox events on the same session;
+   record outbox events on the same session. A fetched batch is one transaction whose ids are
+   claimed in one statement; any failure in it sends its records one by one through this path;
 3. a failing handler is retried a bounded number of times, then the message goes to
    `<topic>.dlq` with the error and its original topic/partition/offset as headers;
 4. only then is the offset marked for commit (manual acknowledgement: never
@@ -27,17 +28,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
+from asyncpg import exceptions as pg_exc
 from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import DomainEvent
 from shared.observability import CONSUMED, CONSUMER_LAG, DEAD_LETTERS, context_from_headers, get_logger
-from shared.plumbing_tables import inbox_table
 
 from .envelope import Envelope, UndecodableMessage
 
@@ -47,6 +49,18 @@ tracer = trace.get_tracer("shared.messaging.consumer")
 DLQ_SUFFIX = ".dlq"
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+# The inbox claim of one record or a whole batch, as one statement written once: SQLAlchemy's
+# PostgreSQL `insert().on_conflict_do_nothing()` is left out of its compiled cache (it would be
+# compiled again for every event), a `text()` statement is not. ON CONFLICT DO NOTHING also
+# takes an id twice in one statement; RETURNING gives the ids that were new.
+CLAIM_INBOX = text(
+    'INSERT INTO inbox (consumer, event_id, event_type, topic, "partition", "offset") '
+    "SELECT CAST(:consumer AS varchar), * FROM unnest(CAST(:event_ids AS varchar[]), "
+    "CAST(:event_types AS varchar[]), CAST(:topics AS varchar[]), CAST(:partitions AS integer[]), "
+    "CAST(:offsets AS bigint[])) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+)
 
 
 def dlq_topic(topic: str) -> str:
@@ -150,7 +164,6 @@ class IdempotentConsumer:
         self.max_attempts = max_attempts
         self.backoff = retry_backoff_seconds
         self.router = KafkaRouter()
-        self.inbox = inbox_table()
         self.committer = OffsetCommitter(commit_interval_seconds)
 
     def subscribe(self, topic: str, handlers: Mapping[type[DomainEvent], Handler]) -> None:
@@ -214,6 +227,16 @@ class IdempotentConsumer:
         exactly as without batching: per-partition order and every guarantee are the same. (A
         savepoint per record would cost as many round trips as a transaction per record.)
         """
+        prepared = self._prepare(records, by_type)
+        results = await self._handle_batch(prepared) if prepared else None
+        if results is None:
+            return [await self.process(r, by_type) for r in records]
+        for (_, env, _, _), result in zip(prepared, results, strict=True):
+            self._count(env.type, result)
+        return results
+
+    def _prepare(self, records, by_type: Mapping[str, Handler]) -> list[tuple] | None:
+        """(record, envelope, event, handler) for each record; None when any is undecodable."""
         prepared = []
         try:
             for record in records:
@@ -221,27 +244,31 @@ class IdempotentConsumer:
                 handler = self._handler_for(env, by_type)
                 prepared.append((record, env, env.event() if handler else None, handler))
         except UndecodableMessage:
-            prepared = []
-        results: list[str] = []
-        if prepared:
-            assert self.deps.sessions is not None, "consumer used before the service started"
-            try:
-                async with self.deps.sessions() as session, session.begin():
-                    for record, env, event, handler in prepared:
-                        if handler is None:
-                            results.append("ignored")
-                            continue
-                        with self._span(record, env):
-                            first = await self._inbox_then_handle(session, record, env, event, handler)
-                        results.append("handled" if first else "duplicate")
-            except Exception as e:
-                log.info("consumer.batch_fallback", consumer=self.name, error=repr(e), records=len(records))
+            return None
+        return prepared
+
+    async def _handle_batch(self, prepared: list[tuple]) -> list[str] | None:
+        """One transaction: claim every event id in one round trip, then run the handlers of the new
+        ones in record order. None (all rolled back) when anything fails."""
+        assert self.deps.sessions is not None, "consumer used before the service started"
+        try:
+            async with self.deps.sessions() as session, session.begin():
+                new = await self._claim(session, [(r, env) for r, env, _, handler in prepared if handler])
                 results = []
-        if not results:
-            return [await self.process(r, by_type) for r in records]
-        for (_, env, _, _), result in zip(prepared, results, strict=True):
-            self._count(env.type, result)
-        return results
+                for record, env, event, handler in prepared:
+                    if handler is None:
+                        results.append("ignored")
+                    elif env.id not in new:  # seen before, or a second copy within this batch
+                        results.append("duplicate")
+                    else:
+                        new.discard(env.id)
+                        with self._span(record, env):
+                            await handler(session, env, event)
+                        results.append("handled")
+                return results
+        except Exception as e:
+            log.info("consumer.batch_fallback", consumer=self.name, error=repr(e), records=len(prepared))
+            return None
 
     # -- the processing of one record, independent of FastStream for direct tests --------------
     async def process(self, record, by_type: Mapping[str, Handler]) -> str:
@@ -289,17 +316,25 @@ class IdempotentConsumer:
 
     async def _inbox_then_handle(self, session, record, env: Envelope, event: DomainEvent, handler: Handler) -> bool:
         """In the caller's transaction: record the event id, then handle it; False if it was seen before."""
-        inserted = await session.execute(
-            insert(self.inbox)
-            .values(consumer=self.name, event_id=env.id, event_type=env.type, topic=record.topic,
-                    partition=record.partition, offset=record.offset)
-            .on_conflict_do_nothing()
-            .returning(self.inbox.c.event_id)
-        )
-        if inserted.first() is None:
+        if env.id not in await self._claim(session, [(record, env)]):
             return False
         await handler(session, env, event)
         return True
+
+    async def _claim(self, session, items: list[tuple[Any, Envelope]]) -> set[str]:
+        """Insert `(consumer, event id)` for each (record, envelope) into the inbox in one round trip;
+        returns the ids that were not there yet (an id twice in `items` is returned once)."""
+        if not items:
+            return set()
+        rows = await session.execute(CLAIM_INBOX, {
+            "consumer": self.name,
+            "event_ids": [env.id for _, env in items],
+            "event_types": [env.type for _, env in items],
+            "topics": [r.topic for r, _ in items],
+            "partitions": [r.partition for r, _ in items],
+            "offsets": [r.offset for r, _ in items],
+        })
+        return set(rows.scalars())
 
     async def _dead_letter(self, record, error: BaseException, attempts: int) -> None:
         """Publish to `<topic>.dlq`, retrying until Kafka takes it: the offset must not move first."""
@@ -331,26 +366,51 @@ class IdempotentConsumer:
     def _observe_lag(self, consumer, record) -> None:
         try:
             high = consumer.highwater(TopicPartition(record.topic, record.partition))
-            if high is not None:
-                CONSUMER_LAG.labels(self.service, self.name, record.topic, str(record.partition)).set(
-                    max(high - record.offset - 1, 0))
-        except Exception:
-            pass
+        except (AssertionError, AttributeError) as e:  # the partition was revoked meanwhile: no figure
+            log.debug("consumer.lag_unknown", consumer=self.name, topic=record.topic, error=repr(e))
+            return
+        if high is not None:
+            CONSUMER_LAG.labels(self.service, self.name, record.topic, str(record.partition)).set(
+                max(high - record.offset - 1, 0))
 
     def _count(self, type_: str, result: str) -> str:
         CONSUMED.labels(self.service, self.name, type_, result).inc()
         return result
 
 
+# Connection-level trouble, by type. SQLAlchemy wraps a driver error (DBAPIError) around the
+# dialect's adapted exception (`.orig`), whose `__cause__` is asyncpg's own; each link is checked.
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    ConnectionError,  # the builtin OSError family: refused, reset, broken pipe
+    TimeoutError,  # the builtin, which asyncio.TimeoutError is
+    sa_exc.OperationalError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # no connection free in the pool in time
+    pg_exc.PostgresConnectionError,  # class 08: ConnectionDoesNotExistError, ConnectionFailureError, ...
+    pg_exc.InterfaceError,  # the connection is closed or busy
+    pg_exc.CannotConnectNowError,  # the server is starting up
+    pg_exc.AdminShutdownError,
+    pg_exc.CrashShutdownError,
+    pg_exc.TooManyConnectionsError,
+)
+
+
 def _is_transient(e: BaseException) -> bool:
     """Connection-level trouble (database or network), as opposed to a failing rule or bad data."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    if isinstance(e, OperationalError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(e, DBAPIError) and e.connection_invalidated:
-        return True
-    return type(e).__name__ in {"ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError"}
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [e]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, _TRANSIENT_TYPES):
+            return True
+        if isinstance(err, sa_exc.DBAPIError) and err.connection_invalidated:
+            return True
+        orig = getattr(err, "orig", None)
+        todo += [orig if isinstance(orig, BaseException) else None, err.__cause__]
+    return False
 
 
 def _header(record, name: str) -> str | None:

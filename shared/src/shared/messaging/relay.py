@@ -33,12 +33,6 @@ from shared.plumbing_tables import outbox_table
 
 log = get_logger(__name__)
 
-# Fault injection for the reliability tests only: the relay SIGKILLs itself at that point.
-#   kill_before_publish: rows claimed (locked), nothing sent yet;
-#   kill_after_publish:  Kafka acknowledged the batch, rows not yet marked published.
-FAULT_ENV = "OUTBOX_RELAY_FAULT"
-
-
 def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -85,9 +79,13 @@ class OutboxRelay:
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.service}")
 
-    async def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask `run` to return after the current round (safe from a signal handler)."""
         self._stop.set()
         self._wake.set()
+
+    async def stop(self) -> None:
+        self.request_stop()
         if self._task:
             try:
                 await asyncio.wait_for(self._task, timeout=10)
@@ -186,8 +184,7 @@ class OutboxRelay:
             rows = await self._in_aggregate_order(conn, claimed)
             if not rows:
                 return 0
-            if os.environ.get(FAULT_ENV) == "kill_before_publish":
-                os.kill(os.getpid(), signal.SIGKILL)
+            await self._after_claim(rows)
             futures = []
             for row in rows:
                 headers = [(k, str(v).encode()) for k, v in row.headers.items()]
@@ -197,14 +194,21 @@ class OutboxRelay:
                                              headers=headers)
                 )
             await asyncio.gather(*futures)  # any failure: roll back, nothing marked, retried later
-            if os.environ.get(FAULT_ENV) == "kill_after_publish":
-                os.kill(os.getpid(), signal.SIGKILL)
+            await self._after_publish(rows)
             await conn.execute(
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC))
             )
         for row in rows:
             OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
         return len(rows)
+
+    # Points in a round where nothing happens here; a subclass may act there (the reliability
+    # tests' relay dies at each, tests/support/faulty_relay.py).
+    async def _after_claim(self, rows) -> None:
+        """The rows are claimed (locked in the open transaction); nothing is sent yet."""
+
+    async def _after_publish(self, rows) -> None:
+        """Kafka acknowledged every row; none is marked published yet."""
 
     async def _in_aggregate_order(self, conn, claimed):
         """Keep, per aggregate, only the claimed rows that are its oldest unpublished ones."""
@@ -231,7 +235,8 @@ class OutboxRelay:
         return [r for r in claimed if r.aggregate_id not in blocked_from or r.seq < blocked_from[r.aggregate_id]]
 
 
-async def _main(args: argparse.Namespace) -> None:
+async def run_relay(args: argparse.Namespace, relay_class: type[OutboxRelay] = OutboxRelay, **options) -> None:
+    """Run a relay until SIGTERM/SIGINT, as the parsed command line says."""
     from shared.db import make_engine
     from shared.observability import configure_logging
 
@@ -239,17 +244,18 @@ async def _main(args: argparse.Namespace) -> None:
     engine = make_engine(args.database_url, pool_size=2)
     producer = make_producer(args.bootstrap_servers, f"{args.service}-relay")
     await producer.start()
-    relay = OutboxRelay(
+    relay = relay_class(
         engine=engine,
         dsn=asyncpg_dsn(args.database_url),
         producer=producer,
         service=args.service,
         poll_seconds=args.poll_seconds,
         batch_size=args.batch_size,
+        **options,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, relay._stop.set)
+        loop.add_signal_handler(sig, relay.request_stop)
     print("relay ready", flush=True)
     try:
         await relay.run()
@@ -258,14 +264,18 @@ async def _main(args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
-def main() -> None:
+def argument_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Publish a service's outbox to Kafka.")
     p.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     p.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092"))
     p.add_argument("--service", default=os.environ.get("SERVICE_NAME", "relay"))
     p.add_argument("--poll-seconds", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=200)
-    asyncio.run(_main(p.parse_args()))
+    return p
+
+
+def main() -> None:
+    asyncio.run(run_relay(argument_parser().parse_args()))
 
 
 if __name__ == "__main__":
