@@ -50,11 +50,11 @@ class UnitOfWork:
     def now(self) -> datetime:
         return self.clock.now()
 
-    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> None:
-        """Record events in the outbox; an event handled from Kafka is their cause and correlation."""
+    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> list[Envelope]:
+        """Record events in the outbox (one statement); an event handled from Kafka is their cause and
+        correlation. Returns their envelopes (ids, times)."""
         env = self.envelope
-        for e in events:
-            await self.outbox.record(self.session, e, tenant=tenant,
+        return await self.outbox.record_all(self.session, list(events), tenant=tenant,
                                      correlation_id=env.correlation_id if env else None,
                                      causation_id=env.id if env else None)
 
@@ -78,8 +78,10 @@ class InMemoryUnitOfWork(UnitOfWork):
             self._repos[cls] = InMemoryRepository(self, cls, self.tables.setdefault(cls, {}))
         return self._repos[cls]  # type: ignore[return-value]
 
-    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> None:
+    async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> list[Envelope]:
+        events = list(events)
         self.published.extend((e, tenant) for e in events)
+        return [Envelope.new(e, source="in-memory", tenant=tenant, time=self.clock.now()) for e in events]
 
     def as_actor(self, actor: Principal) -> InMemoryUnitOfWork:
         """The same store, acted on by someone else (a second user, the next request)."""

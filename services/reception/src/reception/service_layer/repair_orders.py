@@ -61,7 +61,7 @@ async def _arrival(uow: UnitOfWork, cmd: c.CheckIn, vin: str, ro_id: str) -> _Ar
 async def _record_walk_in(uow: UnitOfWork, walk_in: ev.WalkInCustomerRecorded, store_id: str) -> None:
     """Tell crm of the first visit; kept in the replicas at once, so the order and lists show the customer and
     vehicle before crm answers."""
-    env = await uow.outbox.record(uow.session, walk_in, tenant=Tenant(uow.actor.dealer_group_id, store_id))
+    (env,) = await uow.publish([walk_in], tenant=Tenant(uow.actor.dealer_group_id, store_id))
     dg, now = uow.actor.dealer_group_id, uow.now()
     uow.session.add(CustomerReplica(customer_id=walk_in.customer_id, dealer_group_id=dg, store_id=store_id,
                                     kind=walk_in.customer_kind, name=walk_in.customer_name, phones=walk_in.phones,
