@@ -14,12 +14,14 @@ from shared.errors import Unauthorized
 from shared.observability import current_trace_headers
 from shared.openapi import answers
 
+from shared import registry
+
 from ..adapters.orm import UserRow
 from ..domain.passwords import check_login
 
 router = APIRouter()
 
-SERVICES = ("reception", "workshop", "parts", "claims", "crm")
+SERVICES = tuple(s.name for s in registry.backends())
 _FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
 
 
