@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import shared.registry as registry
 from shared.settings import DEV_JWT_SECRET
-
-from shared import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = registry.names()  # start order (shared/registry.py): the gateway last, it fronts the rest

@@ -1,7 +1,6 @@
+import shared.registry as registry
 from pydantic import Field, create_model
 from shared.settings import ServiceSettings
-
-from shared import registry
 
 
 class GatewaySettings(ServiceSettings):

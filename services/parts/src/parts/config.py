@@ -1,7 +1,6 @@
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
-
-from shared import registry
 
 
 class Settings(ServiceSettings):

@@ -1,10 +1,9 @@
 from datetime import time
 from decimal import Decimal
 
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
-
-from shared import registry
 
 
 class Settings(ServiceSettings):

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import httpx
+import shared.registry as registry
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from pydantic import BaseModel
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
@@ -13,8 +14,6 @@ from shared.db import unit_of_work
 from shared.errors import Unauthorized
 from shared.observability import current_trace_headers
 from shared.openapi import answers
-
-from shared import registry
 
 from ..adapters.orm import UserRow
 from ..domain.passwords import check_login
