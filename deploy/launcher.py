@@ -56,7 +56,8 @@ class Platform:
         p.jwt_secret = os.environ.get("JWT_SECRET", p.jwt_secret)
         base = os.environ.get("PLATFORM_BASE_PORT")
         if base:
-            p.ports = {s: int(base) + (port - 8000) for s, port in DEFAULT_PORTS.items()}
+            lowest = min(DEFAULT_PORTS.values())
+            p.ports = {s: int(base) + (port - lowest) for s, port in DEFAULT_PORTS.items()}
         return p
 
     def url(self, svc: str) -> str:
