@@ -27,6 +27,8 @@ class Service:
     name: str
     http_port: int
     database: str
+    summary: str
+    """One line on what it owns (the AsyncAPI document's tag for it)."""
     produces: tuple[str, ...] = ()
     """Topics it publishes (through its outbox)."""
     consumer_groups: tuple[str, ...] = ()
@@ -63,12 +65,14 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service(
         "crm", 8005, "crm",
+        summary="Customers and vehicles (system of record), follow-up calls, complaints, reminders.",
         produces=(crm.CUSTOMERS, crm.FOLLOW_UPS, crm.COMPLAINTS),
         consumer_groups=("crm.care",),
         reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS, claims.WARRANTY),
     ),
     Service(
         "reception", 8001, "reception",
+        summary="Bookings, check-ins, repair orders, settlement and delivery.",
         produces=(reception.APPOINTMENTS, reception.REPAIR_ORDERS),
         consumer_groups=("reception.replicas", "reception.catalogue", "reception.stock",
                          "reception.workshop-jobs", "reception.parts-issues"),
@@ -77,21 +81,25 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         "workshop", 8002, "workshop",
+        summary="Dispatch, repair, the three quality checks, operation codes and capacity.",
         produces=(workshop.JOBS, workshop.CATALOGUE),
         reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, parts.ISSUES),
     ),
     Service(
         "parts", 8003, "parts",
+        summary="The parts room: stock, reservations, issues, purchasing, counts and write-offs.",
         produces=(parts.ISSUES, parts.STOCK),
         reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS),
     ),
     Service(
         "claims", 8004, "claims",
+        summary="Warranty claims with the manufacturer, insurance claims and their receivables.",
         produces=(claims.WARRANTY, claims.INSURANCE, claims.OEM_CLAIMS),
         reads=(crm.CUSTOMERS, reception.REPAIR_ORDERS, parts.ISSUES, claims.OEM_DECISIONS),
     ),
     Service(
         "gateway", 8000, "gateway",
+        summary="The dealer group's one public entry: identity, tenancy, composed queries and boards.",
         reads=(crm.COMPLAINTS,),
         fronted=False,
     ),
