@@ -12,16 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import shared.registry as registry
+
 REF = "#/components/schemas/{model}"
 PUBLIC_TOPICS = frozenset({"oem.warranty-claims", "oem.warranty-decisions"})
 
 SERVICE_TAGS = {
-    "reception": "Bookings, check-ins, repair orders, settlement and delivery.",
-    "workshop": "Dispatch, repair, the three quality checks, operation codes and capacity.",
-    "parts": "The parts room: stock, reservations, issues, purchasing, counts and write-offs.",
-    "claims": "Warranty claims with the manufacturer, insurance claims and their receivables.",
-    "crm": "Customers and vehicles (system of record), follow-up calls, complaints, reminders.",
-    "gateway": "The dealer group's one public entry: identity, tenancy, composed queries and boards.",
+    **{s.name: s.summary for s in registry.by_port()},
     "manufacturer": "The car maker's systems: they read warranty claims and send back decisions.",
 }
 

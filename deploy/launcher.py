@@ -1,4 +1,4 @@
-"""Start, check and stop the six services as local processes (no Docker).
+"""Start, check and stop the services of shared/registry.py as local processes (no Docker).
 
     python deploy/launcher.py start [--demo]   migrate, start, wait for /ready, load demo data
     python deploy/launcher.py stop             stop the processes this script started (by pid)
@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import shared.registry as registry
 from shared.settings import DEV_JWT_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("crm", "reception", "workshop", "parts", "claims", "gateway")  # gateway last: it fronts the rest
-DEFAULT_PORTS = {"gateway": 8000, "reception": 8001, "workshop": 8002, "parts": 8003, "claims": 8004, "crm": 8005}
+SERVICES = registry.names()  # start order (shared/registry.py): the gateway last, it fronts the rest
+DEFAULT_PORTS = {s.name: s.http_port for s in registry.SERVICES}
 
 
 def say(msg: str) -> None:
@@ -39,7 +40,7 @@ class Platform:
     kafka_bootstrap: str = "127.0.0.1:59092"
     state_dir: Path = ROOT / ".local/platform"
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
-    databases: dict[str, str] = field(default_factory=lambda: {s: s for s in SERVICES})
+    databases: dict[str, str] = field(default_factory=lambda: {s.name: s.database for s in registry.SERVICES})
     jwt_secret: str = DEV_JWT_SECRET
     extra_env: dict[str, str] = field(default_factory=dict)
     # Tests: the services get SIGTERM when the thread that started them dies, so even a test
@@ -55,7 +56,8 @@ class Platform:
         p.jwt_secret = os.environ.get("JWT_SECRET", p.jwt_secret)
         base = os.environ.get("PLATFORM_BASE_PORT")
         if base:
-            p.ports = {s: int(base) + (port - 8000) for s, port in DEFAULT_PORTS.items()}
+            lowest = min(DEFAULT_PORTS.values())
+            p.ports = {s: int(base) + (port - lowest) for s, port in DEFAULT_PORTS.items()}
         return p
 
     def url(self, svc: str) -> str:
@@ -72,7 +74,7 @@ class Platform:
             PYTHONUNBUFFERED="1",
         )
         if svc == "gateway":
-            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES if s != "gateway"})
+            env.update({s.url_env: self.url(s.name) for s in registry.backends()})
         env.update(self.extra_env)
         return env
 
@@ -86,7 +88,7 @@ class Platform:
         from shared.migrations import upgrade
 
         for svc in SERVICES:
-            upgrade(import_module(f"{svc}.main").MIGRATIONS, self.database_url(svc))
+            upgrade(import_module(f"{registry.service(svc).package}.main").MIGRATIONS, self.database_url(svc))
             say(f"{svc}: database migrated")
 
     def running(self, svc: str) -> int | None:
@@ -99,7 +101,7 @@ class Platform:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             return None
-        if f"-m {svc}" not in cmdline or "State:\tZ" in status:
+        if f"-m {registry.service(svc).package}" not in cmdline or "State:\tZ" in status:
             return None
         return pid
 
@@ -112,8 +114,8 @@ class Platform:
                 say(f"{svc}: already running (pid {self.running(svc)})")
                 continue
             log = open(self.state_dir / f"{svc}.log", "ab")
-            proc = subprocess.Popen([sys.executable, "-m", svc], cwd=ROOT, env=self.env(svc), stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
+            proc = subprocess.Popen([sys.executable, "-m", registry.service(svc).package], cwd=ROOT,
+                                    env=self.env(svc), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                     preexec_fn=_die_with_parent if self.die_with_parent else None)
             self.pid_file(svc).write_text(str(proc.pid))
             say(f"{svc}: started pid {proc.pid} on {self.url(svc)} (log {self.state_dir / (svc + '.log')})")
@@ -189,7 +191,7 @@ def main() -> None:
             from deploy.demo import load_demo
 
             asyncio.run(load_demo(p))
-        say("all six services are ready: gateway " + p.url("gateway") + "/docs")
+        say(f"all {len(SERVICES)} services are ready: gateway " + p.url("gateway") + "/docs")
     elif a.command == "stop":
         p.stop()
     else:

@@ -12,7 +12,7 @@
 # Environment:
 #   PG_STATE_DIR    cluster folder (data/, run/, postgres.log); default <repo>/.local/postgres
 #   PGPORT_LOCAL    port (default 55432); listens on 127.0.0.1 only, auth is trust
-#   PG_DATABASES    databases created by start (default: reception workshop parts claims crm gateway)
+#   PG_DATABASES    databases created by start (default: those of init-databases.sql, one per service)
 #   PG_FAST=1       start with fsync/synchronous_commit/full_page_writes off (tests only)
 #   PG_BIN          PostgreSQL bin folder (default: newest /usr/lib/postgresql/*/bin)
 #
@@ -28,7 +28,9 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 STATE="${PG_STATE_DIR:-$REPO_ROOT/.local/postgres}"
 PORT="${PGPORT_LOCAL:-55432}"
-DATABASES="${PG_DATABASES:-reception workshop parts claims crm gateway}"
+# The services' databases: init-databases.sql lists them (tests/unit/test_docker_compose.py checks
+# it against shared/src/shared/registry.py).
+DATABASES="${PG_DATABASES:-$(sed -n 's/^CREATE DATABASE \([A-Za-z0-9_]*\);$/\1/p' "$SCRIPT_DIR/init-databases.sql" | tr '\n' ' ')}"
 
 log() { printf 'pg.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }

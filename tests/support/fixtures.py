@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import pytest_asyncio
+import shared.registry as registry
 from fastapi import FastAPI
 from shared.auth import Principal, Role, issue_token
 from shared.clock import Clock
@@ -33,7 +34,7 @@ async def service_databases(infra: Infra) -> AsyncIterator[dict[str, str]]:
     try:
         for svc in SERVICES:
             names[svc] = await create_database(infra, svc)
-            main = importlib.import_module(f"{svc}.main")
+            main = importlib.import_module(f"{registry.service(svc).package}.main")
             await upgrade_async(main.MIGRATIONS, infra.database_url(names[svc]))
         yield {svc: infra.database_url(n) for svc, n in names.items()}
     finally:
@@ -65,7 +66,7 @@ class RunningService:
 
 
 def service_settings(name: str, infra: Infra, database_url: str, **overrides):
-    cfg = importlib.import_module(f"{name}.config")
+    cfg = importlib.import_module(f"{registry.service(name).package}.config")
     values = dict(database_url=database_url, kafka_bootstrap_servers=infra.kafka_bootstrap, jwt_secret=JWT_SECRET,
                   jwt_issuer=JWT_ISSUER, log_json=False, outbox_poll_seconds=0.5, consumer_retry_backoff_seconds=0.05)
     values.update(overrides)
@@ -78,7 +79,7 @@ async def start_service(infra: Infra, service_databases: dict[str, str]):
 
     @asynccontextmanager
     async def start(name: str, *, clock: Clock | None = None, **overrides) -> AsyncIterator[RunningService]:
-        main = importlib.import_module(f"{name}.main")
+        main = importlib.import_module(f"{registry.service(name).package}.main")
         app = main.create_app(service_settings(name, infra, service_databases[name], **overrides), clock=clock)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=f"http://{name}") as client:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import shared.registry as registry
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("reception", "workshop", "parts", "claims", "crm", "gateway")
+SERVICES = registry.names()
 
 
 @dataclass

@@ -1,13 +1,16 @@
-"""docker-compose.yml runs the same system with the official images: check it declares all of it."""
+"""docker-compose.yml runs the same system with the official images: check it declares all of it,
+as shared/registry.py names it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import shared.registry as registry
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("reception", "workshop", "parts", "claims", "crm", "gateway")
+INFRASTRUCTURE = {"kafka", "postgres", "prometheus", "grafana"}
 
 
 def test_compose_declares_broker_database_and_every_service():
@@ -16,17 +19,30 @@ def test_compose_declares_broker_database_and_every_service():
     assert svcs["kafka"]["image"].startswith("apache/kafka:4")
     assert "KAFKA_PROCESS_ROLES" in svcs["kafka"]["environment"]  # KRaft, no ZooKeeper
     assert svcs["postgres"]["image"].startswith("postgres:")
-    init_sql = (ROOT / "deploy/postgres/init-databases.sql").read_text().lower()
-    for name in SERVICES:
-        assert name in svcs, f"service {name} missing"
-        env = svcs[name]["environment"]
-        assert env["DATABASE_URL"].endswith(f"/{name}"), f"{name} must own its database"
+    assert set(svcs) - INFRASTRUCTURE == set(registry.names()), "compose services differ from shared/registry.py"
+    for s in registry.SERVICES:
+        assert s.name in svcs, f"service {s.name} missing"
+        env = svcs[s.name]["environment"]
+        assert env["DATABASE_URL"].endswith(f"/{s.database}"), f"{s.name} must own its database"
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-        assert f"create database {name}" in init_sql
-        assert set(svcs[name]["depends_on"]) >= {"kafka", "postgres"}
-        assert "/ready" in str(svcs[name]["healthcheck"]["test"])
-    for name in SERVICES[:-1]:
-        assert svcs["gateway"]["environment"][f"{name.upper()}_URL"].startswith(f"http://{name}:")
+        assert svcs[s.name]["build"]["args"]["SERVICE"] == s.package
+        assert svcs[s.name]["ports"] == [f"{s.http_port}:{s.http_port}"]
+        assert set(svcs[s.name]["depends_on"]) >= {"kafka", "postgres"}
+        assert f"127.0.0.1:{s.http_port}/ready" in str(svcs[s.name]["healthcheck"]["test"])
+    gateway_env = svcs["gateway"]["environment"]
+    assert {k for k in gateway_env if k.endswith("_URL") and k != "DATABASE_URL"} == \
+        {s.url_env for s in registry.backends()}
+    for s in registry.backends():
+        assert gateway_env[s.url_env] == s.url(host=s.name), s.url_env
+
+
+def test_every_service_database_is_created_by_postgres_init_and_pg_sh():
+    """init-databases.sql (the postgres image's first start) creates exactly the registry's databases;
+    pg.sh reads its default list from that file."""
+    init_sql = (ROOT / "deploy/postgres/init-databases.sql").read_text()
+    created = re.findall(r"^CREATE DATABASE (\w+);$", init_sql, flags=re.M)
+    assert sorted(created) == sorted(s.database for s in registry.SERVICES)
+    assert "init-databases.sql" in (ROOT / "deploy/postgres/pg.sh").read_text()
 
 
 def test_dashboard_and_alerts_only_use_metrics_the_services_export():

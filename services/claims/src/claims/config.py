@@ -1,8 +1,9 @@
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "claims"
-    http_port: int = 8004
-    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/claims")
+    http_port: int = registry.service("claims").http_port
+    database_url: str = Field(default=registry.service("claims").database_url())

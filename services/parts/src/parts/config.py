@@ -1,8 +1,9 @@
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "parts"
-    http_port: int = 8003
-    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/parts")
+    http_port: int = registry.service("parts").http_port
+    database_url: str = Field(default=registry.service("parts").database_url())

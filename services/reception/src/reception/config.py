@@ -1,14 +1,15 @@
 from datetime import time
 from decimal import Decimal
 
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "reception"
-    http_port: int = 8001
-    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/reception")
+    http_port: int = registry.service("reception").http_port
+    database_url: str = Field(default=registry.service("reception").database_url())
     store_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the stores' working hours")
     workshop_opens: time = time(8, 0)
     workshop_closes: time = time(18, 0)

@@ -1,8 +1,9 @@
+import shared.registry as registry
 from pydantic import Field
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "workshop"
-    http_port: int = 8002
-    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:55432/workshop")
+    http_port: int = registry.service("workshop").http_port
+    database_url: str = Field(default=registry.service("workshop").database_url())

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import httpx
+import shared.registry as registry
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from pydantic import BaseModel
 from shared.auth import CurrentPrincipal, Principal, Role, issue_token
@@ -19,7 +20,7 @@ from ..domain.passwords import check_login
 
 router = APIRouter()
 
-SERVICES = ("reception", "workshop", "parts", "claims", "crm")
+SERVICES = tuple(s.name for s in registry.backends())
 _FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
 
 
