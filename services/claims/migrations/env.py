@@ -1,4 +1,3 @@
-from claims.adapters.orm import metadata
-from shared.migrations import run_env
+from shared.migrations import run_service_env
 
-run_env(metadata)
+run_service_env("claims")

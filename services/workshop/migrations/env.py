@@ -1,4 +1,3 @@
-from shared.migrations import run_env
-from workshop.adapters.orm import metadata
+from shared.migrations import run_service_env
 
-run_env(metadata)
+run_service_env("workshop")

@@ -23,6 +23,13 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
 
 
+def run_service_env(package: str) -> None:
+    """Body of a service's migrations/env.py: its tables are `<package>.adapters.orm.metadata`."""
+    import importlib
+
+    run_env(importlib.import_module(f"{package}.adapters.orm").metadata)
+
+
 def run_env(target_metadata: MetaData) -> None:
     """Body of a service's migrations/env.py (online, async engine)."""
     url = context.config.get_main_option("sqlalchemy.url")

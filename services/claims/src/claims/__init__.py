@@ -1,0 +1,1 @@
+"""claims: Warranty claims to the manufacturer and insurance claims."""

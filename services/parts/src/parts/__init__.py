@@ -1,0 +1,1 @@
+"""parts: Stock, reservations, issues, purchasing, counts and write-offs."""

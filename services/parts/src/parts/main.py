@@ -1,4 +1,4 @@
-"""Composition root of parts."""
+"""Composition root of parts: routers, consumer groups and background jobs, wired once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from shared.clock import Clock
 from shared.service import create_service_app
 
 from .config import Settings
+from .entrypoints.api import router
+from .entrypoints.consumers import EVENTS
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -18,5 +20,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings or Settings(),
         title="parts",
         description="Stock, reservations, issues, purchasing, counts and write-offs.",
+        routers=[router],
+        events=EVENTS,
         clock=clock,
     )

@@ -1,0 +1,1 @@
+"""workshop: Dispatch, repair, the three quality checks, operation codes and capacity."""

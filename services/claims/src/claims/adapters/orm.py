@@ -1,4 +1,5 @@
-"""This service's tables (its own database)."""
+"""claims's tables (its own database). An aggregate's table: id, tenant columns, version, `doc`
+(JSONB, the aggregate whole) and the columns its queries filter by."""
 
 from __future__ import annotations
 

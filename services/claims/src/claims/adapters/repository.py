@@ -1,0 +1,3 @@
+"""claims's repositories (shared.kit.Repository) and read queries. Never commits: the unit of work does."""
+
+from __future__ import annotations

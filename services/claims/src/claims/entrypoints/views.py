@@ -1,0 +1,3 @@
+"""What claims's routes answer: response models and `(uow, aggregate) -> dict` views."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""What parts's routes answer: response models and `(uow, aggregate) -> dict` views."""
+
+from __future__ import annotations
