@@ -7,8 +7,10 @@ Each aggregate is stored whole in `doc`; every other column of its table is a pr
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
+from operator import eq, le
 from typing import Any, ClassVar, TypeVar
 
 from shared.errors import Conflict, NotFound
@@ -256,22 +258,21 @@ async def dealer_groups(session) -> list[str]:
 
 
 # -- lists -----------------------------------------------------------------------------------
-def _given(*pairs: tuple[Any, Any]) -> list:
-    """The conditions whose value was given (a filter left out is no filter)."""
-    return [condition for condition, value in pairs if value is not None]
+def _given(*filters: tuple[Any, Callable[[Any, Any], Any], Any]) -> list:
+    """`(column, op, value)` as conditions, for the values given (a filter left out is no filter)."""
+    return [op(column, value) for column, op, value in filters if value]
 
 
 async def follow_ups(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None,
                      due_before: datetime | None = None, customer_id: str | None = None) -> list[FollowUp]:
     t = FollowUpRow
-    where = _given((t.status == status, status), (t.due_from <= due_before, due_before),
-                   (t.customer_id == customer_id, customer_id))
+    where = _given((t.status, eq, status), (t.due_from, le, due_before), (t.customer_id, eq, customer_id))
     return await uow.repo(FollowUps).list(*where, order_by=[t.due_from], limit=500, store_id=store_id)
 
 
 async def complaints(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None) -> list[Complaint]:
     t = ComplaintRow
-    return await uow.repo(Complaints).list(*_given((t.status == status, status)), order_by=[t.opened_at],
+    return await uow.repo(Complaints).list(*_given((t.status, eq, status)), order_by=[t.opened_at],
                                            limit=500, store_id=store_id)
 
 
@@ -279,6 +280,6 @@ async def call_tasks(uow: UnitOfWork, *, store_id: str | None = None, status: st
                      due_on_or_before: date | None = None, kind: str | None = None,
                      customer_id: str | None = None) -> list[CallTask]:
     t = CallTaskRow
-    where = _given((t.status == status, status), (t.due_on <= due_on_or_before, due_on_or_before),
-                   (t.kind == kind, kind), (t.customer_id == customer_id, customer_id))
+    where = _given((t.status, eq, status), (t.due_on, le, due_on_or_before), (t.kind, eq, kind),
+                   (t.customer_id, eq, customer_id))
     return await uow.repo(CallTasks).list(*where, order_by=[t.due_on, t.created_at], limit=1000, store_id=store_id)
