@@ -83,7 +83,7 @@ def test_a_closed_ticket_can_be_reopened_and_assigned_again():
     assert c.status == ComplaintStatus.REOPENED and isinstance(c.events[-1], ComplaintReopened)
     c.assign(department="workshop", deadline=NOW + timedelta(days=5), by="gm-1", now=NOW + timedelta(days=3))
     assert c.status == ComplaintStatus.ASSIGNED
-    assert [h["what"] for h in c.history] == ["opened", "assigned", "resolved", "closed", "reopened", "assigned"]
+    assert [h.what for h in c.history] == ["opened", "assigned", "resolved", "closed", "reopened", "assigned"]
 
 
 def test_an_open_ticket_cannot_be_reopened():

@@ -39,7 +39,7 @@ def test_monthly_report_severe_rate_against_visits():
 
 
 def customer():
-    c = Customer.register(dealer_group_id="dg", home_store_id="s-001", kind="person", name="王伟",
+    c = Customer.register(dealer_group_id="dg", store_id="s-001", kind="person", name="王伟",
                           phones=["13800138000"])
     c.events.clear()
     return c
@@ -61,7 +61,7 @@ def test_new_phone_numbers_make_an_unreachable_customer_callable_again():
 
 
 def vehicle():
-    v = Vehicle.register(dealer_group_id="dg", home_store_id="s-001", vin=with_check_digit("LSVAU2180N2183294"),
+    v = Vehicle.register(dealer_group_id="dg", store_id="s-001", vin=with_check_digit("LSVAU2180N2183294"),
                          owner_customer_id="c-1")
     v.events.clear()
     return v

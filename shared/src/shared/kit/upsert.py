@@ -7,6 +7,9 @@ as a `text()` statement with typed parameters, which the cache keeps.
 
     stock = Upsert(PartReplica, keys=("dealer_group_id", "store_id", "part_no"))
     await stock(session, {"dealer_group_id": ..., "store_id": ..., "part_no": ..., "on_hand": ...})
+
+With `update=False` a row whose key exists is left as it is (insert once, e.g. a task per
+dedupe key); the call answers whether the row was written.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ _PG = postgresql.dialect()
 
 
 class Upsert:
-    def __init__(self, model: Any, *, keys: Iterable[str]) -> None:
+    def __init__(self, model: Any, *, keys: Iterable[str], update: bool = True) -> None:
         self.table: Table = getattr(model, "__table__", model)
         self.keys = tuple(keys)
+        self.update = update
         self._built: dict[frozenset[str], Any] = {}
 
     def statement(self, columns: Iterable[str]):
@@ -37,14 +41,16 @@ class Upsert:
     def _sql(self, cols: frozenset[str]) -> str:
         quote = _PG.identifier_preparer.quote
         names = sorted(cols)
-        updates = [f"{quote(c)} = EXCLUDED.{quote(c)}" for c in names if c not in self.keys]
+        updates = [f"{quote(c)} = EXCLUDED.{quote(c)}" for c in names if c not in self.keys and self.update]
         action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
         return (f"INSERT INTO {_PG.identifier_preparer.format_table(self.table)} "
                 f"({', '.join(quote(c) for c in names)}) VALUES ({', '.join(':' + c for c in names)}) "
                 f"ON CONFLICT ({', '.join(quote(k) for k in self.keys)}) {action}")
 
-    async def __call__(self, session, values: Mapping[str, Any]) -> None:
-        await session.execute(self.statement(values.keys()), dict(values))
+    async def __call__(self, session, values: Mapping[str, Any]) -> bool:
+        """Write the row; False when its key existed and `update=False` left it alone."""
+        result = await session.execute(self.statement(values.keys()), dict(values))
+        return result.rowcount != 0
 
     async def many(self, session, rows: list[Mapping[str, Any]]) -> None:
         """Several rows with the same columns in one round trip (executemany)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.db import TenantColumns, new_registry, tz_column, utcnow
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,15 @@ class Base(SQLModel, registry=registry):
 metadata = registry.metadata
 
 
+def doc_column() -> Column:
+    """The aggregate, stored whole; the other columns of its table are projections for queries."""
+    return Column(JSONB, nullable=False)
+
+
+def created_at_column() -> Column:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
 class CustomerRow(Base, TenantColumns, table=True):
     __tablename__ = "customers"
 
@@ -30,7 +39,8 @@ class CustomerRow(Base, TenantColumns, table=True):
     consent_to_call: bool = True
     unreachable_since: date | None = None
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    doc: dict = Field(sa_column=doc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     created_by: str = Field(max_length=64)
 
 
@@ -63,7 +73,8 @@ class VehicleRow(Base, TenantColumns, table=True):
     insurer: str | None = Field(default=None, max_length=100)
     insurance_policy_no: str | None = Field(default=None, max_length=64)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    doc: dict = Field(sa_column=doc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     created_by: str = Field(max_length=64)
 
 
@@ -143,6 +154,7 @@ class FollowUpRow(Base, TenantColumns, table=True):
     next_service_date: date | None = None
     completed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     version: int = 1
+    doc: dict = Field(sa_column=doc_column())
 
 
 class ComplaintRow(Base, TenantColumns, table=True):
@@ -168,6 +180,7 @@ class ComplaintRow(Base, TenantColumns, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     history: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     version: int = 1
+    doc: dict = Field(sa_column=doc_column())
 
 
 class CallTaskRow(Base, TenantColumns, table=True):
@@ -191,7 +204,8 @@ class CallTaskRow(Base, TenantColumns, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     note: str | None = Field(default=None, sa_column=Column(Text))
     returned_repair_order_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_column=tz_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     done_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     done_by: str | None = Field(default=None, max_length=64)
     version: int = 1
+    doc: dict = Field(sa_column=doc_column())

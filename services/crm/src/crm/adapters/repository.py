@@ -1,138 +1,285 @@
-"""Loading aggregates from rows and writing them back. Never commits: the unit of work does."""
+"""Loading and saving crm's aggregates, and the queries beside them. Never commits: the unit of work does.
+
+Each aggregate is stored whole in `doc`; every other column of its table is a projection of it
+(lists, reports and the reminder job query those), written by `columns()` in the same statement.
+"""
 
 from __future__ import annotations
 
-from shared.contracts.crm import CustomerKind
-from shared.errors import NotFound
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from operator import eq, le
+from typing import Any, ClassVar, TypeVar
 
-from ..domain.complaint import Complaint, ComplaintChannel, ComplaintSeverity, ComplaintStatus
-from ..domain.follow_up import Attempt, FailureReason, FollowUp, FollowUpStatus
+from shared.errors import Conflict, NotFound
+from shared.kit import Aggregate, Repository, UnitOfWork, Upsert
+from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+
+from ..domain.call_task import CallTask
+from ..domain.complaint import Complaint
+from ..domain.follow_up import FollowUp
 from ..domain.model import Customer, Vehicle
 from ..domain.reminders import Reading
-from .orm import AliasRow, ComplaintRow, CustomerRow, FollowUpRow, OdometerReadingRow, VehicleRow
+from .orm import (
+    AliasRow,
+    CallTaskRow,
+    ComplaintRow,
+    CustomerPhoneRow,
+    CustomerRow,
+    FollowUpRow,
+    OdometerReadingRow,
+    OwnershipRow,
+    ServiceVisitRow,
+    VehicleRow,
+)
+
+A = TypeVar("A", bound=Aggregate)
+
+# Columns that are not projections: the base writes the first five, `add(..., created_by=)` the rest once.
+_NOT_PROJECTED = frozenset({"id", "dealer_group_id", "store_id", "version", "doc", "created_at", "created_by"})
 
 
-async def resolve_alias(session: AsyncSession, dealer_group_id: str, kind: str, record_id: str) -> str:
-    alias = await session.get(AliasRow, (dealer_group_id, kind, record_id))
+class Projecting(Repository[A]):
+    """Projects every other column of the table from the aggregate attribute of the same name
+    (or the one `renames` gives)."""
+
+    renames: ClassVar[dict[str, str]] = {}
+
+    def columns(self, agg: A) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for col in self.table.columns:
+            if col.name in _NOT_PROJECTED:
+                continue
+            attr = self.renames.get(col.name, col.name)
+            if isinstance(col.type, JSONB):
+                out[col.name] = agg.model_dump(mode="json", include={attr})[attr]
+            else:
+                value = getattr(agg, attr)
+                out[col.name] = value.value if isinstance(value, Enum) else value
+        return out
+
+
+class _Aliased(Projecting[A]):
+    """Group records another service may name by an alias (a walk-in's id for a record crm had)."""
+
+    store_scoped = False
+    alias_kind: ClassVar[str]
+
+    async def find(self, id: str, *, lock: bool = True) -> A | None:
+        return await super().find(await resolve_alias(self.uow, self.alias_kind, id), lock=lock)
+
+
+class Customers(_Aliased[Customer]):
+    table = CustomerRow.__table__
+    aggregate = Customer
+    id_field = "customer_id"
+    alias_kind = "customer"
+    renames = {"kind": "customer_kind"}
+
+
+class Vehicles(_Aliased[Vehicle]):
+    table = VehicleRow.__table__
+    aggregate = Vehicle
+    id_field = "vehicle_id"
+    alias_kind = "vehicle"
+
+
+class FollowUps(Projecting[FollowUp]):
+    table = FollowUpRow.__table__
+    aggregate = FollowUp
+    id_field = "follow_up_id"
+
+
+class Complaints(Projecting[Complaint]):
+    table = ComplaintRow.__table__
+    aggregate = Complaint
+    id_field = "complaint_id"
+
+
+_task_once = Upsert(CallTaskRow, keys=("dealer_group_id", "dedupe_key"), update=False)
+
+
+class CallTasks(Projecting[CallTask]):
+    table = CallTaskRow.__table__
+    aggregate = CallTask
+    id_field = "task_id"
+    renames = {"kind": "task_kind"}
+
+    async def add_once(self, task: CallTask, *, created_at: datetime) -> bool:
+        """A new task unless its group already has one with the same dedupe key."""
+        if not await _task_once(self.uow.session, {**self.row_values(task), "created_at": created_at}):
+            return False
+        self._loaded[task.id] = task.version
+        await self.uow.collect(task)
+        return True
+
+
+async def load(uow: UnitOfWork, repo: type[Repository[A]], id: str, *, field: str, lock: bool = False) -> A:
+    """The record `id` names in a field other than its own id (an owner, a new owner): 404 naming that field."""
+    agg = await uow.repo(repo).find(id, lock=lock)
+    if agg is None:
+        raise NotFound(f"{repo.aggregate.kind} {id} not found", field=field)
+    return agg
+
+
+# -- aliases ---------------------------------------------------------------------------------
+async def resolve_alias(uow: UnitOfWork, kind: str, record_id: str) -> str:
+    alias = await uow.session.get(AliasRow, (uow.actor.dealer_group_id, kind, record_id))
     return alias.kept_id if alias else record_id
 
 
-async def _get(session: AsyncSession, model, record_id: str, dealer_group_id: str, what: str, field: str,
-               lock: bool):
-    row = await session.get(model, record_id, with_for_update=lock)
-    if row is None or row.dealer_group_id != dealer_group_id:
-        raise NotFound(f"{what} {record_id} not found", field=field)
-    return row
+def add_alias(uow: UnitOfWork, kind: str, alias_id: str, kept_id: str) -> None:
+    uow.session.add(AliasRow(dealer_group_id=uow.actor.dealer_group_id, kind=kind, alias_id=alias_id,
+                             kept_id=kept_id))
 
 
-# -- customers -------------------------------------------------------------------------------
-async def customer_row(session: AsyncSession, dealer_group_id: str, customer_id: str, *, lock: bool = False,
-                       field: str = "customer_id") -> CustomerRow:
-    customer_id = await resolve_alias(session, dealer_group_id, "customer", customer_id)
-    return await _get(session, CustomerRow, customer_id, dealer_group_id, "customer", field, lock)
+# -- phones ----------------------------------------------------------------------------------
+async def phone_owner(uow: UnitOfWork, phones: list[str], *, other_than: str | None = None) -> str | None:
+    """The customer holding one of `phones` in the caller's group (other than `other_than`)."""
+    t = CustomerPhoneRow
+    q = select(t.customer_id).where(t.dealer_group_id == uow.actor.dealer_group_id, t.phone.in_(phones))
+    if other_than:
+        q = q.where(t.customer_id != other_than)
+    return (await uow.session.execute(q.limit(1))).scalar_one_or_none()
 
 
-def customer_from_row(r: CustomerRow) -> Customer:
-    return Customer(id=r.id, dealer_group_id=r.dealer_group_id, home_store_id=r.store_id, kind=CustomerKind(r.kind),
-                    name=r.name, phones=list(r.phones), contact_window=r.contact_window,
-                    consent_to_call=r.consent_to_call, unreachable_since=r.unreachable_since, version=r.version)
+async def claim_phones(uow: UnitOfWork, customer: Customer) -> None:
+    """Point the customer's phone rows at its phones; a number another customer holds is a duplicate (409)."""
+    t, dg = CustomerPhoneRow, customer.dealer_group_id
+    taken = (await uow.session.execute(select(t.phone, t.customer_id).where(
+        t.dealer_group_id == dg, t.phone.in_(customer.phones), t.customer_id != customer.id).limit(1))).first()
+    if taken:
+        raise Conflict(f"phone {taken.phone} already belongs to customer {taken.customer_id}", field="phones",
+                       existing_customer_id=taken.customer_id)
+    held = set((await uow.session.execute(select(t.phone).where(
+        t.dealer_group_id == dg, t.customer_id == customer.id))).scalars())
+    if held - set(customer.phones):
+        await uow.session.execute(delete(t).where(t.dealer_group_id == dg, t.customer_id == customer.id,
+                                                  t.phone.in_(held - set(customer.phones))))
+    for p in customer.phones:
+        if p not in held:
+            uow.session.add(CustomerPhoneRow(dealer_group_id=dg, phone=p, customer_id=customer.id))
 
 
-def apply_customer(r: CustomerRow, c: Customer) -> None:
-    r.kind, r.name, r.phones, r.contact_window = c.kind.value, c.name, list(c.phones), c.contact_window
-    r.consent_to_call, r.unreachable_since, r.version = c.consent_to_call, c.unreachable_since, c.version
+# -- vehicles: VIN, odometer, owners ---------------------------------------------------------
+async def vehicle_by_vin(uow: UnitOfWork, vin: str) -> Vehicle | None:
+    found = await uow.repo(Vehicles).list(VehicleRow.vin == vin.strip().upper(), limit=1)
+    return found[0] if found else None
 
 
-# -- vehicles --------------------------------------------------------------------------------
-_VEHICLE_FIELDS = ("vin", "plate", "model", "owner_customer_id", "sale_date", "warranty_start", "warranty_years",
-                   "warranty_km", "odometer_km", "insurance_expiry", "warranty_prewarning", "insurer",
-                   "insurance_policy_no", "version")
-
-
-async def vehicle_row(session: AsyncSession, dealer_group_id: str, vehicle_id: str, *, lock: bool = False,
-                      field: str = "vehicle_id") -> VehicleRow:
-    vehicle_id = await resolve_alias(session, dealer_group_id, "vehicle", vehicle_id)
-    return await _get(session, VehicleRow, vehicle_id, dealer_group_id, "vehicle", field, lock)
-
-
-def vehicle_from_row(r: VehicleRow) -> Vehicle:
-    return Vehicle(id=r.id, dealer_group_id=r.dealer_group_id, home_store_id=r.store_id,
-                   **{f: getattr(r, f) for f in _VEHICLE_FIELDS})
-
-
-def apply_vehicle(r: VehicleRow, v: Vehicle) -> None:
-    for f in _VEHICLE_FIELDS:
-        setattr(r, f, getattr(v, f))
-
-
-async def readings(session: AsyncSession, vehicle_id: str) -> list[Reading]:
-    rows = (await session.exec(select(OdometerReadingRow).where(OdometerReadingRow.vehicle_id == vehicle_id))).all()
+async def readings(uow: UnitOfWork, vehicle_id: str) -> list[Reading]:
+    rows = await uow.session.execute(select(OdometerReadingRow.read_on, OdometerReadingRow.km)
+                                     .where(OdometerReadingRow.vehicle_id == vehicle_id))
     return [Reading(r.read_on, r.km) for r in rows]
 
 
-# -- follow-ups ------------------------------------------------------------------------------
-async def follow_up_row(session: AsyncSession, dealer_group_id: str, follow_up_id: str, *,
-                        lock: bool = False) -> FollowUpRow:
-    return await _get(session, FollowUpRow, follow_up_id, dealer_group_id, "follow-up", "follow_up_id", lock)
+def add_reading(uow: UnitOfWork, vehicle: Vehicle, *, read_on: date, km: int, source: str) -> None:
+    uow.session.add(OdometerReadingRow(dealer_group_id=vehicle.dealer_group_id, store_id=vehicle.store_id,
+                                       vehicle_id=vehicle.id, read_on=read_on, km=km, source=source,
+                                       recorded_at=uow.now()))
 
 
-def follow_up_from_row(r: FollowUpRow) -> FollowUp:
-    return FollowUp(
-        id=r.id, dealer_group_id=r.dealer_group_id, store_id=r.store_id, repair_order_id=r.repair_order_id,
-        customer_id=r.customer_id, vehicle_id=r.vehicle_id, advisor_id=r.advisor_id, delivered_at=r.delivered_at,
-        due_from=r.due_from, due_to=r.due_to, status=FollowUpStatus(r.status), round=r.round,
-        attempts=[Attempt.from_json(a) for a in r.attempts],
-        failure_reason=FailureReason(r.failure_reason) if r.failure_reason else None, failed_at=r.failed_at,
-        satisfaction=r.satisfaction, answers=dict(r.answers or {}), comments=r.comments, complaint_id=r.complaint_id,
-        next_service_date=r.next_service_date, completed_at=r.completed_at, version=r.version)
+async def odometer_history(uow: UnitOfWork, vehicle_id: str) -> list[OdometerReadingRow]:
+    t = OdometerReadingRow
+    return list((await uow.session.execute(select(t).where(t.vehicle_id == vehicle_id)
+                                           .order_by(t.read_on, t.id))).scalars())
 
 
-def apply_follow_up(r: FollowUpRow, f: FollowUp) -> None:
-    r.due_from, r.due_to, r.status, r.round = f.due_from, f.due_to, f.status.value, f.round
-    r.attempts = [a.to_json() for a in f.attempts]
-    r.failure_reason = f.failure_reason.value if f.failure_reason else None
-    r.failed_at, r.satisfaction, r.answers, r.comments = f.failed_at, f.satisfaction, dict(f.answers), f.comments
-    r.complaint_id, r.next_service_date, r.completed_at, r.version = (
-        f.complaint_id, f.next_service_date, f.completed_at, f.version)
+async def hand_over(uow: UnitOfWork, vehicle_id: str, customer_id: str) -> None:
+    """Close the vehicle's current ownership (if any) and open one for `customer_id`."""
+    now = uow.now()
+    await uow.session.execute(update(OwnershipRow).where(
+        OwnershipRow.vehicle_id == vehicle_id, OwnershipRow.owned_to.is_(None)).values(owned_to=now))
+    uow.session.add(OwnershipRow(vehicle_id=vehicle_id, customer_id=customer_id, owned_from=now))
 
 
-def new_follow_up_row(f: FollowUp) -> FollowUpRow:
-    r = FollowUpRow(id=f.id, dealer_group_id=f.dealer_group_id, store_id=f.store_id,
-                    repair_order_id=f.repair_order_id, customer_id=f.customer_id, vehicle_id=f.vehicle_id,
-                    advisor_id=f.advisor_id, delivered_at=f.delivered_at, due_from=f.due_from, due_to=f.due_to,
-                    status=f.status.value)
-    apply_follow_up(r, f)
-    return r
+async def ownerships(uow: UnitOfWork, vehicle_id: str) -> list[OwnershipRow]:
+    t = OwnershipRow
+    return list((await uow.session.execute(select(t).where(t.vehicle_id == vehicle_id)
+                                           .order_by(t.owned_from, t.id))).scalars())
 
 
-# -- complaints ------------------------------------------------------------------------------
-_COMPLAINT_FIELDS = ("customer_id", "vehicle_id", "repair_order_id", "follow_up_id", "summary", "opened_at",
-                     "department", "deadline", "assigned_by", "remedy", "resolved_at", "closed_at", "version")
+# -- visits ----------------------------------------------------------------------------------
+_visit_once = Upsert(ServiceVisitRow, keys=("repair_order_id",), update=False)
 
 
-async def complaint_row(session: AsyncSession, dealer_group_id: str, complaint_id: str, *,
-                        lock: bool = False) -> ComplaintRow:
-    return await _get(session, ComplaintRow, complaint_id, dealer_group_id, "complaint", "complaint_id", lock)
+async def record_visit(uow: UnitOfWork, **visit: Any) -> bool:
+    """A delivered repair order, once: False when the delivery was already known."""
+    return await _visit_once(uow.session, visit)
 
 
-def complaint_from_row(r: ComplaintRow) -> Complaint:
-    return Complaint(id=r.id, dealer_group_id=r.dealer_group_id, store_id=r.store_id,
-                     channel=ComplaintChannel(r.channel), severity=ComplaintSeverity(r.severity),
-                     status=ComplaintStatus(r.status), history=list(r.history),
-                     **{f: getattr(r, f) for f in _COMPLAINT_FIELDS})
+async def visit_next_service_date(uow: UnitOfWork, repair_order_id: str) -> date | None:
+    return (await uow.session.execute(select(ServiceVisitRow.next_service_date).where(
+        ServiceVisitRow.repair_order_id == repair_order_id))).scalar_one_or_none()
 
 
-def apply_complaint(r: ComplaintRow, c: Complaint) -> None:
-    for f in _COMPLAINT_FIELDS:
-        setattr(r, f, getattr(c, f))
-    r.channel, r.severity, r.status, r.history = c.channel.value, c.severity.value, c.status.value, list(c.history)
+async def visit_count(uow: UnitOfWork, lo: datetime, hi: datetime, store_id: str | None) -> int:
+    t = ServiceVisitRow
+    q = select(func.count()).select_from(t).where(t.dealer_group_id == uow.actor.dealer_group_id,
+                                                  t.delivered_at >= lo, t.delivered_at < hi)
+    if store_id:
+        uow.actor.check_store(store_id)
+        q = q.where(t.store_id == store_id)
+    elif not uow.actor.spans_group:
+        q = q.where(t.store_id.in_(sorted(uow.actor.store_ids)))
+    return (await uow.session.execute(q)).scalar_one()
 
 
-def new_complaint_row(c: Complaint) -> ComplaintRow:
-    r = ComplaintRow(id=c.id, dealer_group_id=c.dealer_group_id, store_id=c.store_id, customer_id=c.customer_id,
-                     channel=c.channel.value, severity=c.severity.value, summary=c.summary, status=c.status.value,
-                     opened_at=c.opened_at)
-    apply_complaint(r, c)
-    return r
+# -- what the reminder job reads -------------------------------------------------------------
+async def group_readings(uow: UnitOfWork) -> dict[str, list[Reading]]:
+    t = OdometerReadingRow
+    out: dict[str, list[Reading]] = defaultdict(list)
+    for r in await uow.session.execute(select(t.vehicle_id, t.read_on, t.km).where(
+            t.dealer_group_id == uow.actor.dealer_group_id)):
+        out[r.vehicle_id].append(Reading(r.read_on, r.km))
+    return out
+
+
+async def last_visits(uow: UnitOfWork) -> dict[str, ServiceVisitRow]:
+    t = ServiceVisitRow
+    rows = (await uow.session.execute(select(t).where(t.dealer_group_id == uow.actor.dealer_group_id)
+                                      .order_by(t.delivered_at))).scalars()
+    return {v.vehicle_id: v for v in rows}
+
+
+async def agreed_service_dates(uow: UnitOfWork) -> dict[str, date]:
+    """Next service dates agreed on follow-up calls, by repair order."""
+    t = FollowUpRow
+    rows = await uow.session.execute(select(t.repair_order_id, t.next_service_date).where(
+        t.dealer_group_id == uow.actor.dealer_group_id, t.next_service_date.is_not(None)))
+    return {r.repair_order_id: r.next_service_date for r in rows}
+
+
+async def dealer_groups(session) -> list[str]:
+    return list((await session.execute(select(distinct(VehicleRow.dealer_group_id)))).scalars())
+
+
+# -- lists -----------------------------------------------------------------------------------
+def _given(*filters: tuple[Any, Callable[[Any, Any], Any], Any]) -> list:
+    """`(column, op, value)` as conditions, for the values given (a filter left out is no filter)."""
+    return [op(column, value) for column, op, value in filters if value]
+
+
+async def follow_ups(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None,
+                     due_before: datetime | None = None, customer_id: str | None = None) -> list[FollowUp]:
+    t = FollowUpRow
+    where = _given((t.status, eq, status), (t.due_from, le, due_before), (t.customer_id, eq, customer_id))
+    return await uow.repo(FollowUps).list(*where, order_by=[t.due_from], limit=500, store_id=store_id)
+
+
+async def complaints(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None) -> list[Complaint]:
+    t = ComplaintRow
+    return await uow.repo(Complaints).list(*_given((t.status, eq, status)), order_by=[t.opened_at],
+                                           limit=500, store_id=store_id)
+
+
+async def call_tasks(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None,
+                     due_on_or_before: date | None = None, kind: str | None = None,
+                     customer_id: str | None = None) -> list[CallTask]:
+    t = CallTaskRow
+    where = _given((t.status, eq, status), (t.due_on, le, due_on_or_before), (t.kind, eq, kind),
+                   (t.customer_id, eq, customer_id))
+    return await uow.repo(CallTasks).list(*where, order_by=[t.due_on, t.created_at], limit=1000, store_id=store_id)

@@ -9,11 +9,11 @@ A closed or resolved ticket can be reopened.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
-from shared.contracts.base import DomainEvent
+from pydantic import BaseModel, ConfigDict, field_serializer
 from shared.contracts.crm import (
     ComplaintAssigned,
     ComplaintClosed,
@@ -21,7 +21,8 @@ from shared.contracts.crm import (
     ComplaintReopened,
     ComplaintResolved,
 )
-from shared.errors import DomainError, InvalidTransition
+from shared.errors import DomainError
+from shared.kit import Aggregate
 
 
 class ComplaintChannel(StrEnum):
@@ -51,11 +52,28 @@ class ComplaintStatus(StrEnum):
     REOPENED = "reopened"
 
 
-@dataclass
-class Complaint:
-    id: str
-    dealer_group_id: str
-    store_id: str
+class HistoryEntry(BaseModel):
+    """One step of the ticket: when, what, and its details (department, remedy, reason...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: datetime
+    what: str
+
+    @field_serializer("at")
+    def _as_given(self, at: datetime) -> str:
+        return at.isoformat()
+
+
+class Complaint(Aggregate):
+    kind: ClassVar[str] = "complaint"
+    TRANSITIONS: ClassVar[dict[str, set]] = {
+        "assign": {ComplaintStatus.OPEN, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED},
+        "resolve": {ComplaintStatus.ASSIGNED},
+        "close": {ComplaintStatus.RESOLVED},
+        "reopen": {ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED},
+    }
+
     customer_id: str
     channel: ComplaintChannel
     severity: ComplaintSeverity
@@ -71,9 +89,7 @@ class Complaint:
     remedy: str | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
-    history: list[dict] = field(default_factory=list)
-    version: int = 1
-    events: list[DomainEvent] = field(default_factory=list, repr=False)
+    history: list[HistoryEntry] = []
 
     @classmethod
     def open(cls, *, dealer_group_id: str, store_id: str, customer_id: str, channel: str, severity: str,
@@ -95,21 +111,17 @@ class Complaint:
                 channel=ch, severity=sev, summary=summary, opened_at=now, vehicle_id=vehicle_id,
                 repair_order_id=repair_order_id, follow_up_id=follow_up_id)
         c._log(now, "opened")
-        c.events.append(ComplaintOpened(complaint_id=c.id, customer_id=customer_id, vehicle_id=vehicle_id,
+        c.raise_event(ComplaintOpened(complaint_id=c.id, customer_id=customer_id, vehicle_id=vehicle_id,
                                         repair_order_id=repair_order_id, follow_up_id=follow_up_id,
                                         channel=ch.value, severity=sev.value, summary=summary))
         return c
 
     def _log(self, at: datetime, what: str, **details) -> None:
-        self.history.append({"at": at.isoformat(), "what": what, **details})
-
-    def _require(self, allowed: set[ComplaintStatus], command: str) -> None:
-        if self.status not in allowed:
-            raise InvalidTransition("complaint", self.status.value, command)
+        self.history.append(HistoryEntry(at=at, what=what, **details))
 
     def assign(self, *, department: str, deadline: datetime, by: str, now: datetime) -> None:
         """The general manager sends the ticket to a department with a deadline to close the loop."""
-        self._require({ComplaintStatus.OPEN, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED}, "assign")
+        self.require("assign")
         department = department.strip()
         if not department:
             raise DomainError("name the department", field="department")
@@ -119,42 +131,42 @@ class Complaint:
             raise DomainError("the deadline must lie ahead", field="deadline")
         self.status, self.department, self.deadline, self.assigned_by = (
             ComplaintStatus.ASSIGNED, department, deadline, by)
-        self.version += 1
+        self.changed()
         self._log(now, "assigned", department=department, deadline=deadline.isoformat(), by=by)
-        self.events.append(ComplaintAssigned(complaint_id=self.id, department=department, deadline=deadline,
+        self.raise_event(ComplaintAssigned(complaint_id=self.id, department=department, deadline=deadline,
                                              assigned_by=by))
 
     def resolve(self, *, remedy: str, now: datetime) -> None:
         """Record the remedy agreed with the customer and carried out."""
-        self._require({ComplaintStatus.ASSIGNED}, "resolve")
+        self.require("resolve")
         remedy = remedy.strip()
         if not remedy:
             raise DomainError("record the agreed remedy", field="remedy")
         self.status, self.remedy, self.resolved_at = ComplaintStatus.RESOLVED, remedy, now
-        self.version += 1
+        self.changed()
         self._log(now, "resolved", remedy=remedy)
-        self.events.append(ComplaintResolved(complaint_id=self.id, remedy=remedy))
+        self.raise_event(ComplaintResolved(complaint_id=self.id, remedy=remedy))
 
     def close(self, *, customer_confirmed: bool, now: datetime) -> None:
         """Close the loop (闭环): only once the customer confirms the complaint is resolved."""
-        self._require({ComplaintStatus.RESOLVED}, "close")
+        self.require("close")
         if not customer_confirmed:
             raise DomainError("a complaint closes only when the customer confirms it is resolved",
                               field="customer_confirmed")
         self.status, self.closed_at = ComplaintStatus.CLOSED, now
-        self.version += 1
+        self.changed()
         self._log(now, "closed")
-        self.events.append(ComplaintClosed(complaint_id=self.id, confirmed_by_customer_at=now))
+        self.raise_event(ComplaintClosed(complaint_id=self.id, confirmed_by_customer_at=now))
 
     def reopen(self, *, reason: str, now: datetime) -> None:
-        self._require({ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED}, "reopen")
+        self.require("reopen")
         reason = reason.strip()
         if not reason:
             raise DomainError("say why the complaint is reopened", field="reason")
         self.status, self.closed_at, self.deadline = ComplaintStatus.REOPENED, None, None
-        self.version += 1
+        self.changed()
         self._log(now, "reopened", reason=reason)
-        self.events.append(ComplaintReopened(complaint_id=self.id, reason=reason))
+        self.raise_event(ComplaintReopened(complaint_id=self.id, reason=reason))
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its deadline and not yet resolved."""

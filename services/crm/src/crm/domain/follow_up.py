@@ -9,13 +9,14 @@ follow-up goes back to the advisor to correct the details, then is tried again.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
+from typing import ClassVar
 
-from shared.contracts.base import DomainEvent
+from pydantic import BaseModel, field_serializer
 from shared.contracts.crm import FollowUpAttempted, FollowUpCompleted, FollowUpFailed, FollowUpScheduled
-from shared.errors import DomainError, InvalidTransition
+from shared.errors import DomainError
+from shared.kit import Aggregate
 
 from .call_windows import (
     STANDARD_WINDOWS,
@@ -58,8 +59,7 @@ class FailureReason(StrEnum):
 _FAILS_AT_ONCE = {AttemptOutcome.WRONG_NUMBER, AttemptOutcome.DETAILS_MISMATCH, AttemptOutcome.REFUSED}
 
 
-@dataclass
-class Attempt:
+class Attempt(BaseModel):
     no: int
     round: int
     called_at: datetime
@@ -68,15 +68,9 @@ class Attempt:
     note: str | None = None
     agent_id: str | None = None
 
-    def to_json(self) -> dict:
-        return dict(no=self.no, round=self.round, called_at=self.called_at.isoformat(), outcome=self.outcome.value,
-                    window=self.window, note=self.note, agent_id=self.agent_id)
-
-    @classmethod
-    def from_json(cls, d: dict) -> Attempt:
-        return cls(no=d["no"], round=d["round"], called_at=datetime.fromisoformat(d["called_at"]),
-                   outcome=AttemptOutcome(d["outcome"]), window=d["window"], note=d.get("note"),
-                   agent_id=d.get("agent_id"))
+    @field_serializer("called_at")
+    def _as_given(self, at: datetime) -> str:
+        return at.isoformat()  # with the caller's offset, as the call was recorded
 
 
 def _windows(contact_window: str | None) -> list[CallWindow]:
@@ -87,11 +81,15 @@ def _windows(contact_window: str | None) -> list[CallWindow]:
     return own + list(STANDARD_WINDOWS)
 
 
-@dataclass
-class FollowUp:
-    id: str
-    dealer_group_id: str
-    store_id: str
+class FollowUp(Aggregate):
+    kind: ClassVar[str] = "follow-up"
+    TRANSITIONS: ClassVar[dict[str, set]] = {
+        "record an attempt": {FollowUpStatus.SCHEDULED},
+        "fail": {FollowUpStatus.SCHEDULED},
+        "complete": {FollowUpStatus.SCHEDULED},
+        "retry": {FollowUpStatus.FAILED},
+    }
+
     repair_order_id: str
     customer_id: str
     vehicle_id: str
@@ -101,17 +99,15 @@ class FollowUp:
     due_to: datetime
     status: FollowUpStatus = FollowUpStatus.SCHEDULED
     round: int = 1
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[Attempt] = []
     failure_reason: FailureReason | None = None
     failed_at: datetime | None = None
     satisfaction: int | None = None
-    answers: dict[str, int] = field(default_factory=dict)
+    answers: dict[str, int] = {}
     comments: str | None = None
     complaint_id: str | None = None
     next_service_date: date | None = None
     completed_at: datetime | None = None
-    version: int = 1
-    events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # -- scheduling ------------------------------------------------------------------------
     @classmethod
@@ -127,7 +123,7 @@ class FollowUp:
         f = cls(id=str(uuid.uuid4()), dealer_group_id=dealer_group_id, store_id=store_id,
                 repair_order_id=repair_order_id, customer_id=customer_id, vehicle_id=vehicle_id,
                 advisor_id=advisor_id, delivered_at=delivered_at, due_from=due_from, due_to=due_to)
-        f.events.append(f._scheduled())
+        f.raise_event(f._scheduled())
         return f
 
     def _scheduled(self) -> FollowUpScheduled:
@@ -141,10 +137,6 @@ class FollowUp:
 
     def unanswered_attempts(self) -> int:
         return sum(1 for a in self.round_attempts() if a.outcome == AttemptOutcome.NO_ANSWER)
-
-    def _require(self, status: FollowUpStatus, command: str) -> None:
-        if self.status != status:
-            raise InvalidTransition("follow-up", self.status.value, command)
 
     def _check_call_time(self, called_at: datetime, *, now: datetime, contact_window: str | None,
                          tz: tzinfo, outcome: AttemptOutcome) -> CallWindow:
@@ -173,7 +165,7 @@ class FollowUp:
                        agent_id: str | None = None) -> Attempt:
         """Record a call that did not complete the follow-up. A wrong number, mismatching details or a
         refusal fail it at once; no answer plans a retry in another window."""
-        self._require(FollowUpStatus.SCHEDULED, "record an attempt")
+        self.require("record an attempt")
         if outcome == AttemptOutcome.REACHED:
             raise DomainError("a call that reached the customer is recorded by completing the follow-up",
                               field="outcome")
@@ -184,8 +176,8 @@ class FollowUp:
         next_at = None
         if outcome == AttemptOutcome.NO_ANSWER:
             next_at = next_window_start(max(called_at, now), _windows(contact_window), tz, avoid=w)
-        self.version += 1
-        self.events.append(FollowUpAttempted(follow_up_id=self.id, attempt_no=attempt.no, outcome=outcome.value,
+        self.changed()
+        self.raise_event(FollowUpAttempted(follow_up_id=self.id, attempt_no=attempt.no, outcome=outcome.value,
                                              called_at=called_at, next_attempt_at=next_at))
         if outcome in _FAILS_AT_ONCE:
             self._fail(FailureReason(outcome.value), now)
@@ -193,7 +185,7 @@ class FollowUp:
 
     def fail(self, reason: str, *, now: datetime) -> None:
         """Give up on the follow-up. Allowed only for the four reasons; no answer needs ≥3 unanswered calls."""
-        self._require(FollowUpStatus.SCHEDULED, "fail")
+        self.require("fail")
         try:
             r = FailureReason(reason)
         except ValueError:
@@ -207,14 +199,14 @@ class FollowUp:
                                   "in different windows before a follow-up fails for no answer", field="reason")
         elif not any(a.outcome.value == r.value for a in self.round_attempts()):
             raise DomainError(f"record the call that found {r.value} first", field="reason")
-        self.version += 1
+        self.changed()
         self._fail(r, now)
 
     def _fail(self, reason: FailureReason, now: datetime) -> None:
         self.status = FollowUpStatus.FAILED
         self.failure_reason = reason
         self.failed_at = now
-        self.events.append(FollowUpFailed(
+        self.raise_event(FollowUpFailed(
             follow_up_id=self.id, repair_order_id=self.repair_order_id, customer_id=self.customer_id,
             advisor_id=self.advisor_id, reason=reason.value, attempts=len(self.round_attempts())))
 
@@ -223,7 +215,7 @@ class FollowUp:
                  next_service_date: date | None, complaint_id: str | None = None,
                  agent_id: str | None = None) -> None:
         """The customer was reached: satisfaction (1-5, and per question), comments, the next service date."""
-        self._require(FollowUpStatus.SCHEDULED, "complete")
+        self.require("complete")
         if not 1 <= satisfaction <= 5:
             raise DomainError("satisfaction is 1 to 5", field="satisfaction")
         for q, score in answers.items():
@@ -240,16 +232,16 @@ class FollowUp:
         self.status = FollowUpStatus.COMPLETED
         self.satisfaction, self.answers, self.comments = satisfaction, dict(answers), comments
         self.next_service_date, self.complaint_id, self.completed_at = next_service_date, complaint_id, called_at
-        self.version += 1
-        self.events.append(FollowUpAttempted(follow_up_id=self.id, attempt_no=len(self.attempts),
+        self.changed()
+        self.raise_event(FollowUpAttempted(follow_up_id=self.id, attempt_no=len(self.attempts),
                                              outcome=AttemptOutcome.REACHED.value, called_at=called_at))
-        self.events.append(FollowUpCompleted(
+        self.raise_event(FollowUpCompleted(
             follow_up_id=self.id, repair_order_id=self.repair_order_id, satisfaction=satisfaction,
             answers=dict(answers), comments=comments, complaint_id=complaint_id, next_service_date=next_service_date))
 
     def retry_after_correction(self, *, now: datetime, contact_window: str | None, tz: tzinfo) -> None:
         """The advisor corrected the customer's details: a new round of calls, starting at the next window."""
-        self._require(FollowUpStatus.FAILED, "retry")
+        self.require("retry")
         self.round += 1
         self.status = FollowUpStatus.SCHEDULED
         self.failure_reason = None
@@ -257,5 +249,5 @@ class FollowUp:
         windows = _windows(contact_window)
         self.due_from = next_window_start(now, windows, tz)
         _, self.due_to = follow_up_period(now, windows, tz)
-        self.version += 1
-        self.events.append(self._scheduled())
+        self.changed()
+        self.raise_event(self._scheduled())

@@ -1,13 +1,13 @@
-"""Customers and vehicles: crm is their system of record."""
+"""Customers and vehicles: crm is their system of record. Both are group records: any store of the
+dealer group reads and corrects them; `store_id` is their home store."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, ClassVar
 
-from shared.contracts.base import DomainEvent
 from shared.contracts.crm import (
     CustomerKind,
     CustomerRegistered,
@@ -15,11 +15,12 @@ from shared.contracts.crm import (
     VehicleRegistered,
     VehicleUpdated,
 )
-from shared.errors import DomainError, StaleVersion
+from shared.errors import DomainError
+from shared.kit import Aggregate
 from shared.vin import normalise_vin
 
 from .call_windows import parse_contact_window
-from .reminders import Reading
+from .reminders import CustomerFacts, Reading
 
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 
@@ -35,68 +36,67 @@ def normalise_phone(raw: str) -> str:
     return p
 
 
-@dataclass
-class Customer:
-    id: str
-    dealer_group_id: str
-    home_store_id: str
-    kind: CustomerKind
+def _phones(phones: list[str] | None) -> list[str]:
+    if not phones:
+        raise DomainError("at least one phone number is needed", field="phones")
+    return list(dict.fromkeys(normalise_phone(p) for p in phones))
+
+
+def _name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("name must not be empty", field="name")
+    return name
+
+
+def _customer_kind(kind: Any) -> CustomerKind:
+    try:
+        return CustomerKind(kind)
+    except ValueError:
+        raise DomainError(f"kind is person or company, not {kind!r}", field="kind") from None
+
+
+class Customer(Aggregate):
+    kind: ClassVar[str] = "customer"
+
+    customer_kind: CustomerKind = CustomerKind.PERSON  # person or company (`kind` in the API and events)
     name: str
     phones: list[str]
     contact_window: str | None = None
     consent_to_call: bool = True
     unreachable_since: date | None = None
-    version: int = 1
-    events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
-    def register(cls, *, dealer_group_id: str, home_store_id: str, kind: CustomerKind, name: str,
+    def register(cls, *, dealer_group_id: str, store_id: str, kind: CustomerKind | str, name: str,
                  phones: list[str], contact_window: str | None = None, consent_to_call: bool = True,
                  id: str | None = None) -> Customer:
-        name = name.strip()
-        if not name:
-            raise DomainError("name must not be empty", field="name")
-        try:
-            kind = CustomerKind(kind)
-        except ValueError:
-            raise DomainError(f"kind is person or company, not {kind!r}", field="kind") from None
-        if not phones:
-            raise DomainError("at least one phone number is needed", field="phones")
-        normalised = list(dict.fromkeys(normalise_phone(p) for p in phones))
         parse_contact_window(contact_window)
-        c = cls(id=id or str(uuid.uuid4()), dealer_group_id=dealer_group_id, home_store_id=home_store_id, kind=kind,
-                name=name, phones=normalised, contact_window=contact_window, consent_to_call=consent_to_call)
-        c.events.append(CustomerRegistered(**c.snapshot()))
+        c = cls(id=id or str(uuid.uuid4()), dealer_group_id=dealer_group_id, store_id=store_id,
+                customer_kind=_customer_kind(kind), name=_name(name), phones=_phones(phones),
+                contact_window=contact_window, consent_to_call=consent_to_call)
+        c.raise_event(CustomerRegistered(**c.snapshot()))
         return c
 
     def snapshot(self) -> dict:
-        return dict(customer_id=self.id, kind=self.kind, name=self.name, phones=self.phones,
-                    home_store_id=self.home_store_id, contact_window=self.contact_window,
+        return dict(customer_id=self.id, kind=self.customer_kind, name=self.name, phones=self.phones,
+                    home_store_id=self.store_id, contact_window=self.contact_window,
                     consent_to_call=self.consent_to_call)
-
-    def check_version(self, expected: int) -> None:
-        if expected != self.version:
-            raise StaleVersion("customer", expected, self.version)
 
     def republish(self) -> None:
         """Publish the record as it stands (another service captured it again under other ids)."""
-        self.events.append(CustomerUpdated(**self.snapshot()))
+        self.raise_event(CustomerUpdated(**self.snapshot()))
 
-    def update(self, *, expected_version: int, **changes) -> bool:
+    def update(self, *, expected_version: int | None, **changes) -> bool:
         """Correct the record; the event carries the whole new record. False when nothing changed."""
         self.check_version(expected_version)
         if "name" in changes:
-            changes["name"] = (changes["name"] or "").strip()
-            if not changes["name"]:
-                raise DomainError("name must not be empty", field="name")
+            changes["name"] = _name(changes["name"])
         if "phones" in changes:
-            if not changes["phones"]:
-                raise DomainError("at least one phone number is needed", field="phones")
-            changes["phones"] = list(dict.fromkeys(normalise_phone(p) for p in changes["phones"]))
+            changes["phones"] = _phones(changes["phones"])
         if "contact_window" in changes:
             parse_contact_window(changes["contact_window"])
         if "kind" in changes:
-            changes["kind"] = CustomerKind(changes["kind"])
+            changes["customer_kind"] = _customer_kind(changes.pop("kind"))
         changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if not changed:
             return False
@@ -104,16 +104,26 @@ class Customer:
             setattr(self, k, v)
         if "phones" in changed:
             self.unreachable_since = None  # new numbers: worth calling again
-        self.version += 1
-        self.events.append(CustomerUpdated(**self.snapshot()))
+        self.changed()
+        self.republish()
         return True
 
+    def call_facts(self) -> CustomerFacts:
+        """What the reminder rules need to know: may they call, and could they reach them lately."""
+        return CustomerFacts(self.id, self.consent_to_call, self.unreachable_since)
 
-@dataclass
-class Vehicle:
-    id: str
-    dealer_group_id: str
-    home_store_id: str
+    # -- what calls found out (no new version: the record itself did not change) --------------
+    def mark_unreachable(self, on: date) -> None:
+        if self.unreachable_since is None:
+            self.unreachable_since = on
+
+    def mark_reached(self) -> None:
+        self.unreachable_since = None
+
+
+class Vehicle(Aggregate):
+    kind: ClassVar[str] = "vehicle"
+
     vin: str
     owner_customer_id: str
     plate: str | None = None
@@ -127,32 +137,37 @@ class Vehicle:
     warranty_prewarning: bool = False
     insurer: str | None = None
     insurance_policy_no: str | None = None
-    version: int = 1
-    events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
-    def register(cls, *, dealer_group_id: str, home_store_id: str, vin: str, owner_customer_id: str,
+    def register(cls, *, dealer_group_id: str, store_id: str, vin: str, owner_customer_id: str,
                  id: str | None = None, **details) -> Vehicle:
-        v = cls(id=id or str(uuid.uuid4()), dealer_group_id=dealer_group_id, home_store_id=home_store_id,
+        v = cls(id=id or str(uuid.uuid4()), dealer_group_id=dealer_group_id, store_id=store_id,
                 vin=normalise_vin(vin), owner_customer_id=owner_customer_id, **details)
-        if v.plate is not None:
-            v.plate = v.plate.strip().upper() or None
-        if v.warranty_start is None and v.sale_date is not None:
-            v.warranty_start = v.sale_date  # warranty runs from the sale unless the maker says otherwise
+        v._tidy()
         if v.odometer_km is not None and v.odometer_km < 0:
             raise DomainError("odometer must not be negative", field="odometer_km")
-        v.events.append(VehicleRegistered(**v.snapshot()))
+        v.raise_event(VehicleRegistered(**v.snapshot()))
         return v
 
-    def check_version(self, expected: int) -> None:
-        if expected != self.version:
-            raise StaleVersion("vehicle", expected, self.version)
+    def _tidy(self) -> None:
+        if self.plate is not None:
+            self.plate = self.plate.strip().upper() or None
+        if self.warranty_start is None and self.sale_date is not None:
+            self.warranty_start = self.sale_date  # warranty runs from the sale unless the maker says otherwise
+
+    def snapshot(self) -> dict:
+        """The vehicle as its events carry it (the fields the contract names)."""
+        fields = set(VehicleUpdated.model_fields) - {"vehicle_id"}
+        return {"vehicle_id": self.id, **self.model_dump(include=fields)}
+
+    def republish(self) -> None:
+        self.raise_event(VehicleUpdated(**self.snapshot()))
 
     def _updated(self) -> None:
-        self.version += 1
-        self.events.append(VehicleUpdated(**self.snapshot()))
+        self.changed()
+        self.republish()
 
-    def update(self, *, expected_version: int, **changes) -> bool:
+    def update(self, *, expected_version: int | None, **changes) -> bool:
         """Correct plate, model, sale, warranty and insurance details. False when nothing changed."""
         self.check_version(expected_version)
         if changes.get("plate") is not None:
@@ -162,8 +177,7 @@ class Vehicle:
             return False
         for k, v in changed.items():
             setattr(self, k, v)
-        if self.warranty_start is None and self.sale_date is not None:
-            self.warranty_start = self.sale_date
+        self._tidy()
         self._updated()
         return True
 
@@ -179,8 +193,7 @@ class Vehicle:
                         expected_version: int | None = None) -> bool:
         """An odometer reading (里程). It may not go backwards against the history.
         Returns True when it is the newest reading (the vehicle's current odometer changed)."""
-        if expected_version is not None:
-            self.check_version(expected_version)
+        self.check_version(expected_version)
         if km < 0:
             raise DomainError("odometer must not be negative", field="km")
         before = [r for r in history if r.read_on <= read_on]
@@ -195,12 +208,3 @@ class Vehicle:
         self.odometer_km = km
         self._updated()
         return True
-
-    def snapshot(self) -> dict:
-        return dict(
-            vehicle_id=self.id, vin=self.vin, plate=self.plate, model=self.model,
-            owner_customer_id=self.owner_customer_id, sale_date=self.sale_date,
-            warranty_start=self.warranty_start, warranty_years=self.warranty_years,
-            warranty_km=self.warranty_km, odometer_km=self.odometer_km,
-            insurance_expiry=self.insurance_expiry, warranty_prewarning=self.warranty_prewarning,
-        )

@@ -3,42 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from datetime import date, tzinfo
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from shared.auth import Principal
+from shared.kit import UnitOfWork
 from shared.observability import get_logger
-from sqlalchemy import distinct
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..adapters.orm import CustomerRow, FollowUpRow, OdometerReadingRow, ServiceVisitRow, VehicleRow
-from ..domain.reminders import CustomerFacts, Reading, VehicleFacts, reminders_due
-from .care import add_task
+from ..adapters import repository as repo
+from ..adapters.repository import Customers, Vehicles
+from ..domain.reminders import VehicleFacts, reminders_due
+from .call_tasks import add_task
+from .commands import ReminderRun
+from .common import local_day
 
 log = get_logger(__name__)
 
 
-async def run_reminders(session: AsyncSession, dealer_group_id: str, today: date, *, now,
-                        store_id: str | None = None) -> list[dict]:
-    """Create the call tasks due on `today` for one dealer group; already-created ones are skipped."""
-    vq = select(VehicleRow).where(VehicleRow.dealer_group_id == dealer_group_id)
-    if store_id:
-        vq = vq.where(VehicleRow.store_id == store_id)
-    vehicles = (await session.exec(vq)).all()
-    customers = {c.id: c for c in (await session.exec(
-        select(CustomerRow).where(CustomerRow.dealer_group_id == dealer_group_id))).all()}
-    readings: dict[str, list[Reading]] = defaultdict(list)
-    for r in (await session.exec(select(OdometerReadingRow).where(
-            OdometerReadingRow.dealer_group_id == dealer_group_id))).all():
-        readings[r.vehicle_id].append(Reading(r.read_on, r.km))
-    last_visit: dict[str, ServiceVisitRow] = {}
-    for v in (await session.exec(select(ServiceVisitRow).where(ServiceVisitRow.dealer_group_id == dealer_group_id)
-                                 .order_by(ServiceVisitRow.delivered_at))).all():
-        last_visit[v.vehicle_id] = v
-    agreed = {f.repair_order_id: f.next_service_date for f in (await session.exec(select(FollowUpRow).where(
-        FollowUpRow.dealer_group_id == dealer_group_id, FollowUpRow.next_service_date.is_not(None)))).all()}
+async def run_reminders(uow: UnitOfWork, cmd: ReminderRun) -> dict:
+    """Create the call tasks due on the day (default today) for the caller's dealer group, or one store;
+    tasks already created for the same reason are skipped."""
+    day = cmd.run_date or local_day(uow)
+    created = await reminders_for(uow, day, store_id=cmd.store_id)
+    return {"date": day.isoformat(), "created": len(created), "tasks": created}
 
+
+async def reminders_for(uow: UnitOfWork, today: date, *, store_id: str | None = None) -> list[dict]:
+    vehicles = await uow.repo(Vehicles).list(store_id=store_id)
+    customers = {c.id: c for c in await uow.repo(Customers).list()}
+    readings, last_visit, agreed = (await repo.group_readings(uow), await repo.last_visits(uow),
+                                    await repo.agreed_service_dates(uow))
     created: list[dict] = []
     for v in vehicles:
         owner = customers.get(v.owner_customer_id)
@@ -54,43 +48,39 @@ async def run_reminders(session: AsyncSession, dealer_group_id: str, today: date
             next_service_date=(agreed.get(visit.repair_order_id) or visit.next_service_date) if visit else None,
             next_service_km=visit.next_service_km if visit else None,
         )
-        for r in reminders_due(facts, CustomerFacts(owner.id, owner.consent_to_call, owner.unreachable_since), today):
-            task_id = await add_task(session, dealer_group_id, r, now)
-            if task_id:
-                created.append({"id": task_id, "kind": r.kind.value, "vehicle_id": r.vehicle_id,
+        for r in reminders_due(facts, owner.call_facts(), today):
+            if task := await add_task(uow, r):
+                created.append({"id": task.id, "kind": r.kind.value, "vehicle_id": r.vehicle_id,
                                 "customer_id": r.customer_id, "due_on": r.due_on.isoformat(), "detail": r.detail})
     return created
 
 
-async def dealer_groups(session: AsyncSession) -> list[str]:
-    return list((await session.exec(select(distinct(VehicleRow.dealer_group_id)))).all())
-
-
-def reminder_loop(tz_name: str, poll_seconds: float):
+async def daily_reminders(runtime) -> None:
     """Background job: once per local day (by the service's clock), run the reminders for every group."""
-    tz: tzinfo = ZoneInfo(tz_name)
+    settings = runtime.settings
+    done_for: date | None = None
+    while True:
+        today = runtime.clock.now().astimezone(ZoneInfo(settings.timezone)).date()
+        if today != done_for:
+            try:
+                await _for_every_group(runtime, today)
+                done_for = today
+            except Exception as e:  # the loop must survive a bad night; it retries at the next poll
+                log.error("crm.reminders_failed", day=today.isoformat(), error=repr(e))
+        await asyncio.sleep(settings.reminder_poll_seconds)
 
-    async def daily_reminders(runtime) -> None:
-        from shared.db import unit_of_work
 
-        done_for: date | None = None
-        while True:
-            today = runtime.clock.now().astimezone(tz).date()
-            if today != done_for:
-                try:
-                    async with unit_of_work(runtime.sessions) as session:
-                        groups = await dealer_groups(session)
-                    total = 0
-                    for i, dg in enumerate(groups, 1):
-                        async with unit_of_work(runtime.sessions) as session:
-                            n = len(await run_reminders(session, dg, today, now=runtime.clock.now()))
-                        total += n
-                        log.info("crm.reminders_progress", day=today.isoformat(), dealer_group=dg,
-                                 group=f"{i}/{len(groups)}", tasks_created=n)
-                    done_for = today
-                    log.info("crm.reminders_ran", day=today.isoformat(), tasks_created=total)
-                except Exception as e:  # the loop must survive a bad night; it retries at the next poll
-                    log.error("crm.reminders_failed", day=today.isoformat(), error=repr(e))
-            await asyncio.sleep(poll_seconds)
-
-    return daily_reminders
+async def _for_every_group(runtime, today: date) -> None:
+    """One transaction per dealer group, acted on by the job itself."""
+    async with runtime.sessions() as session, session.begin():
+        groups = await repo.dealer_groups(session)
+    total = 0
+    for i, dg in enumerate(groups, 1):
+        async with runtime.sessions() as session, session.begin():
+            uow = UnitOfWork(session, outbox=runtime.outbox, clock=runtime.clock, settings=runtime.settings,
+                             actor=Principal.service(dg, "crm.reminders"), command="daily_reminders")
+            n = len(await reminders_for(uow, today))
+        total += n
+        log.info("crm.reminders_progress", day=today.isoformat(), dealer_group=dg, group=f"{i}/{len(groups)}",
+                 tasks_created=n)
+    log.info("crm.reminders_ran", day=today.isoformat(), tasks_created=total)
