@@ -68,8 +68,6 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter] = (),
     events: Sequence[EventHandlers] = (),
-    consumers: Sequence[IdempotentConsumer] = (),  # TRANSITION: until crm and reception use `events`
-    deps: ConsumerDeps | None = None,              # TRANSITION: idem
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
@@ -80,8 +78,8 @@ def create_service_app(
     `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
     cancelled when it stops; they must take time from `runtime.clock`."""
     runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name), clock=clock or SystemClock(),
-                      deps=deps or ConsumerDeps.from_settings(settings))
-    runtime.consumers = list(consumers) + [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
+                      deps=ConsumerDeps.from_settings(settings))
+    runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
                          for group in events]
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
