@@ -64,8 +64,8 @@ async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 def create_service_app(
     settings: ServiceSettings,
     *,
-    title: str,
-    description: str,
+    title: str | None = None,
+    description: str | None = None,
     routers: Sequence[APIRouter] = (),
     events: Sequence[EventHandlers] = (),
     clock: Clock | None = None,
@@ -74,6 +74,7 @@ def create_service_app(
     tags: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """Build a service: its routers, its consumer groups (`events`), probes, metrics and error mapping.
+    Its title and description default to its name and its summary in the service registry.
 
     `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
     cancelled when it stops; they must take time from `runtime.clock`."""
@@ -102,7 +103,9 @@ def create_service_app(
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    known = _registered(settings.service_name)
+    app = FastAPI(title=title or settings.service_name, description=description or (known.summary if known else ""),
+                  version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.broker = broker
@@ -116,6 +119,15 @@ def create_service_app(
     for r in routers:
         app.include_router(r)
     return app
+
+
+def _registered(name: str):
+    import shared.registry as registry
+
+    try:
+        return registry.service(name)
+    except KeyError:
+        return None
 
 
 async def _start(runtime: Runtime, broker: KafkaBroker) -> None:

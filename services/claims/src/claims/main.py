@@ -16,11 +16,4 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
-        title="claims",
-        description="Warranty claims to the manufacturer and insurance claims.",
-        routers=[router],
-        events=EVENTS,
-        clock=clock,
-    )
+    return create_service_app(settings or Settings(), routers=[router], events=EVENTS, clock=clock)

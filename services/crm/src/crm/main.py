@@ -21,8 +21,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     return create_service_app(
         settings,
-        title="crm",
-        description="System of record for customers and vehicles; reminders, follow-up calls, complaints.",
         routers=[router, care_router],
         events=[care],
         clock=clock,

@@ -24,8 +24,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app = create_service_app(
         settings,
-        title="gateway",
-        description="The one public entry: auth, tenancy, forwarded commands, composed queries and boards.",
         routers=[router],
         clock=clock,
         on_started=started,

@@ -22,8 +22,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     return create_service_app(
         settings,
-        title="reception",
-        description="Bookings, check-ins, estimates, repair orders, settlement and delivery.",
         routers=[router, appointments_router, repair_orders_router, stores_router],
         events=consumers.GROUPS,
         clock=clock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from .base import DomainEvent, event
 
@@ -49,10 +49,10 @@ class CustomerUpdated(_CustomerSnapshot):
     """
 
 
-class _VehicleSnapshot(DomainEvent):
-    """A vehicle's whole record as crm keeps it: the payload of VehicleRegistered and VehicleUpdated."""
+class VehicleFacts(BaseModel):
+    """What a vehicle's record says, as crm (its system of record) keeps it: written once here, and
+    taken by the events that carry it, crm's aggregate and the views that show it."""
 
-    vehicle_id: str
     vin: str = Field(min_length=17, max_length=17)
     plate: str | None = None
     model: str | None = None
@@ -64,6 +64,12 @@ class _VehicleSnapshot(DomainEvent):
     odometer_km: int | None = None
     insurance_expiry: date | None = None
     warranty_prewarning: bool = False
+
+
+class _VehicleSnapshot(DomainEvent, VehicleFacts):
+    """A vehicle's whole record as crm keeps it: the payload of VehicleRegistered and VehicleUpdated."""
+
+    vehicle_id: str
 
 
 @event(CUSTOMERS, "VehicleRegistered", 1, aggregate="vehicle", key="vehicle_id")

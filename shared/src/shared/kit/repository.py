@@ -125,7 +125,7 @@ class Repository(Generic[A]):
     # -- saving ------------------------------------------------------------------------------
     async def add(self, agg: A, **insert_only: Any) -> None:
         """A new aggregate; `insert_only` columns (who created it) are written once."""
-        await self.uow.session.execute(self._stmt("insert"), {**self.row_values(agg), **insert_only})
+        await self._insert(agg, insert_only)
         self._loaded[agg.id] = agg.version
         await self.uow.collect(agg)
 
@@ -134,15 +134,22 @@ class Repository(Generic[A]):
         if agg.id not in self._loaded:
             await self.add(agg)
             return
-        values = self.row_values(agg)
-        del values["id"]
-        result = await self.uow.session.execute(self._stmt("update"),
-                                                {"_id": agg.id, "_loaded": self._loaded[agg.id], **values})
-        if result.rowcount != 1:
+        if not await self._update_if_unchanged(agg, self._loaded[agg.id]):
             raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
                            field="version")
         self._loaded[agg.id] = agg.version
         await self.uow.collect(agg)
+
+    # -- storage (the SQL table; the in-memory repository keeps a dict) ---------------------
+    async def _insert(self, agg: A, insert_only: dict[str, Any]) -> None:
+        await self.uow.session.execute(self._stmt("insert"), {**self.row_values(agg), **insert_only})
+
+    async def _update_if_unchanged(self, agg: A, loaded_version: int) -> bool:
+        values = self.row_values(agg)
+        del values["id"]
+        result = await self.uow.session.execute(self._stmt("update"),
+                                                {"_id": agg.id, "_loaded": loaded_version, **values})
+        return result.rowcount == 1
 
 
 class InMemoryRepository(Repository[A]):
@@ -173,20 +180,13 @@ class InMemoryRepository(Repository[A]):
         docs = [d for d in docs if scope is None or d["store_id"] in scope]
         return [self.from_doc(copy.deepcopy(d)) for d in docs[:limit]]
 
-    async def add(self, agg: A, **insert_only: Any) -> None:
+    async def _insert(self, agg: A, insert_only: dict[str, Any]) -> None:
         if agg.id in self.rows:
             raise Conflict(f"{self.aggregate.kind} {agg.id} exists")
         self.rows[agg.id] = agg.model_dump(mode="json")
-        self._loaded[agg.id] = agg.version
-        await self.uow.collect(agg)
 
-    async def save(self, agg: A) -> None:
-        if agg.id not in self._loaded:
-            await self.add(agg)
-            return
-        if self.rows[agg.id]["version"] != self._loaded[agg.id]:
-            raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
-                           field="version")
+    async def _update_if_unchanged(self, agg: A, loaded_version: int) -> bool:
+        if self.rows[agg.id]["version"] != loaded_version:
+            return False
         self.rows[agg.id] = agg.model_dump(mode="json")
-        self._loaded[agg.id] = agg.version
-        await self.uow.collect(agg)
+        return True

@@ -12,6 +12,7 @@ from shared.contracts.crm import (
     CustomerKind,
     CustomerRegistered,
     CustomerUpdated,
+    VehicleFacts,
     VehicleRegistered,
     VehicleUpdated,
 )
@@ -121,20 +122,9 @@ class Customer(Aggregate):
         self.unreachable_since = None
 
 
-class Vehicle(Aggregate):
+class Vehicle(Aggregate, VehicleFacts):
     kind: ClassVar[str] = "vehicle"
 
-    vin: str
-    owner_customer_id: str
-    plate: str | None = None
-    model: str | None = None
-    sale_date: date | None = None
-    warranty_start: date | None = None
-    warranty_years: int | None = None
-    warranty_km: int | None = None
-    odometer_km: int | None = None
-    insurance_expiry: date | None = None
-    warranty_prewarning: bool = False
     insurer: str | None = None
     insurance_policy_no: str | None = None
 

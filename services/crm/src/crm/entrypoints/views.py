@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel
+from shared.contracts.crm import VehicleFacts
 from shared.kit import UnitOfWork
 
 from ..adapters.orm import OdometerReadingRow, OwnershipRow
@@ -39,23 +40,12 @@ class CustomerPublic(View):
     version: int
 
 
-class VehiclePublic(View):
+class VehiclePublic(View, VehicleFacts):
     id: str
     dealer_group_id: str
     store_id: str
-    vin: str
-    plate: str | None
-    model: str | None
-    owner_customer_id: str
-    sale_date: date | None
-    warranty_start: date | None
-    warranty_years: int | None
-    warranty_km: int | None
-    odometer_km: int | None
-    insurance_expiry: date | None
     insurer: str | None
     insurance_policy_no: str | None
-    warranty_prewarning: bool
     version: int
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import asdict
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+from shared.contracts.crm import VehicleFacts
 from shared.kit import UnitOfWork
 
 from ..adapters import repository as repo
@@ -23,20 +24,10 @@ class OwnerView(BaseModel):
     phones: list[str] = []
 
 
-class VehicleView(BaseModel):
+class VehicleView(VehicleFacts):
     """The vehicle as reception sees it, from its replica of crm's records."""
 
     vehicle_id: str
-    vin: str
-    plate: str | None
-    model: str | None
-    sale_date: date | None
-    warranty_start: date | None
-    warranty_years: int | None
-    warranty_km: int | None
-    odometer_km: int | None
-    insurance_expiry: date | None
-    warranty_prewarning: bool
     owner: OwnerView
 
 
@@ -83,19 +74,10 @@ class SettlementPublic(SettlementSheet):
     delivery_blockers: list[str] = Field(default_factory=list)
 
 
-class StoreSettingsPublic(BaseModel):
-    store_id: str
-    labour_rate: Decimal
-    tax_rate: Decimal
-    comeback_days: int
-    service_interval_months: int
-    service_interval_km: int
-
-
 async def vehicle(uow: UnitOfWork, v: VehicleReplica) -> dict:
     owner = await repo.customer(uow, v.owner_customer_id)
     return VehicleView(
-        **v.model_dump(exclude={"owner_customer_id"}),
+        **v.model_dump(),
         owner=OwnerView(customer_id=v.owner_customer_id, name=owner.name if owner else None,
                         phones=owner.phones if owner else []),
     ).model_dump(mode="json")
@@ -133,6 +115,5 @@ async def settlement(uow: UnitOfWork, ro: RepairOrder) -> dict:
 
 
 def store_settings(uow: UnitOfWork, t: StoreTerms) -> dict:
-    return {"store_id": t.store_id, "labour_rate": str(t.labour_rate), "tax_rate": str(t.tax_rate),
-            "comeback_days": t.comeback_days, "service_interval_months": t.service_interval_months,
-            "service_interval_km": t.service_interval_km}
+    """The store's terms as they stand (its own, or the defaults from the settings)."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(t).items()}
