@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, MetaData
+from sqlalchemy import Column, DateTime, MetaData, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -42,6 +42,23 @@ class TenantColumns(SQLModel):
 
     dealer_group_id: str = Field(index=True, max_length=64)
     store_id: str = Field(index=True, max_length=64)
+
+
+class VehicleColumns(SQLModel):
+    """A vehicle's facts as table columns (see shared.contracts.crm.VehicleFacts): crm's vehicles, and the
+    replicas other services keep of them."""
+
+    vin: str = Field(sa_type=String(17), index=True)
+    plate: str | None = Field(default=None, max_length=20, index=True)
+    model: str | None = Field(default=None, max_length=100)
+    owner_customer_id: str = Field(index=True, max_length=64)
+    sale_date: date | None = None
+    warranty_start: date | None = None
+    warranty_years: int | None = None
+    warranty_km: int | None = None
+    odometer_km: int | None = None
+    insurance_expiry: date | None = None
+    warranty_prewarning: bool = False
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:

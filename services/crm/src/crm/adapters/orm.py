@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from shared.db import TenantColumns, new_registry, tz_column, utcnow
-from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint, func
+from shared.db import TenantColumns, VehicleColumns, new_registry, tz_column, utcnow
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -54,22 +54,11 @@ class CustomerPhoneRow(Base, table=True):
     customer_id: str = Field(index=True, max_length=64)
 
 
-class VehicleRow(Base, TenantColumns, table=True):
+class VehicleRow(Base, TenantColumns, VehicleColumns, table=True):
     __tablename__ = "vehicles"
     __table_args__ = (UniqueConstraint("dealer_group_id", "vin", name="uq_vehicles_group_vin"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    vin: str = Field(sa_column=Column(String(17), nullable=False, index=True))
-    plate: str | None = Field(default=None, max_length=20, index=True)
-    model: str | None = Field(default=None, max_length=100)
-    owner_customer_id: str = Field(index=True, max_length=64)
-    sale_date: date | None = None
-    warranty_start: date | None = None
-    warranty_years: int | None = None
-    warranty_km: int | None = None
-    odometer_km: int | None = None
-    insurance_expiry: date | None = None
-    warranty_prewarning: bool = False
     insurer: str | None = Field(default=None, max_length=100)
     insurance_policy_no: str | None = Field(default=None, max_length=64)
     version: int = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from shared.db import TenantColumns, new_registry, tz_column, utcnow
-from sqlalchemy import Column, Numeric, String
+from shared.db import TenantColumns, VehicleColumns, new_registry, tz_column, utcnow
+from sqlalchemy import Column, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -35,23 +35,12 @@ class CustomerReplica(Base, TenantColumns, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
 
 
-class VehicleReplica(Base, TenantColumns, table=True):
+class VehicleReplica(Base, TenantColumns, VehicleColumns, table=True):
     """Copy of crm's vehicle, from crm.customers events."""
 
     __tablename__ = "vehicle_replica"
 
     vehicle_id: str = Field(primary_key=True, max_length=64)
-    vin: str = Field(sa_column=Column(String(17), nullable=False, index=True))
-    plate: str | None = Field(default=None, max_length=20, index=True)
-    model: str | None = Field(default=None, max_length=100)
-    owner_customer_id: str = Field(index=True, max_length=64)
-    sale_date: date | None = None
-    warranty_start: date | None = None
-    warranty_years: int | None = None
-    warranty_km: int | None = None
-    odometer_km: int | None = None
-    insurance_expiry: date | None = None
-    warranty_prewarning: bool = False
     source_event_id: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
 
