@@ -1,6 +1,7 @@
-"""Nothing a client sends produces a 500: every operation of every service's OpenAPI, fuzzed with
-schema-shaped and malformed requests (schemathesis + Hypothesis) against the running processes.
-FUZZ_EXAMPLES=200 digs deeper than CI's 15 per operation."""
+"""Nothing a client sends produces a 500, and every answer is one the OpenAPI documents: every operation
+of every service's published spec, fuzzed with schema-shaped and malformed requests (schemathesis +
+Hypothesis) against the running processes, each answer checked by schemathesis' own conformance checks
+(documented status code, content type and body schema). FUZZ_EXAMPLES=200 digs deeper than CI's 15."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from shared.auth import Principal, Role, issue_token
 
 from tests.support.e2e import GROUP, JWT_SECRET, STORE
@@ -32,6 +38,8 @@ def _fuzz(service: str):
                              timeout=15)
         assert response.status_code < 500, (
             f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}")
+        case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
+                                                 response_schema_conformance])
 
     return test
 

@@ -3,12 +3,13 @@ operation can give, the servers it runs on and its tags, declared.
 
 Integrators generate clients from these documents, so an answer the service can give must be in
 them: an operation behind a token can answer 401 and 403; one naming a record in its path 404; a
-command 409 (a refused transition, a stale version, a duplicate); one taking input 422. All of
-them carry the same JSON body, `Error`.
+command 409 (a refused transition, a stale version, a duplicate); one taking input 422, and 400
+when its body cannot even be read. All of them carry the same JSON body, `Error`.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class Error(BaseModel):
@@ -30,6 +32,7 @@ class Error(BaseModel):
 
 
 ERROR_ANSWERS = {
+    400: "The body could not be read (not UTF-8 or not JSON).",
     401: "No valid token: log in (again).",
     403: "A role or a store outside the caller's scope.",
     404: "The record named in the path does not exist in the caller's dealer group.",
@@ -54,7 +57,9 @@ def error_answers(path: str, method: str, operation: dict[str, Any]) -> list[int
         codes.append(409)
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append(422)
-    return codes
+    if operation.get("requestBody"):
+        codes.append(400)
+    return sorted(codes)
 
 
 async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,9 +73,20 @@ async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONRespo
                                     for e in errors]}, status_code=422)
 
 
+async def _http_refusal(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """The framework's own refusals (an unreadable body, a method not allowed) in the same Error body."""
+    try:
+        kind = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
+    except ValueError:
+        kind = "HTTPError"
+    return JSONResponse({"detail": str(exc.detail), "error": kind}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
 def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str]) -> None:
     """Give `app` the error model, its documented 4xx answers, servers and declared tags."""
     app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_refusal)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

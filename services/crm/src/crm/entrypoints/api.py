@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.errors import NotFound
+from shared.openapi import answers
 
 from ..adapters import repository as repo
 from ..adapters.repository import Customers, Vehicles
@@ -48,7 +49,7 @@ async def get_vehicle(vehicle_id: str, uow: RecordReader):
     return views.vehicle(uow, await uow.repo(Vehicles).get(vehicle_id, lock=False))
 
 
-@router.get("/vehicles", response_model=VehiclePublic)
+@router.get("/vehicles", response_model=VehiclePublic, responses=answers(404))
 async def find_vehicle(uow: RecordReader, vin: Annotated[str, Query(min_length=1)]):
     found = await repo.vehicle_by_vin(uow, vin)
     if found is None:

@@ -138,7 +138,7 @@ async def complete_call_task(task_id: str, body: CallTaskDone, run: CareAgent):
     return await run(call_tasks.complete_call_task, body.bind(task_id=task_id), view=views.call_task)
 
 
-@router.post("/reminders/run", tags=["reminders"])
+@router.post("/reminders/run", tags=["reminders"], response_model=views.ReminderRunPublic)
 async def run_reminders(body: ReminderRun, run: ReminderRunner):
     """Run the daily reminder job for a date (the background loop does this every day by itself).
     Tasks already created for the same reason are not created again."""
@@ -146,7 +146,7 @@ async def run_reminders(body: ReminderRun, run: ReminderRunner):
 
 
 # -- reports ---------------------------------------------------------------------------------
-@router.get("/reports/follow-ups/weekly", tags=["reports"])
+@router.get("/reports/follow-ups/weekly", tags=["reports"], response_model=views.WeeklyFollowUpReport)
 async def weekly_follow_up_report(uow: ReportReader,
                                   week_start: Annotated[date | None, Query(description="A Monday")] = None,
                                   store_id: str | None = None):
@@ -155,7 +155,7 @@ async def weekly_follow_up_report(uow: ReportReader,
     return await reports.weekly_follow_ups(uow, week_start, store_id)
 
 
-@router.get("/reports/monthly", tags=["reports"])
+@router.get("/reports/monthly", tags=["reports"], response_model=views.MonthlyReport)
 async def monthly_report(uow: ReportReader,
                          month: Annotated[str | None, Query(description="YYYY-MM; default last month")] = None,
                          store_id: str | None = None):

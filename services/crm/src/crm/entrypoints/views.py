@@ -5,9 +5,10 @@ Instants are answered in UTC, as the database gives them back, whatever offset t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 from shared.contracts.crm import VehicleFacts
 from shared.kit import UnitOfWork
 
@@ -151,3 +152,77 @@ def complaint(uow: UnitOfWork, c: Complaint) -> ComplaintPublic:
 
 def call_task(uow: UnitOfWork, t: CallTask) -> CallTaskPublic:
     return CallTaskPublic.of(t, kind=t.task_kind)
+
+
+# -- reminders and reports ---------------------------------------------------------------------
+class CreatedTask(BaseModel):
+    id: str
+    kind: str
+    vehicle_id: str | None
+    customer_id: str
+    due_on: date
+    detail: str
+
+
+class ReminderRunPublic(BaseModel):
+    """What one run of the daily reminder job created (tasks already there are not created again)."""
+
+    run_date: date = Field(alias="date")
+    created: int
+    tasks: list[CreatedTask]
+
+
+class FollowUpFigures(BaseModel):
+    scheduled: int
+    reached: int
+    failed: int
+    pending: int
+    success_rate: Decimal | None = Field(description="reached ÷ scheduled, 4 places; none without follow-ups")
+    failures_by_reason: dict[str, int]
+
+
+class WeeklyFollowUpReport(FollowUpFigures):
+    """The Monday follow-up report (回访周报) for one week's deliveries."""
+
+    store_id: str | None
+    week_start: date
+    week_end: date
+    target_success_rate: Decimal
+    meets_target: bool | None
+    per_advisor: dict[str, FollowUpFigures]
+
+
+class SatisfactionFigures(BaseModel):
+    surveys: int
+    average: Decimal | None
+    distribution: dict[str, int] = Field(description="Surveys per score, 1 to 5")
+    per_question: dict[str, Decimal]
+
+
+class ComplaintFigures(BaseModel):
+    opened: int
+    by_class: dict[str, int] = Field(description="grumble, general, medium, severe")
+    closed: int
+    unresolved: int
+    overdue: int
+    resolution_rate: Decimal | None
+
+
+class Period(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class MonthlyReport(BaseModel):
+    """Last month's satisfaction and complaint resolution (due by the 3rd)."""
+
+    store_id: str | None
+    month: str
+    due_by: date
+    visits: int
+    satisfaction: SatisfactionFigures
+    complaints: ComplaintFigures
+    severe_complaint_rate: Decimal | None
+    target_severe_complaint_rate: Decimal
+    meets_target: bool | None
+    period: Period

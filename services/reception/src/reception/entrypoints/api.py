@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.errors import NotFound
+from shared.openapi import answers
 
 from ..adapters import repository as repo
 from . import views
@@ -23,7 +24,7 @@ async def get_vehicle(vehicle_id: str, uow: VehicleReader):
     return await views.vehicle(uow, v)
 
 
-@router.get("/vehicles", response_model=VehicleView)
+@router.get("/vehicles", response_model=VehicleView, responses=answers(404))
 async def find_vehicle(uow: VehicleReader, vin: Annotated[str, Query(min_length=1)]):
     v = await repo.vehicle_by_vin(uow, vin.strip().upper())
     if v is None:
