@@ -56,3 +56,16 @@ def test_a_store_outside_the_callers_scope_is_a_domain_refusal_mapped_to_403():
 def test_a_consumer_acts_for_the_whole_group_of_its_event():
     actor = Principal.service("dg-1", "crm.care")
     assert actor.system and actor.can_access_store("any-store") and actor.roles == frozenset()
+
+
+def test_a_store_level_user_with_no_stores_sees_no_store_and_is_refused():
+    nobody = principal(store_ids=frozenset())
+    assert not nobody.spans_group and not nobody.can_access_store("s-1")
+    with pytest.raises(Forbidden) as e:
+        nobody.check_scope()
+    assert e.value.field == "stores"
+
+
+def test_only_group_roles_span_the_group():
+    assert principal(roles=frozenset({Role.GROUP_ADMIN}), store_ids=frozenset()).spans_group
+    assert not principal(roles=frozenset({Role.SERVICE_MANAGER}), store_ids=frozenset()).spans_group

@@ -1,8 +1,8 @@
 """JWT verification and role checks as FastAPI dependencies.
 
 The gateway issues HS256 tokens; every service verifies them too, so a service reached
-directly is no back door. Claims: sub, name, roles, dg (dealer group), stores (empty = all
-of the group's stores, for roles that span the group).
+directly is no back door. Claims: sub, name, roles, dg (dealer group), stores (the stores the user
+works at; a group role sees every store of its group, anyone else only the stores listed).
 """
 
 from __future__ import annotations
@@ -59,7 +59,15 @@ class Principal:
 
     @property
     def spans_group(self) -> bool:
-        return self.system or bool(self.roles & GROUP_WIDE_ROLES) or not self.store_ids
+        """Only a group role (or a service acting on its group's events) sees every store of the group.
+        Scoping fails closed: a store-level user with no stores assigned sees none, never all."""
+        return self.system or bool(self.roles & GROUP_WIDE_ROLES)
+
+    def check_scope(self) -> None:
+        """A store-level user must have at least one store: with none there is nothing it may see."""
+        if not self.spans_group and not self.store_ids:
+            raise Forbidden("no store is assigned to this user: a group administrator must assign one",
+                            field="stores")
 
     def can_access_store(self, store_id: str) -> bool:
         return self.spans_group or store_id in self.store_ids
@@ -135,6 +143,7 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     def check(principal: CurrentPrincipal) -> Principal:
         if not principal.roles & allowed:
             raise Forbidden(f"needs one of the roles: {', '.join(sorted(r.value for r in allowed))}")
+        principal.check_scope()
         return principal
 
     return check

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from shared.auth import Role
 from shared.db import make_engine, utcnow
 from sqlalchemy.dialects.postgresql import insert
 
 from .adapters.orm import UserRow
 from .config import Settings
 from .domain.passwords import hash_password
+from .domain.users import check_user_scope
 
 
 async def upsert_users(database_url: str, users: list[dict]) -> None:
@@ -19,8 +19,7 @@ async def upsert_users(database_url: str, users: list[dict]) -> None:
     try:
         async with engine.begin() as conn:
             for u in users:
-                for r in u["roles"]:
-                    Role(r)  # refuse unknown roles early
+                check_user_scope(u["roles"], u.get("store_ids", []))
                 values = dict(username=u["username"], display_name=u.get("display_name", u["username"]),
                               password_hash=hash_password(u["password"]), dealer_group_id=u["dealer_group_id"],
                               roles=list(u["roles"]), store_ids=list(u.get("store_ids", [])), active=True,
