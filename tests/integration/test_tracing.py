@@ -19,7 +19,8 @@ async def test_trace_context_travels_from_the_request_to_the_consumer(start_serv
         trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(spans))
         trace_id = uuid.uuid4().hex
         parent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
-        r = await crm.client.post("/customers", headers=token(Role.CUSTOMER_CARE, stores=["s-t"]) | {"traceparent": parent}, json={
+        headers = token(Role.CUSTOMER_CARE, stores=["s-t"]) | {"traceparent": parent}
+        r = await crm.client.post("/customers", headers=headers, json={
             "store_id": "s-t", "name": "孙丽", "phones": [f"136{uuid.uuid4().int % 10**8:08d}"]})
         assert r.status_code == 201
         async with crm.runtime.sessions() as s:
