@@ -4,7 +4,7 @@
 
 It writes services/NAME/ (package, composition root, layers, Alembic with the plumbing tables) and
 prints what else a new service needs: its entry in the service registry and in the workspace.
-`--force` rewrites an existing service's skeleton files (keeping its first migration's revision id);
+`--force` rewrites an existing service's skeleton files (its migrations are left as they are);
 docs/new-service.md walks through filling it in.
 """
 
@@ -47,8 +47,8 @@ def render(name: str, description: str, target: Path, *, force: bool = False) ->
         rel = src.relative_to(TEMPLATE).with_suffix("")  # drop .tmpl
         parts = [name if p == "pkg" else p for p in rel.parts]
         if rel.name == "initial_schema.py":
-            for old in (target / "migrations" / "versions").glob(f"{revision}_*.py"):
-                old.unlink()
+            if list((target / "migrations" / "versions").glob(f"{revision}_*.py")):
+                continue  # a migration that shipped is never rewritten
             parts[-1] = f"{revision}_initial_schema.py"
         dest = target.joinpath(*parts)
         text = src.read_text()

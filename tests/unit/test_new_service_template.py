@@ -37,10 +37,11 @@ def test_a_generated_service_lints_builds_and_documents_itself(tmp_path, monkeyp
     assert importlib.import_module("loans.main").MIGRATIONS == target / "migrations"
 
 
-def test_rebuilding_an_existing_service_keeps_its_first_revision(tmp_path):
+def test_rebuilding_an_existing_service_leaves_its_migrations_as_they_shipped(tmp_path):
     target = tmp_path / "workshop"
     (target / "migrations/versions").mkdir(parents=True)
-    (target / "migrations/versions/abc123_initial_schema.py").write_text(
-        "revision: str = 'abc123'\ndown_revision: str | None = None\n")
+    shipped = "revision: str = 'abc123'\ndown_revision: str | None = None\n"
+    (target / "migrations/versions/abc123_initial_schema.py").write_text(shipped)
     new_service.render("workshop", "x", target, force=True)
     assert [p.name for p in (target / "migrations/versions").iterdir()] == ["abc123_initial_schema.py"]
+    assert (target / "migrations/versions/abc123_initial_schema.py").read_text() == shipped

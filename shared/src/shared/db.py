@@ -17,10 +17,11 @@ from .plumbing_tables import NAMING
 
 def new_registry() -> registry:
     """A registry (and metadata) of a service's own: services never share tables."""
-    from .plumbing_tables import add_plumbing_tables
+    from .plumbing_tables import add_audit_table, add_plumbing_tables
 
     reg = registry(metadata=MetaData(naming_convention=NAMING))
     add_plumbing_tables(reg.metadata)
+    add_audit_table(reg.metadata)
     return reg
 
 

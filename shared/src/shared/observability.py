@@ -91,6 +91,12 @@ def current_trace_headers() -> dict[str, str]:
     return carrier
 
 
+def current_trace_id() -> str | None:
+    """The current trace's id (32 hex digits), or None outside a trace."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
 def context_from_headers(traceparent: str | None, tracestate: str | None = None):
     carrier = {}
     if traceparent:

@@ -83,6 +83,44 @@ def add_plumbing_tables(metadata: MetaData) -> None:
     )
 
 
+def add_audit_table(metadata: MetaData) -> None:
+    """The audit trail: one row per change of an aggregate, written in the change's transaction —
+    who (user, roles, stores), when, which command, what changed from what to what, the correlation id.
+
+    Kept apart from `add_plumbing_tables`: the first migrations of existing services call that one,
+    and the audit table came later, in a revision of its own (`create_audit_table`)."""
+    audit = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("aggregate_type", String(100), nullable=False),
+        Column("aggregate_id", String(200), nullable=False),
+        Column("dealer_group_id", String(64), nullable=False),
+        Column("store_id", String(64), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("command", String(200), nullable=True),
+        Column("actor_id", String(200), nullable=False),
+        Column("actor_name", String(200), nullable=False),
+        Column("actor_roles", JSONB, nullable=False),
+        Column("actor_stores", JSONB, nullable=False),
+        Column("correlation_id", String(200), nullable=True),
+        Column("changes", JSONB, nullable=False),
+    )
+    Index("ix_audit_log_aggregate", audit.c.aggregate_type, audit.c.aggregate_id, audit.c.id)
+
+
+def create_audit_table(op) -> None:
+    """Migration step: the audit trail's table."""
+    md = MetaData(naming_convention=NAMING)
+    add_audit_table(md)
+    md.create_all(op.get_bind())
+
+
+def drop_audit_table(op) -> None:
+    op.drop_table("audit_log")
+
+
 # Statement-level trigger: one NOTIFY per insert statement wakes the relay without polling.
 # One statement per string: asyncpg prepares each, and a prepared statement holds one command.
 OUTBOX_NOTIFY_DDL = (
@@ -148,5 +186,10 @@ def idempotency_table() -> Table:
     return _STANDALONE.tables["idempotency_keys"]
 
 
+def audit_table() -> Table:
+    return _STANDALONE.tables["audit_log"]
+
+
 _STANDALONE = MetaData()
 add_plumbing_tables(_STANDALONE)
+add_audit_table(_STANDALONE)

@@ -12,6 +12,7 @@ from .config import Settings
 from .entrypoints.api import router
 from .entrypoints.care_api import router as care_router
 from .entrypoints.consumers import care
+from .entrypoints.history import router as history_router
 from .service_layer.reminders import daily_reminders
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -21,7 +22,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     return create_service_app(
         settings,
-        routers=[router, care_router],
+        routers=[router, care_router, history_router],
         events=[care],
         clock=clock,
         background=[daily_reminders] if settings.run_reminder_loop else [],

@@ -5,15 +5,31 @@
   outbox in the same transaction; `InMemoryUnitOfWork` for handler tests without servers;
 - `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
 - `EventHandlers`: a consumer group's handlers, idempotent through the inbox;
-- `Upsert`: a replica row written by key, its SQL built once.
+- `Upsert`: a replica row written by key, its SQL built once;
+- the audit trail: every saved change's row (who, when, which command, what changed), `history()`.
 """
 
 from .aggregate import Aggregate
+from .audit import AuditEntry, history
 from .events import EventHandlers
-from .http import Command, CommandBody, CommandRunner, Query
+from .http import AuditReader, Command, CommandBody, CommandRunner, Query
 from .repository import InMemoryRepository, Repository
 from .uow import InMemoryUnitOfWork, UnitOfWork
 from .upsert import Upsert
 
-__all__ = ["Aggregate", "Command", "CommandBody", "CommandRunner", "EventHandlers", "InMemoryRepository",
-           "InMemoryUnitOfWork", "Query", "Repository", "UnitOfWork", "Upsert"]
+__all__ = [
+    "Aggregate",
+    "AuditEntry",
+    "AuditReader",
+    "Command",
+    "CommandBody",
+    "CommandRunner",
+    "EventHandlers",
+    "InMemoryRepository",
+    "InMemoryUnitOfWork",
+    "Query",
+    "Repository",
+    "UnitOfWork",
+    "Upsert",
+    "history",
+]

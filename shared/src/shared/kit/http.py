@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.auth import Principal, Role, require_roles
 from shared.errors import DomainError
 from shared.idempotency import remember, replay, request_hash
+from shared.observability import current_trace_id
 
 from .uow import UnitOfWork
 
@@ -53,10 +54,16 @@ class CommandBody(BaseModel):
         return self.model_copy(update=ids)
 
 
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
 def unit_of_work_for(request: Request, session, actor: Principal, command: str | None = None) -> UnitOfWork:
+    """A unit of work for this request. Its correlation id (the caller's, else the request's trace id) goes
+    on the audit rows and the events of the command, and on what those events cause in other services."""
     rt = request.app.state.runtime
+    correlation = (request.headers.get(CORRELATION_HEADER) or "")[:200] or current_trace_id()
     return UnitOfWork(session, outbox=rt.outbox, clock=rt.clock, settings=request.app.state.settings,
-                      actor=actor, command=command)
+                      actor=actor, command=command, correlation_id=correlation)
 
 
 async def _render(view: View | None, uow: UnitOfWork, result: Any) -> Any:
@@ -123,3 +130,7 @@ def Query(*roles: Role) -> Any:
             yield unit_of_work_for(request, session, principal)
 
     return Annotated[UnitOfWork, Depends(reader)]
+
+
+# Who may read an aggregate's audit trail (the service manager may, as always).
+AuditReader = Query(Role.FRONT_DESK_SUPERVISOR, Role.GENERAL_MANAGER, Role.GROUP_ADMIN, Role.GROUP_ANALYST)

@@ -57,20 +57,26 @@ class Repository(Generic[A]):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._loaded: dict[str, int] = {}
+        self._docs: dict[str, dict] = {}  # as loaded: the audit trail records what changed
 
     # -- what is stored ----------------------------------------------------------------------
     def columns(self, agg: A) -> dict[str, Any]:
         """The projected query columns besides id, tenant, version and doc."""
         return {}
 
-    def row_values(self, agg: A) -> dict[str, Any]:
+    def row_values(self, agg: A, doc: dict[str, Any]) -> dict[str, Any]:
         return {"id": agg.id, "dealer_group_id": agg.dealer_group_id, "store_id": agg.store_id,
-                "version": agg.version, "doc": agg.model_dump(mode="json"), **self.columns(agg)}
+                "version": agg.version, "doc": doc, **self.columns(agg)}
 
     def from_doc(self, doc: dict[str, Any]) -> A:
         agg = self.aggregate.model_validate(doc)
         self._loaded[agg.id] = agg.version
+        self._docs[agg.id] = doc
         return agg  # type: ignore[return-value]
+
+    @property
+    def aggregate_type(self) -> str:
+        return self.table.name
 
     @classmethod
     def _stmt(cls, name: str):
@@ -125,27 +131,33 @@ class Repository(Generic[A]):
     # -- saving ------------------------------------------------------------------------------
     async def add(self, agg: A, **insert_only: Any) -> None:
         """A new aggregate; `insert_only` columns (who created it) are written once."""
-        await self._insert(agg, insert_only)
-        self._loaded[agg.id] = agg.version
-        await self.uow.collect(agg)
+        doc = agg.model_dump(mode="json")
+        await self._insert(agg, doc, insert_only)
+        await self._written(agg, doc)
 
     async def save(self, agg: A) -> None:
-        """Write the aggregate back if nobody changed it since it was loaded (else 409), then its events."""
+        """Write the aggregate back if nobody changed it since it was loaded (else 409), then its audit row
+        and its events, all in the same transaction."""
         if agg.id not in self._loaded:
             await self.add(agg)
             return
-        if not await self._update_if_unchanged(agg, self._loaded[agg.id]):
+        doc = agg.model_dump(mode="json")
+        if not await self._update_if_unchanged(agg, doc, self._loaded[agg.id]):
             raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
                            field="version")
-        self._loaded[agg.id] = agg.version
+        await self._written(agg, doc)
+
+    async def _written(self, agg: A, doc: dict[str, Any]) -> None:
+        await self.uow.audit(self.aggregate_type, self._docs.get(agg.id), doc)
+        self._loaded[agg.id], self._docs[agg.id] = agg.version, doc
         await self.uow.collect(agg)
 
     # -- storage (the SQL table; the in-memory repository keeps a dict) ---------------------
-    async def _insert(self, agg: A, insert_only: dict[str, Any]) -> None:
-        await self.uow.session.execute(self._stmt("insert"), {**self.row_values(agg), **insert_only})
+    async def _insert(self, agg: A, doc: dict[str, Any], insert_only: dict[str, Any]) -> None:
+        await self.uow.session.execute(self._stmt("insert"), {**self.row_values(agg, doc), **insert_only})
 
-    async def _update_if_unchanged(self, agg: A, loaded_version: int) -> bool:
-        values = self.row_values(agg)
+    async def _update_if_unchanged(self, agg: A, doc: dict[str, Any], loaded_version: int) -> bool:
+        values = self.row_values(agg, doc)
         del values["id"]
         result = await self.uow.session.execute(self._stmt("update"),
                                                 {"_id": agg.id, "_loaded": loaded_version, **values})
@@ -180,13 +192,17 @@ class InMemoryRepository(Repository[A]):
         docs = [d for d in docs if scope is None or d["store_id"] in scope]
         return [self.from_doc(copy.deepcopy(d)) for d in docs[:limit]]
 
-    async def _insert(self, agg: A, insert_only: dict[str, Any]) -> None:
+    @property
+    def aggregate_type(self) -> str:
+        return self.of.table.name if hasattr(self.of, "table") else self.of.__name__
+
+    async def _insert(self, agg: A, doc: dict[str, Any], insert_only: dict[str, Any]) -> None:
         if agg.id in self.rows:
             raise Conflict(f"{self.aggregate.kind} {agg.id} exists")
-        self.rows[agg.id] = agg.model_dump(mode="json")
+        self.rows[agg.id] = doc
 
-    async def _update_if_unchanged(self, agg: A, loaded_version: int) -> bool:
+    async def _update_if_unchanged(self, agg: A, doc: dict[str, Any], loaded_version: int) -> bool:
         if self.rows[agg.id]["version"] != loaded_version:
             return False
-        self.rows[agg.id] = agg.model_dump(mode="json")
+        self.rows[agg.id] = doc
         return True

@@ -23,6 +23,7 @@ from shared.contracts.base import DomainEvent
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
 
+from . import audit
 from .aggregate import Aggregate
 from .repository import InMemoryRepository, Repository
 
@@ -31,7 +32,8 @@ R = TypeVar("R", bound=Repository)
 
 class UnitOfWork:
     def __init__(self, session: Any, *, outbox: Outbox | None, clock: Clock, settings: Any, actor: Principal,
-                 envelope: Envelope | None = None, command: str | None = None) -> None:
+                 envelope: Envelope | None = None, command: str | None = None,
+                 correlation_id: str | None = None) -> None:
         self.session = session
         self.outbox = outbox
         self.clock = clock
@@ -39,6 +41,8 @@ class UnitOfWork:
         self.actor = actor
         self.envelope = envelope
         self.command = command
+        # One id across a request's changes, the events they raise and whatever those cause.
+        self.correlation_id = envelope.correlation_id if envelope else correlation_id
         self._repos: dict[type, Repository] = {}
 
     def repo(self, cls: type[R]) -> R:
@@ -55,8 +59,14 @@ class UnitOfWork:
         correlation. Returns their envelopes (ids, times)."""
         env = self.envelope
         return await self.outbox.record_all(self.session, list(events), tenant=tenant,
-                                     correlation_id=env.correlation_id if env else None,
-                                     causation_id=env.id if env else None)
+                                            correlation_id=self.correlation_id,
+                                            causation_id=env.id if env else None)
+
+    async def audit(self, aggregate_type: str, before: dict | None, after: dict) -> None:
+        """The audit row of a saved change, in this transaction (nothing when nothing changed)."""
+        row = audit.entry(self, aggregate_type=aggregate_type, before=before, after=after)
+        if row is not None:
+            await self.session.execute(audit.RECORD, row)
 
     async def collect(self, agg: Aggregate) -> None:
         """Move the aggregate's raised events to the outbox, under its own tenant."""
@@ -72,6 +82,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         super().__init__(None, outbox=None, clock=clock, settings=settings, actor=actor)
         self.tables: dict[type, dict[str, dict]] = {}
         self.published: list[tuple[DomainEvent, Tenant]] = []
+        self.audit_log: list[dict] = []
 
     def repo(self, cls: type[R]) -> R:
         if cls not in self._repos:
@@ -83,10 +94,16 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.published.extend((e, tenant) for e in events)
         return [Envelope.new(e, source="in-memory", tenant=tenant, time=self.clock.now()) for e in events]
 
-    def as_actor(self, actor: Principal) -> InMemoryUnitOfWork:
+    async def audit(self, aggregate_type: str, before: dict | None, after: dict) -> None:
+        row = audit.entry(self, aggregate_type=aggregate_type, before=before, after=after)
+        if row is not None:
+            self.audit_log.append(row)
+
+    def as_actor(self, actor: Principal, command: str | None = None) -> InMemoryUnitOfWork:
         """The same store, acted on by someone else (a second user, the next request)."""
         other = InMemoryUnitOfWork(clock=self.clock, settings=self.settings, actor=actor)
-        other.tables, other.published = self.tables, self.published
+        other.tables, other.published, other.audit_log = self.tables, self.published, self.audit_log
+        other.command = command
         return other
 
     def event_types(self) -> list[str]:

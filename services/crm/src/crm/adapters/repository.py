@@ -110,10 +110,10 @@ class CallTasks(Projecting[CallTask]):
 
     async def add_once(self, task: CallTask, *, created_at: datetime) -> bool:
         """A new task unless its group already has one with the same dedupe key."""
-        if not await _task_once(self.uow.session, {**self.row_values(task), "created_at": created_at}):
+        doc = task.model_dump(mode="json")
+        if not await _task_once(self.uow.session, {**self.row_values(task, doc), "created_at": created_at}):
             return False
-        self._loaded[task.id] = task.version
-        await self.uow.collect(task)
+        await self._written(task, doc)
         return True
 
 

@@ -1,0 +1,23 @@
+"""audit trail: who changed which aggregate, when, with which command, and what changed
+
+Revision ID: d988ad4f98ad
+Revises: 22e1de77d5ea
+Create Date: 2026-11-26 13:20:00
+"""
+from collections.abc import Sequence
+
+from alembic import op
+from shared.plumbing_tables import create_audit_table, drop_audit_table
+
+revision: str = 'd988ad4f98ad'
+down_revision: str | None = '22e1de77d5ea'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_audit_table(op)
+
+
+def downgrade() -> None:
+    drop_audit_table(op)
