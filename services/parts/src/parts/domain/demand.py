@@ -1,0 +1,67 @@
+"""A booking's or repair order's demand for parts: reserved onto the reserved shelf (备料) or reported short."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+from shared.contracts import parts as ev
+from shared.contracts.common import PartLine
+from shared.kit import Aggregate
+
+from .money import ZERO
+
+
+class DemandState(StrEnum):
+    RESERVED = "reserved"
+    SHORT = "short"
+    RELEASED = "released"
+
+
+class DemandLine(BaseModel):
+    part_no: str
+    quantity: Decimal
+    short: Decimal = ZERO
+    expected_arrival: date | None = None
+
+
+class Demand(Aggregate):
+    """Parts wanted for one booking (reference_type "appointment") or repair order ("repair_order");
+    its id is the reference's, so a second delivery of the same booking finds it and reserves nothing."""
+
+    kind: ClassVar[str] = "parts_demand"
+    reference_type: str
+    lines: list[DemandLine] = Field(default_factory=list)
+    state: DemandState = DemandState.RESERVED
+
+    def settle(self, lines: list[DemandLine]) -> None:
+        """The outcome of reserving: all held (PartsReserved) or some short (PartsShortage)."""
+        self.lines = lines
+        short = [ln for ln in lines if ln.short > 0]
+        self.state = DemandState.SHORT if short else DemandState.RESERVED
+        if short:
+            self.raise_event(ev.PartsShortage(reference_id=self.id, reference_type=self.reference_type, lines=[
+                ev.ShortLine(part_no=ln.part_no, quantity=ln.quantity, quantity_short=ln.short,
+                             expected_arrival=ln.expected_arrival) for ln in short]))
+        else:
+            self.raise_event(ev.PartsReserved(reference_id=self.id, reference_type=self.reference_type,
+                                              lines=[PartLine(part_no=ln.part_no, quantity=ln.quantity)
+                                                     for ln in lines]))
+
+    def release(self) -> bool:
+        if self.state is DemandState.RELEASED:
+            return False
+        self.state = DemandState.RELEASED
+        self.changed()
+        return True
+
+
+def merge(lines: list[PartLine]) -> dict[str, Decimal]:
+    """Part number → total quantity wanted (a part asked for by two jobs is reserved once)."""
+    out: dict[str, Decimal] = {}
+    for ln in lines:
+        out[ln.part_no] = out.get(ln.part_no, ZERO) + ln.quantity
+    return out
