@@ -89,6 +89,7 @@ SERVICES: tuple[Service, ...] = (
         "parts", 8003, "parts",
         summary="The parts room: stock, reservations, issues, purchasing, counts and write-offs.",
         produces=(parts.ISSUES, parts.STOCK),
+        consumer_groups=("parts.reception",),
         reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS),
     ),
     Service(

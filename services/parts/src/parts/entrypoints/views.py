@@ -1,3 +1,111 @@
-"""What parts's routes answer: response models and `(uow, aggregate) -> dict` views."""
+"""What parts's routes answer: response models and `(uow, aggregate) -> model` views."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from ..domain.counts import StockCount
+from ..domain.issuing import IssueSlip
+from ..domain.purchasing import PurchaseOrder, PurchasePlan, Receipt
+from ..domain.stock import Bin, LedgerEntry, Part, Supplier
+from ..domain.write_offs import WriteOff
+
+
+class PartPublic(BaseModel):
+    id: str
+    store_id: str
+    version: int
+    part_no: str
+    name: str
+    brand: str
+    oem_no: str
+    unit: str
+    retail_price: Decimal
+    cost: Decimal
+    safety_stock: Decimal
+    supplier_id: str | None
+    bin_code: str
+    exchange_required: bool
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    on_order: Decimal
+    quality_held: Decimal
+    below_safety_stock: bool
+
+
+class StockCardPublic(PartPublic):
+    ledger: list[LedgerEntry]
+    quality_ledger: list[LedgerEntry]
+
+
+def part(uow, p: Part) -> PartPublic:
+    return PartPublic(**p.model_dump(exclude={"ledger", "quality_ledger", "reservations"}), on_hand=p.on_hand,
+                      reserved=p.reserved, available=p.available, quality_held=p.quality_held,
+                      below_safety_stock=p.available < p.safety_stock)
+
+
+def stock_card(uow, p: Part) -> StockCardPublic:
+    return StockCardPublic(**part(uow, p).model_dump(), ledger=p.ledger, quality_ledger=p.quality_ledger)
+
+
+class BinPublic(Bin):
+    code: str
+
+
+def bin_(uow, b: Bin) -> BinPublic:
+    return BinPublic(**b.model_dump(), code=b.location.code)
+
+
+class SupplierPublic(Supplier):
+    pass
+
+
+class SlipPublic(IssueSlip):
+    pass
+
+
+class CountPublic(StockCount):
+    pass
+
+
+class WriteOffPublic(WriteOff):
+    pass
+
+
+class PlanPublic(PurchasePlan):
+    pass
+
+
+class OrderPublic(PurchaseOrder):
+    pass
+
+
+class ReceiptPublic(Receipt):
+    pass
+
+
+class ReconciliationLine(BaseModel):
+    part_no: str
+    planned: Decimal
+    issued: Decimal
+    returned: Decimal
+    net_issued: Decimal
+    agrees: bool
+
+
+class ReconciliationPublic(BaseModel):
+    """At repair-order close: planned vs issued vs returned, per part."""
+
+    repair_order_id: str
+    open: bool
+    lines: list[ReconciliationLine]
+    agrees: bool
+
+
+def same(model: type[BaseModel]):
+    def view(uow, agg) -> BaseModel:
+        return model(**agg.model_dump())
+    return view

@@ -1,0 +1,54 @@
+"""Reservations: a booking's or repair order's parts go onto the reserved shelf, or a shortage is reported
+with the expected arrival from open purchase orders; released on cancel, no-show or close."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.contracts.common import PartLine
+from shared.kit import UnitOfWork
+
+from ..adapters.repository import Demands, Parts, PurchaseOrders
+from ..domain.demand import Demand, DemandLine, merge
+from ..domain.purchasing import OrderState
+from ..domain.stock import Part
+
+
+async def expected_arrival(uow: UnitOfWork, store_id: str, part_no: str) -> date | None:
+    """The earliest expected arrival among the store's open purchase orders for the part."""
+    orders = await uow.repo(PurchaseOrders).list(store_id=store_id)
+    dates = [o.expected_arrival for o in orders if o.state is OrderState.PLACED and o.outstanding(part_no) > 0]
+    return min(dates, default=None)
+
+
+async def reserve(uow: UnitOfWork, *, reference_id: str, reference_type: str, store_id: str,
+                  lines: list[PartLine]) -> Demand | None:
+    """Reserve once per reference: a demand that exists already (a redelivery) reserves nothing."""
+    demands = uow.repo(Demands)
+    if not lines or await demands.find(reference_id) is not None:
+        return None
+    settled = []
+    for no, qty in sorted(merge(lines).items()):
+        part = await uow.repo(Parts).find(Part.id_for(store_id, no))
+        short = qty if part is None else part.reserve(reference_id, qty)
+        if part is not None:
+            await uow.repo(Parts).save(part)
+        arrival = await expected_arrival(uow, store_id, no) if short else None
+        settled.append(DemandLine(part_no=no, quantity=qty, short=short, expected_arrival=arrival))
+    demand = Demand(id=reference_id, dealer_group_id=uow.actor.dealer_group_id, store_id=store_id,
+                    reference_type=reference_type)
+    demand.settle(settled)
+    await demands.add(demand)
+    return demand
+
+
+async def release(uow: UnitOfWork, reference_id: str) -> Demand | None:
+    demand = await uow.repo(Demands).find(reference_id)
+    if demand is None or not demand.release():
+        return demand
+    for ln in sorted(demand.lines, key=lambda ln: ln.part_no):
+        part = await uow.repo(Parts).find(Part.id_for(demand.store_id, ln.part_no))
+        if part is not None and part.release(reference_id):
+            await uow.repo(Parts).save(part)
+    await uow.repo(Demands).save(demand)
+    return demand
