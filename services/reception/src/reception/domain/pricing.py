@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.common import PartLine, PayType, RepairJob
+from shared.contracts.workshop import InspectionStage
 from shared.errors import DomainError
 
 from .money import ZERO, money, total
@@ -69,6 +70,9 @@ class Job(Model):
     first_service: bool = False
     finding_id: str | None = None
     completed: bool = False
+    checks_passed: list[InspectionStage] = Field(
+        default_factory=list, description="The quality checks (三检) this job passed since it was last (re)done, "
+                                          "in order: self, team_leader, final")
 
     @property
     def labour_amount(self) -> Decimal:

@@ -17,6 +17,7 @@ from typing import ClassVar
 from pydantic import Field
 from shared.contracts import reception as ev
 from shared.contracts.common import PartLine, PayType
+from shared.contracts.workshop import InspectionStage
 from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
 
@@ -149,6 +150,20 @@ class Finding(Model):
     estimated_amount: Decimal = Decimal(0)
 
 
+CHECKS: tuple[InspectionStage, ...] = (InspectionStage.SELF, InspectionStage.TEAM_LEADER, InspectionStage.FINAL)
+
+
+def missing_checks(job: Job) -> list[InspectionStage]:
+    """The stages of the three checks (三检) the job has still to pass, in order."""
+    return list(CHECKS[len(job.checks_passed):]) if job.checks_passed == list(CHECKS[:len(job.checks_passed)]) \
+        else list(CHECKS)
+
+
+def next_check(job: Job) -> InspectionStage | None:
+    todo = missing_checks(job)
+    return todo[0] if todo else None
+
+
 class RepairOrder(Aggregate):
     kind: ClassVar[str] = "repair order"
     TRANSITIONS: ClassVar[dict[str, frozenset[RoState]]] = ALLOWED
@@ -176,7 +191,8 @@ class RepairOrder(Aggregate):
     estimate_version: int = 0
     comeback_of: str | None = None
     findings: list[Finding] = Field(default_factory=list)
-    final_inspection_passed: bool = False
+    final_inspection_passed: bool = Field(default=False, description="Every job passed all three checks (三检) "
+                                                                      "in order, the final one last")
     washed: bool = False
     parts_issued: dict[str, Decimal] = Field(default_factory=dict)
     invoice_number: str | None = None
@@ -271,7 +287,8 @@ class RepairOrder(Aggregate):
         f = self._pending(finding_id)
         f.status, f.job_id = FindingStatus.APPROVED, job.job_id
         f.estimated_amount = job.labour_amount + job.parts_amount
-        self.jobs.append(job)
+        self.jobs.append(job.model_copy(update={"completed": False, "checks_passed": []}))
+        self._checks_changed()
         self.estimate_version += 1
         self.changed()
         self.raise_event(ev.AdditionalWorkApproved(repair_order_id=self.id, finding_id=finding_id,
@@ -296,13 +313,41 @@ class RepairOrder(Aggregate):
             j.completed = True
 
     def rework_started(self, job_id: str) -> None:
+        """The job went back (返工): it is to be done again and checked again from the self-check."""
         j = self.job(job_id)
         if j is not None:
-            j.completed = False
-        self.final_inspection_passed = False
+            j.completed, j.checks_passed = False, []
+        self._checks_changed()
 
-    def final_inspection(self, passed: bool) -> None:
-        self.final_inspection_passed = passed
+    def inspection_passed(self, stage: InspectionStage, job_id: str | None) -> bool:
+        """A job passed one of the three checks (三检). A stage counts only on a completed job and only as its
+        next stage (self → team leader → final); anything else is ignored (False). A final inspection of the
+        whole vehicle (no job) counts for every job whose team leader's check passed; a self or team leader's
+        check names its job."""
+        if job_id is None:
+            if stage is not InspectionStage.FINAL:
+                return False
+            jobs = list(self.jobs)
+        else:
+            j = self.job(job_id)
+            jobs = [j] if j is not None else []
+        counted = False
+        for j in jobs:
+            if j.completed and next_check(j) is stage:
+                j.checks_passed.append(stage)
+                counted = True
+        self._checks_changed()
+        return counted
+
+    def inspection_failed(self, job_id: str | None) -> None:
+        """A failed check clears the job's stages (the whole vehicle's when no job is named)."""
+        for j in self.jobs:
+            if job_id is None or j.job_id == job_id:
+                j.checks_passed = []
+        self._checks_changed()
+
+    def _checks_changed(self) -> None:
+        self.final_inspection_passed = bool(self.jobs) and all(next_check(j) is None for j in self.jobs)
 
     def vehicle_washed(self) -> None:
         self.washed = True
@@ -329,8 +374,11 @@ class RepairOrder(Aggregate):
         for f in self.findings:
             if f.status is FindingStatus.PENDING:
                 missing.append(f"added work {f.finding_id} ({f.description}) awaits the customer's decision")
-        if not self.final_inspection_passed:
-            missing.append("final inspection not passed")
+        for j in self.jobs:
+            todo = missing_checks(j)
+            if todo:
+                missing.append(f"job {j.job_id} ({j.description}) has not passed the "
+                               f"{', '.join(s.value for s in todo)} check{'s' if len(todo) > 1 else ''} (三检)")
         planned, issued = self.parts_planned(), self.parts_issued
         for part_no in sorted(set(planned) | set(issued)):
             p, i = planned.get(part_no, Decimal(0)), issued.get(part_no, Decimal(0))
