@@ -90,10 +90,18 @@ class SpareTyre(StrEnum):
     NOT_CHECKED = "not_checked"
 
 
+class PlateMismatch(Model):
+    """The plate on the car differs from the vehicle's record; the advisor confirmed the change."""
+
+    on_record: str
+    at_check_in: str
+
+
 class CheckInSheet(Model):
     """The check-in sheet (接车登记表 / 预检表)."""
 
     plate: str | None = None
+    plate_mismatch: PlateMismatch | None = None
     vin: str
     odometer_km: int = Field(ge=0)
     fuel_level: Decimal | None = Field(default=None, ge=0, le=1)
@@ -225,14 +233,18 @@ class RepairOrder(Aggregate):
     @classmethod
     def check_in_vehicle(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
                          advisor_id: str, sheet: CheckInSheet, appointment_id: str | None = None,
-                         last_odometer_km: int | None = None) -> RepairOrder:
-        """Receive the car (接车): covers on (三件套), walk-around recorded on the sheet."""
+                         last_odometer_km: int | None = None, history: list[RepairOrder] = ()) -> RepairOrder:
+        """Receive the car (接车): covers on (三件套), walk-around recorded on the sheet. Refused while the vehicle
+        has an order checked in or open, and for an odometer below the highest reading known (crm's, or one
+        taken at an earlier order of the vehicle)."""
         if not sheet.covers_fitted:
             raise DomainError("protective covers (seat, steering wheel, floor mat) must be fitted before the "
                               "walk-around", field="covers_fitted")
-        if last_odometer_km is not None and sheet.odometer_km < last_odometer_km:
-            raise DomainError(f"odometer {sheet.odometer_km} km is below the last recorded {last_odometer_km} km",
-                              field="odometer_km")
+        refuse_second_order(history)
+        highest, where = highest_odometer(last_odometer_km, history)
+        if highest is not None and sheet.odometer_km < highest:
+            raise DomainError(f"odometer {sheet.odometer_km} km is below the last recorded {highest} km ({where})",
+                              field="odometer_km", last_odometer_km=highest)
         ro = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
                  customer_id=customer_id, advisor_id=advisor_id, appointment_id=appointment_id, check_in=sheet)
         ro.raise_event(ev.VehicleCheckedIn(
@@ -435,6 +447,46 @@ class RepairOrder(Aggregate):
     @property
     def has_first_service(self) -> bool:
         return any(j.first_service and j.pay_type is PayType.CUSTOMER for j in self.jobs)
+
+
+def refuse_second_order(history: list[RepairOrder]) -> None:
+    """One order at a time per vehicle: new work goes onto the order still checked in or open."""
+    for ro in history:
+        if ro.state in (RoState.CHECKED_IN, RoState.OPEN):
+            name = ro.number or ro.id
+            raise Conflict(f"the vehicle already has repair order {name} ({ro.state.value}): put the new work on "
+                           "that order (each job keeps its own pay type)", field="vehicle_id",
+                           open_repair_order_id=ro.id, open_repair_order_number=ro.number,
+                           current_state=ro.state.value)
+
+
+def highest_odometer(replica_km: int | None, history: list[RepairOrder]) -> tuple[int | None, str]:
+    """The highest reading known: crm's (its replica lags a delivery just done) or one reception took itself at
+    an earlier order's check-in or delivery (cancelled orders aside: their reading may be the mistake)."""
+    best, where = replica_km, "crm's vehicle record"
+    for ro in history:
+        if ro.state is RoState.CANCELLED:
+            continue
+        for km in (ro.check_in.odometer_km, ro.odometer_out_km):
+            if km is not None and (best is None or km > best):
+                best, where = km, f"repair order {ro.number or ro.id}"
+    return best, where
+
+
+def normalise_plate(plate: str | None) -> str:
+    return "".join(ch for ch in (plate or "").upper() if ch.isalnum())
+
+
+def plate_check(seen: str | None, on_record: str | None, *, confirmed: bool) -> PlateMismatch | None:
+    """A plate that differs from the vehicle's record needs the advisor's confirmation (409 naming `plate`);
+    confirmed, the mismatch is recorded on the check-in sheet."""
+    if not seen or not on_record or normalise_plate(seen) == normalise_plate(on_record):
+        return None
+    if not confirmed:
+        raise Conflict(f"plate {seen} differs from the vehicle's record ({on_record}): check it and confirm the "
+                       "change with confirm_plate_change", field="plate", plate_on_record=on_record,
+                       plate_at_check_in=seen)
+    return PlateMismatch(on_record=on_record, at_check_in=seen)
 
 
 def is_comeback(*, previous_delivered_at: datetime, now: datetime, window_days: int,

@@ -17,7 +17,15 @@ from ..adapters.orm import CustomerReplica, VehicleReplica
 from ..adapters.repository import Appointments, RepairOrders
 from ..domain.capacity import promised_completion, technicians_on
 from ..domain.pricing import Job, Material, PartItem, Signature, labour_amount, settle
-from ..domain.repair_order import CheckInSheet, Finding, RepairOrder, RoState, add_months, is_comeback
+from ..domain.repair_order import (
+    CheckInSheet,
+    Finding,
+    RepairOrder,
+    RoState,
+    add_months,
+    is_comeback,
+    plate_check,
+)
 from . import commands as c
 from .catalogue import price_parts, resolve_jobs
 from .common import working_hours
@@ -31,6 +39,7 @@ class _Arrival:
     customer_id: str
     plate: str | None
     last_odometer_km: int | None = None
+    plate_on_record: str | None = None
     walk_in: ev.WalkInCustomerRecorded | None = None
 
 
@@ -41,7 +50,7 @@ async def _arrival(uow: UnitOfWork, cmd: c.CheckIn, vin: str, ro_id: str) -> _Ar
             raise NotFound(f"vehicle {cmd.vehicle_id} not known to reception", field="vehicle_id")
         if v.vin != vin:
             raise DomainError(f"VIN on the car ({vin}) does not match the vehicle's record ({v.vin})", field="vin")
-        return _Arrival(v.vehicle_id, v.owner_customer_id, cmd.plate or v.plate, v.odometer_km)
+        return _Arrival(v.vehicle_id, v.owner_customer_id, cmd.plate or v.plate, v.odometer_km, plate_on_record=v.plate)
     if cmd.first_visit is None:
         raise DomainError("give vehicle_id, or first_visit with the customer for a car crm does not know",
                           field="vehicle_id")
@@ -79,20 +88,26 @@ async def check_in(uow: UnitOfWork, cmd: c.CheckIn) -> RepairOrder:
     vin = normalise_vin(cmd.vin)
     ro_id = str(uuid.uuid4())
     arrival = await _arrival(uow, cmd, vin, ro_id)
+    mismatch = plate_check(cmd.plate, arrival.plate_on_record, confirmed=cmd.confirm_plate_change)
+    history: list[RepairOrder] = []
+    if arrival.walk_in is None:
+        await repo.lock_vehicle(uow, arrival.vehicle_id)  # two advisors checking the same car in: one waits
+        history = await repo.vehicle_history(uow, arrival.vehicle_id)
     appointment = None
     if cmd.appointment_id:
         appointment = await uow.repo(Appointments).get(cmd.appointment_id)
         if appointment.vehicle_id != arrival.vehicle_id:
             raise DomainError("the appointment is for another vehicle", field="appointment_id")
         appointment.checked_in(ro_id)
-    sheet = CheckInSheet(plate=arrival.plate, vin=vin, odometer_km=cmd.odometer_km, fuel_level=cmd.fuel_level,
-                         covers_fitted=cmd.covers_fitted, damage_marks=cmd.damage_marks, spare_tyre=cmd.spare_tyre,
-                         valuables=cmd.valuables, customer_complaint=cmd.customer_complaint,
-                         inspection=cmd.inspection, checked_in_at=uow.now())
+    sheet = CheckInSheet(plate=arrival.plate, plate_mismatch=mismatch, vin=vin, odometer_km=cmd.odometer_km,
+                         fuel_level=cmd.fuel_level, covers_fitted=cmd.covers_fitted, damage_marks=cmd.damage_marks,
+                         spare_tyre=cmd.spare_tyre, valuables=cmd.valuables,
+                         customer_complaint=cmd.customer_complaint, inspection=cmd.inspection,
+                         checked_in_at=uow.now())
     ro = RepairOrder.check_in_vehicle(
         id=ro_id, dealer_group_id=uow.actor.dealer_group_id, store_id=cmd.store_id, vehicle_id=arrival.vehicle_id,
         customer_id=arrival.customer_id, advisor_id=uow.actor.user_id, sheet=sheet,
-        appointment_id=cmd.appointment_id, last_odometer_km=arrival.last_odometer_km)
+        appointment_id=cmd.appointment_id, last_odometer_km=arrival.last_odometer_km, history=history)
     if arrival.walk_in is not None:
         await _record_walk_in(uow, arrival.walk_in, cmd.store_id)
     if appointment is not None:
