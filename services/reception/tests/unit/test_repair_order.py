@@ -14,6 +14,7 @@ from reception.domain.repair_order import (
     RoState,
     Transport,
     is_comeback,
+    next_service,
 )
 from shared.contracts.common import PartLine
 from shared.contracts.parts import PartsIssued
@@ -142,6 +143,12 @@ def test_full_life_of_an_order():
     assert ro.state is RoState.DELIVERED
     assert [e.event_type for e in ro.events][-2:] == ["RepairOrderInvoiced.v1", "VehicleDelivered.v1"]
     assert ro.events[-1].next_service_km == 17000
+    assert (ro.next_service_date, ro.next_service_km) == (date(2027, 6, 1), 17000)  # on the order too
+
+
+def test_next_service_from_the_day_and_the_odometer_out():
+    assert next_service(date(2026, 12, 1), 12003, interval_months=6, interval_km=5000) == (date(2027, 6, 1), 17003)
+    assert next_service(date(2026, 8, 31), 0, interval_months=6, interval_km=7500) == (date(2027, 2, 28), 7500)
 
 
 def test_invoicing_is_blocked_until_final_inspection_and_lists_what_is_missing():

@@ -209,6 +209,8 @@ class RepairOrder(Aggregate):
     gate_pass: str | None = None
     delivered_at: datetime | None = None
     odometer_out_km: int | None = None
+    next_service_date: date | None = Field(default=None, description="Told the customer at delivery (下次保养时间)")
+    next_service_km: int | None = Field(default=None, description="Told the customer at delivery (下次保养里程)")
     cancel_reason: str | None = None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -427,6 +429,7 @@ class RepairOrder(Aggregate):
         if odometer_out_km is not None and odometer_out_km < self.check_in.odometer_km:
             raise DomainError("odometer out is below odometer in", field="odometer_out_km")
         self.delivered_at, self.odometer_out_km = now, odometer_out_km
+        self.next_service_date, self.next_service_km = next_service_date, next_service_km
         self.state = RoState.DELIVERED
         self.changed()
         self.raise_event(ev.VehicleDelivered(
@@ -510,6 +513,11 @@ def recommended_work(history: list[RepairOrder], sheet: CheckInSheet | None = No
                 out.append({"source": "inspection", "description": item.item, "rating": item.rating.value,
                             "note": item.note, "safety_related": item.rating is Rating.RED})
     return out
+
+
+def next_service(day: date, odometer_km: int, *, interval_months: int, interval_km: int) -> tuple[date, int]:
+    """The next service (下次保养): the store's interval on from the day and the odometer the car leaves with."""
+    return add_months(day, interval_months), odometer_km + interval_km
 
 
 def add_months(d: date, months: int) -> date:

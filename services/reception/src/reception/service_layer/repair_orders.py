@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from shared.contracts import reception as ev
@@ -16,14 +17,14 @@ from ..adapters import repository as repo
 from ..adapters.orm import CustomerReplica, VehicleReplica
 from ..adapters.repository import Appointments, RepairOrders
 from ..domain.capacity import promised_completion, technicians_on
-from ..domain.pricing import Job, Material, PartItem, Signature, labour_amount, settle
+from ..domain.pricing import Job, Material, PartItem, SettlementSheet, Signature, labour_amount, settle
 from ..domain.repair_order import (
     CheckInSheet,
     Finding,
     RepairOrder,
     RoState,
-    add_months,
     is_comeback,
+    next_service,
     plate_check,
 )
 from . import commands as c
@@ -196,16 +197,29 @@ async def decide_added_work(uow: UnitOfWork, cmd: c.DecideAddedWork) -> RepairOr
     return ro
 
 
-async def settlement_sheet(uow: UnitOfWork, ro: RepairOrder):
-    """The sheet as it would print now (the invoiced one once settled)."""
+def _next_service(uow: UnitOfWork, terms: repo.StoreTerms, odometer_km: int) -> tuple[date, int]:
+    """As delivery computes it: from today (in the store's time zone) and the odometer the car leaves with."""
+    today = working_hours(uow.settings).local_day(uow.now())
+    return next_service(today, odometer_km, interval_months=terms.service_interval_months,
+                        interval_km=terms.service_interval_km)
+
+
+async def settlement_sheet(uow: UnitOfWork, ro: RepairOrder) -> SettlementSheet:
+    """The sheet as it would print now (the invoiced one once settled), with the next service date and
+    mileage: as delivery will compute them, and as it did once the car is delivered."""
+    if ro.state is RoState.DELIVERED and ro.settlement is not None:
+        return ro.settlement.model_copy(update={"next_service_date": ro.next_service_date,
+                                                "next_service_km": ro.next_service_km})
     if ro.settlement is not None:
         return ro.settlement
     terms = await repo.store_terms(uow, ro.store_id)
     history = await repo.vehicle_history(uow, ro.vehicle_id, exclude=ro.id)
     had_first_service = any(p.has_first_service and p.state in (RoState.INVOICED, RoState.DELIVERED)
                             for p in history)
-    return settle(ro.jobs, ro.materials, tax_rate=terms.tax_rate, first_service_free=not had_first_service,
-                  declined=ro.declined_work)
+    sheet = settle(ro.jobs, ro.materials, tax_rate=terms.tax_rate, first_service_free=not had_first_service,
+                   declined=ro.declined_work)
+    day, km = _next_service(uow, terms, ro.check_in.odometer_km)
+    return sheet.model_copy(update={"next_service_date": day, "next_service_km": km})
 
 
 async def invoice(uow: UnitOfWork, cmd: c.InvoiceOrder) -> RepairOrder:
@@ -219,14 +233,13 @@ async def invoice(uow: UnitOfWork, cmd: c.InvoiceOrder) -> RepairOrder:
 
 
 async def deliver(uow: UnitOfWork, cmd: c.DeliverVehicle) -> RepairOrder:
-    """Hand the car back (交车), telling the customer the next service date and mileage."""
+    """Hand the car back (交车), telling the customer the next service date and mileage (kept on the order and
+    shown on the settlement sheet)."""
     ro = await _load(uow, cmd.repair_order_id, cmd.version)
     terms = await repo.store_terms(uow, ro.store_id)
-    now = uow.now()
     odometer = cmd.odometer_out_km if cmd.odometer_out_km is not None else ro.check_in.odometer_km
-    ro.deliver(now=now,
-               next_service_date=add_months(working_hours(uow.settings).local_day(now), terms.service_interval_months),
-               next_service_km=odometer + terms.service_interval_km, odometer_out_km=cmd.odometer_out_km)
+    day, km = _next_service(uow, terms, odometer)
+    ro.deliver(now=uow.now(), next_service_date=day, next_service_km=km, odometer_out_km=cmd.odometer_out_km)
     await uow.repo(RepairOrders).save(ro)
     return ro
 
