@@ -114,12 +114,21 @@ async def test_full_workshop_answers_with_the_next_free_slots(start_service, tok
         r = await reception.client.post("/appointments", headers=advisor, json=body)
         assert r.status_code == 409 and "bays" in r.json()["detail"], r.text
         slots = [s["slot_start"] for s in r.json()["next_free_slots"]]
-        assert slots[0] == at(TOMORROW, 8) and slots[1] == at(TOMORROW, 10)
+        # from the day and time asked for on (08:00 is before it), nearest first
+        assert slots == [at(TOMORROW, 10), at(TOMORROW, 11), at(TOMORROW, 12)]
         r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(TOMORROW, 11)})
         assert r.status_code == 201
         r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(TOMORROW, 14)})
         assert r.status_code == 409 and "technician hours" in r.json()["detail"]
-        assert r.json()["next_free_slots"][0]["slot_start"] == at(TOMORROW + timedelta(days=1), 8)
+        # the next day, at the time of day asked for first
+        assert r.json()["next_free_slots"][0]["slot_start"] == at(TOMORROW + timedelta(days=1), 14)
+        # the workshop published capacity for two days only: the others are named
+        closed = r.json()["days_without_capacity"]
+        assert closed[0] == (TOMORROW + timedelta(days=2)).isoformat() and len(closed) == 13
+        far = TOMORROW + timedelta(days=5)
+        r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(far, 9)})
+        assert r.status_code == 409 and "published no capacity" in r.json()["detail"], r.text
+        assert r.json()["next_free_slots"] == [] and r.json()["days_without_capacity"][0] == far.isoformat()
 
 
 async def test_shortage_path_wait_for_parts_then_parts_report_shortage_and_reservation(

@@ -12,7 +12,7 @@ from shared.kit import UnitOfWork
 from ..adapters import repository as repo
 from ..adapters.repository import Appointments
 from ..domain.appointment import Appointment, AppointmentState, BookedJob, parts_shortfall
-from ..domain.capacity import capacity_refusal, check_slot, next_free_slots
+from ..domain.capacity import DayCapacity, capacity_refusal, check_slot, days_without_capacity, next_free_slots
 from ..domain.pricing import rough_estimate
 from . import commands as c
 from .catalogue import resolve_jobs
@@ -23,20 +23,31 @@ LOOK_AHEAD_DAYS = 14
 
 async def _fits(uow: UnitOfWork, store_id: str, start: datetime, end: datetime, hours: Decimal,
                 exclude: str | None = None) -> None:
-    """Refuse a slot the day's capacity cannot take, answering with the next free slots."""
-    wh, now = working_hours(uow.settings), uow.now()
+    """Refuse a slot the day's capacity cannot take, answering with the next free slots from the day and time
+    asked for, and the days the workshop has published no capacity for."""
+    wh = working_hours(uow.settings)
     day = wh.local_day(start)
-    caps = await repo.capacities(uow, store_id, wh.local_day(now), day + timedelta(days=LOOK_AHEAD_DAYS))
+    caps = await repo.capacities(uow, store_id, day, day + timedelta(days=LOOK_AHEAD_DAYS))
     same_day = await repo.booked_slots(uow, store_id, wh.day_start(day), wh.day_start(day + timedelta(days=1)),
                                        exclude=exclude)
     why = capacity_refusal(start, end, hours, caps.get(day), same_day)
     if why is None:
         return
-    ahead = await repo.booked_slots(uow, store_id, now, now + timedelta(days=LOOK_AHEAD_DAYS + 1), exclude=exclude)
-    free = next_free_slots(after=now, duration=end - start, hours=hours, capacities=caps, booked=ahead, wh=wh,
-                           days=LOOK_AHEAD_DAYS)
     raise Conflict(f"the workshop is full: {why}", field="slot_start",
-                   next_free_slots=[{"slot_start": s.isoformat(), "slot_end": e.isoformat()} for s, e in free])
+                   **await _alternatives(uow, store_id, start, end - start, hours, caps, exclude=exclude))
+
+
+async def _alternatives(uow: UnitOfWork, store_id: str, wanted: datetime, duration: timedelta, hours: Decimal,
+                        caps: dict[date, DayCapacity], exclude: str | None = None) -> dict:
+    """What to offer instead: the next free slots from the day and time asked for, and the closed days."""
+    wh, now = working_hours(uow.settings), uow.now()
+    day = wh.local_day(max(wanted, now))
+    ahead = await repo.booked_slots(uow, store_id, wh.day_start(day),
+                                    wh.day_start(day + timedelta(days=LOOK_AHEAD_DAYS + 1)), exclude=exclude)
+    free = next_free_slots(wanted=wanted, now=now, duration=duration, hours=hours, capacities=caps, booked=ahead,
+                           wh=wh, days=LOOK_AHEAD_DAYS)
+    return {"next_free_slots": [{"slot_start": s.isoformat(), "slot_end": e.isoformat()} for s, e in free],
+            "days_without_capacity": [d.isoformat() for d in days_without_capacity(day, LOOK_AHEAD_DAYS, caps)]}
 
 
 async def book(uow: UnitOfWork, cmd: c.BookAppointment) -> Appointment:
