@@ -238,3 +238,40 @@ async def test_reschedule_cancel_no_show_and_bad_input(start_service, token, ups
                                            until=lambda ts: "AppointmentNoShow.v1" in ts)
         assert [e["type"] for e in events] == ["AppointmentBooked.v1", "AppointmentRescheduled.v1",
                                                "AppointmentNoShow.v1"]
+
+
+async def test_rebook_for_a_missing_part_is_recorded_with_the_slots_to_offer(start_service, token, upstream, clock):
+    store = upstream.new_store()
+    advisor = token(Role.ADVISOR, stores=[store])
+    async with start_service("reception", clock=clock) as reception:
+        vehicle = await setup(upstream, reception, store, oil_available="1", bays=1)
+        body = {"store_id": store, "vehicle_id": vehicle["vehicle_id"], "slot_start": at(TOMORROW, 9),
+                "jobs": [{"operation_code": "OIL-CHG"}], "parts_decision": "rebook"}
+        r = await reception.client.post("/appointments", headers=advisor, json=body)
+        assert r.status_code == 201, r.text
+        a = r.json()
+        assert a["state"] == "to_rebook" and a["parts_decision"] == "rebook" and a["parts_status"] == "short"
+        assert a["short_parts"][0]["part_no"] == "OIL-5W30" and not a["parts_ready"]
+        assert [s["slot_start"] for s in a["slots_to_offer"]] == [at(TOMORROW, 9), at(TOMORROW, 10),
+                                                                   at(TOMORROW, 11)]
+        got = (await reception.client.get(f"/appointments/{a['id']}", headers=advisor)).json()
+        assert got["state"] == "to_rebook"  # recorded
+        # it holds no slot: another car takes the only bay at 09:00
+        other = await upstream.vehicle(store)
+        await upstream.replicated(reception, VehicleReplica, other["vehicle_id"])
+        r = await reception.client.post("/appointments", headers=advisor, json={
+            "store_id": store, "vehicle_id": other["vehicle_id"], "slot_start": at(TOMORROW, 9),
+            "jobs": [{"description": "wash", "flat_rate_hours": "0.5"}]})
+        assert r.status_code == 201, r.text
+        r = await reception.client.post(f"/appointments/{a['id']}/confirm", headers=advisor,
+                                        json={"version": a["version"], "party": "workshop"})
+        assert r.status_code == 409 and r.json()["current_state"] == "to_rebook"
+        # the customer picks an offered slot: the booking is made and published
+        r = await reception.client.post(f"/appointments/{a['id']}/reschedule", headers=advisor,
+                                        json={"version": a["version"], "slot_start": at(TOMORROW, 10)})
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "booked" and r.json()["slots_to_offer"] == []
+        events = await upstream.events_for("reception.appointments", a["id"],
+                                           until=lambda ts: "AppointmentBooked.v1" in ts)
+        assert [e["type"] for e in events] == ["AppointmentBooked.v1"]
+        assert events[0]["data"]["slot_start"] == at(TOMORROW, 10)

@@ -11,7 +11,7 @@ from shared.kit import UnitOfWork
 
 from ..adapters import repository as repo
 from ..adapters.repository import Appointments
-from ..domain.appointment import Appointment, AppointmentState, BookedJob, parts_shortfall
+from ..domain.appointment import Appointment, AppointmentState, BookedJob, PartsDecision, parts_shortfall
 from ..domain.capacity import DayCapacity, capacity_refusal, check_slot, days_without_capacity, next_free_slots
 from ..domain.pricing import rough_estimate
 from . import commands as c
@@ -50,7 +50,21 @@ async def _alternatives(uow: UnitOfWork, store_id: str, wanted: datetime, durati
             "days_without_capacity": [d.isoformat() for d in days_without_capacity(day, LOOK_AHEAD_DAYS, caps)]}
 
 
+async def _to_offer(uow: UnitOfWork, store_id: str, start: datetime, end: datetime, hours: Decimal,
+                    parts_expected_on: date | None) -> list[tuple[datetime, datetime]]:
+    """A customer who rebooks for a missing part: the free slots from the asked slot on (from the parts'
+    arrival date when one is known)."""
+    wh = working_hours(uow.settings)
+    wanted = max(start, wh.day_start(parts_expected_on)) if parts_expected_on else start
+    day = wh.local_day(wanted)
+    caps = await repo.capacities(uow, store_id, day, day + timedelta(days=LOOK_AHEAD_DAYS))
+    offer = await _alternatives(uow, store_id, wanted, end - start, hours, caps)
+    return [(datetime.fromisoformat(s["slot_start"]), datetime.fromisoformat(s["slot_end"]))
+            for s in offer["next_free_slots"]]
+
+
 async def book(uow: UnitOfWork, cmd: c.BookAppointment) -> Appointment:
+    """Book; a missing part needs the customer's choice: wait (booked) or rebook (recorded with slots to offer)."""
     uow.actor.check_store(cmd.store_id)
     now, wh = uow.now(), working_hours(uow.settings)
     vehicle = await repo.vehicle(uow, cmd.vehicle_id)
@@ -61,10 +75,14 @@ async def book(uow: UnitOfWork, cmd: c.BookAppointment) -> Appointment:
     terms = await repo.store_terms(uow, cmd.store_id)
     jobs = await resolve_jobs(uow, cmd.store_id, cmd.jobs, terms.labour_rate)
     hours = sum((j.flat_rate_hours for j in jobs), Decimal(0))
-    await _fits(uow, cmd.store_id, start, end, hours)
     parts = [p for j in jobs for p in j.parts]
     stock = await repo.parts_at(uow, cmd.store_id, sorted({p.part_no for p in parts}))
     shortfall = parts_shortfall(parts, {n: r.available or Decimal(0) for n, r in stock.items()})
+    offer: list[tuple[datetime, datetime]] = []
+    if shortfall and cmd.parts_decision is PartsDecision.REBOOK:
+        offer = await _to_offer(uow, cmd.store_id, start, end, hours, cmd.parts_expected_on)
+    else:
+        await _fits(uow, cmd.store_id, start, end, hours)
     a = Appointment.book(
         id=str(uuid.uuid4()), dealer_group_id=uow.actor.dealer_group_id, store_id=cmd.store_id,
         vehicle_id=vehicle.vehicle_id, customer_id=vehicle.owner_customer_id, slot_start=start, slot_end=end,
@@ -73,7 +91,7 @@ async def book(uow: UnitOfWork, cmd: c.BookAppointment) -> Appointment:
         parts=parts, estimated_total=rough_estimate([j.flat_rate_hours for j in jobs], terms.labour_rate, parts),
         warranty_prewarning=vehicle.warranty_prewarning, shortfall=shortfall, decision=cmd.parts_decision,
         parts_expected_on=cmd.parts_expected_on, slot_day=wh.local_day(start), booked_by=uow.actor.user_id,
-        now=now)
+        now=now, slots_to_offer=offer)
     await uow.repo(Appointments).add(a)
     return a
 
