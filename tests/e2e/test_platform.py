@@ -111,9 +111,10 @@ async def test_walk_in_repair_order_to_delivery_reaches_crm_as_records_and_a_fol
             for job in ro["jobs"]:
                 await as_service("workshop", workshop.JobCompleted(repair_order_id=ro["id"], job_id=job["job_id"],
                                                                    clocked_hours=Decimal("1.0")))
-            for stage in ("self", "team_leader", "final"):
-                await as_service("workshop", workshop.InspectionPassed(repair_order_id=ro["id"], stage=stage,
-                                                                       inspector_id="qc-1"))
+            for job in ro["jobs"]:  # the three checks (三检), per job and in order
+                for stage in ("self", "team_leader", "final"):
+                    await as_service("workshop", workshop.InspectionPassed(
+                        repair_order_id=ro["id"], stage=stage, inspector_id="qc-1", job_id=job["job_id"]))
 
             async def ready_to_invoice():
                 got = (await gw.get(f"/api/reception/repair-orders/{ro['id']}", headers=advisor)).json()

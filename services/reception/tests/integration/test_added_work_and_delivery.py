@@ -55,6 +55,14 @@ async def open_order(upstream, reception, advisor, store, *, wash=True, first_se
     return vehicle, r.json(), appointment_id
 
 
+async def three_checks(upstream, store, ro_id, job_ids, stages=("self", "team_leader", "final")):
+    """The three checks (三检) per job, as workshop publishes them."""
+    for job_id in job_ids:
+        for stage in stages:
+            await upstream.publish(workshop.InspectionPassed(repair_order_id=ro_id, stage=stage, inspector_id="qc-1",
+                                                             job_id=job_id), store=store, source="workshop")
+
+
 async def wait_for(upstream, reception, advisor, ro_id, check):
     async def get():
         got = (await reception.client.get(f"/repair-orders/{ro_id}", headers=advisor)).json()
@@ -137,7 +145,8 @@ async def test_settlement_then_delivery_publishes_invoiced_then_delivered_once(s
                                         json={"version": version})
         assert r.status_code == 409, r.text
         missing = r.json()["missing"]
-        assert "final inspection not passed" in missing and "wash ordered but not done" in missing
+        assert "wash ordered but not done" in missing
+        assert sum("has not passed the self, team_leader, final checks" in m for m in missing) == 2
         assert sum("not completed" in m for m in missing) == 2
         assert any(m.startswith("part OIL-5W30 not reconciled") for m in missing)
 
@@ -148,9 +157,7 @@ async def test_settlement_then_delivery_publishes_invoiced_then_delivered_once(s
             PartLine(part_no="OIL-5W30", quantity=Decimal(5))]), store=store, source="parts")
         await upstream.publish(parts.PartsReturned(reference_id=ro["id"], issue_id="i1", reason="spare", lines=[
             PartLine(part_no="OIL-5W30", quantity=Decimal(1))]), store=store, source="parts")
-        for stage in ("self", "team_leader", "final"):
-            await upstream.publish(workshop.InspectionPassed(repair_order_id=ro["id"], stage=stage,
-                                                             inspector_id="qc-1"), store=store, source="workshop")
+        await three_checks(upstream, store, ro["id"], [j["job_id"] for j in ro["jobs"]])
         got = await wait_for(upstream, reception, advisor, ro["id"], lambda g: g["delivery_blockers"] == [
             "wash ordered but not done"])
         assert got["final_inspection_passed"]
@@ -213,8 +220,7 @@ async def test_second_first_service_is_not_free_and_same_job_soon_is_a_comeback(
                                                          clocked_hours=Decimal(1)), store=store, source="workshop")
         await upstream.publish(parts.PartsIssued(reference_id=ro["id"], issue_id="i", lines=[
             PartLine(part_no="OIL-5W30", quantity=Decimal(4))]), store=store, source="parts")
-        await upstream.publish(workshop.InspectionPassed(repair_order_id=ro["id"], stage="final",
-                                                         inspector_id="qc"), store=store, source="workshop")
+        await three_checks(upstream, store, ro["id"], [j["job_id"] for j in ro["jobs"]])
         await wait_for(upstream, reception, advisor, ro["id"], lambda g: g["delivery_blockers"] == [])
         inv = (await reception.client.post(f"/repair-orders/{ro['id']}/invoice", headers=advisor,
                                            json={"version": ro["version"]})).json()

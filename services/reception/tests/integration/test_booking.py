@@ -114,12 +114,21 @@ async def test_full_workshop_answers_with_the_next_free_slots(start_service, tok
         r = await reception.client.post("/appointments", headers=advisor, json=body)
         assert r.status_code == 409 and "bays" in r.json()["detail"], r.text
         slots = [s["slot_start"] for s in r.json()["next_free_slots"]]
-        assert slots[0] == at(TOMORROW, 8) and slots[1] == at(TOMORROW, 10)
+        # from the day and time asked for on (08:00 is before it), nearest first
+        assert slots == [at(TOMORROW, 10), at(TOMORROW, 11), at(TOMORROW, 12)]
         r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(TOMORROW, 11)})
         assert r.status_code == 201
         r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(TOMORROW, 14)})
         assert r.status_code == 409 and "technician hours" in r.json()["detail"]
-        assert r.json()["next_free_slots"][0]["slot_start"] == at(TOMORROW + timedelta(days=1), 8)
+        # the next day, at the time of day asked for first
+        assert r.json()["next_free_slots"][0]["slot_start"] == at(TOMORROW + timedelta(days=1), 14)
+        # the workshop published capacity for two days only: the others are named
+        closed = r.json()["days_without_capacity"]
+        assert closed[0] == (TOMORROW + timedelta(days=2)).isoformat() and len(closed) == 13
+        far = TOMORROW + timedelta(days=5)
+        r = await reception.client.post("/appointments", headers=advisor, json=body | {"slot_start": at(far, 9)})
+        assert r.status_code == 409 and "published no capacity" in r.json()["detail"], r.text
+        assert r.json()["next_free_slots"] == [] and r.json()["days_without_capacity"][0] == far.isoformat()
 
 
 async def test_shortage_path_wait_for_parts_then_parts_report_shortage_and_reservation(
@@ -229,3 +238,40 @@ async def test_reschedule_cancel_no_show_and_bad_input(start_service, token, ups
                                            until=lambda ts: "AppointmentNoShow.v1" in ts)
         assert [e["type"] for e in events] == ["AppointmentBooked.v1", "AppointmentRescheduled.v1",
                                                "AppointmentNoShow.v1"]
+
+
+async def test_rebook_for_a_missing_part_is_recorded_with_the_slots_to_offer(start_service, token, upstream, clock):
+    store = upstream.new_store()
+    advisor = token(Role.ADVISOR, stores=[store])
+    async with start_service("reception", clock=clock) as reception:
+        vehicle = await setup(upstream, reception, store, oil_available="1", bays=1)
+        body = {"store_id": store, "vehicle_id": vehicle["vehicle_id"], "slot_start": at(TOMORROW, 9),
+                "jobs": [{"operation_code": "OIL-CHG"}], "parts_decision": "rebook"}
+        r = await reception.client.post("/appointments", headers=advisor, json=body)
+        assert r.status_code == 201, r.text
+        a = r.json()
+        assert a["state"] == "to_rebook" and a["parts_decision"] == "rebook" and a["parts_status"] == "short"
+        assert a["short_parts"][0]["part_no"] == "OIL-5W30" and not a["parts_ready"]
+        assert [s["slot_start"] for s in a["slots_to_offer"]] == [at(TOMORROW, 9), at(TOMORROW, 10),
+                                                                   at(TOMORROW, 11)]
+        got = (await reception.client.get(f"/appointments/{a['id']}", headers=advisor)).json()
+        assert got["state"] == "to_rebook"  # recorded
+        # it holds no slot: another car takes the only bay at 09:00
+        other = await upstream.vehicle(store)
+        await upstream.replicated(reception, VehicleReplica, other["vehicle_id"])
+        r = await reception.client.post("/appointments", headers=advisor, json={
+            "store_id": store, "vehicle_id": other["vehicle_id"], "slot_start": at(TOMORROW, 9),
+            "jobs": [{"description": "wash", "flat_rate_hours": "0.5"}]})
+        assert r.status_code == 201, r.text
+        r = await reception.client.post(f"/appointments/{a['id']}/confirm", headers=advisor,
+                                        json={"version": a["version"], "party": "workshop"})
+        assert r.status_code == 409 and r.json()["current_state"] == "to_rebook"
+        # the customer picks an offered slot: the booking is made and published
+        r = await reception.client.post(f"/appointments/{a['id']}/reschedule", headers=advisor,
+                                        json={"version": a["version"], "slot_start": at(TOMORROW, 10)})
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "booked" and r.json()["slots_to_offer"] == []
+        events = await upstream.events_for("reception.appointments", a["id"],
+                                           until=lambda ts: "AppointmentBooked.v1" in ts)
+        assert [e["type"] for e in events] == ["AppointmentBooked.v1"]
+        assert events[0]["data"]["slot_start"] == at(TOMORROW, 10)

@@ -39,8 +39,28 @@ def test_missing_part_without_a_choice_is_refused_listing_the_part():
     with pytest.raises(Conflict) as e:
         book(short)
     assert e.value.extra["missing"][0]["part_no"] == "OIL" and "wait" in e.value.extra["choices"]
-    with pytest.raises(Conflict):
-        book(short, PartsDecision.REBOOK)
+
+
+def test_rebooking_for_a_missing_part_is_recorded_with_the_slots_to_offer_and_holds_no_slot():
+    short = parts_shortfall(PARTS, {"OIL": D(1)})
+    offer = [(SLOT + timedelta(days=2), SLOT + timedelta(days=2, hours=1))]
+    a = Appointment.book(
+        id="a1", dealer_group_id="dg", store_id="s1", vehicle_id="v1", customer_id="c1", slot_start=SLOT,
+        slot_end=SLOT + timedelta(hours=1), jobs=[BookedJob(description="oil", flat_rate_hours=D(1))], parts=PARTS,
+        estimated_total=D(500), warranty_prewarning=False, shortfall=short, decision=PartsDecision.REBOOK,
+        parts_expected_on=None, slot_day=SLOT.date(), booked_by="adv", now=NOW, slots_to_offer=offer)
+    assert a.state is AppointmentState.TO_REBOOK and a.parts_decision is PartsDecision.REBOOK
+    assert a.parts_status is PartsStatus.SHORT and a.short_parts[0].part_no == "OIL"
+    assert [(o.slot_start, o.slot_end) for o in a.slots_to_offer] == offer
+    assert a.events == []  # nothing booked yet: no slot, no parts to reserve
+    for refused in (lambda: a.confirm(Party.WORKSHOP, by="adv", now=NOW), lambda: a.checked_in("ro1"),
+                    lambda: a.no_show(SLOT + timedelta(hours=2))):
+        with pytest.raises(InvalidTransition):
+            refused()
+    a.reschedule(*offer[0])  # the customer picked a slot: now it is booked
+    assert a.state is AppointmentState.BOOKED and a.slots_to_offer == []
+    assert [e.event_type for e in a.events] == ["AppointmentBooked.v1"]
+    assert a.events[0].slot_start == offer[0][0]
 
 
 def test_waiting_for_parts_records_the_arrival_date():

@@ -11,6 +11,7 @@ from reception.domain.capacity import (
     WorkingHours,
     capacity_refusal,
     check_slot,
+    days_without_capacity,
     next_free_slots,
     promised_completion,
     technicians_on,
@@ -57,17 +58,46 @@ def test_next_free_slots_skip_full_hours_and_full_days():
     caps = {DAY: DayCapacity(DAY, bays=1, technician_hours=D(3)),
             d2: DayCapacity(d2, bays=1, technician_hours=D(8))}
     taken = [booked(8, 1), booked(9, 2), booked(8, 1, day=d2)]
-    slots = next_free_slots(after=at(7), duration=timedelta(hours=1), hours=D(1), capacities=caps, booked=taken,
-                            wh=WH, count=3)
+    slots = next_free_slots(wanted=at(7), now=at(7), duration=timedelta(hours=1), hours=D(1), capacities=caps,
+                            booked=taken, wh=WH, count=3)
     # DAY's technician hours are used up; DAY+1 has no capacity; DAY+2's 08:00 bay is taken
     assert [s for s, _ in slots] == [at(9, day=d2), at(10, day=d2), at(11, day=d2)]
 
 
 def test_next_free_slots_start_after_now():
     caps = {DAY: DayCapacity(DAY, bays=1, technician_hours=D(8))}
-    slots = next_free_slots(after=at(15, 30), duration=timedelta(hours=1), hours=D(1), capacities=caps, booked=[],
-                            wh=WH)
+    slots = next_free_slots(wanted=at(9), now=at(15, 30), duration=timedelta(hours=1), hours=D(1), capacities=caps,
+                            booked=[], wh=WH)
     assert [s for s, _ in slots] == [at(16), at(17)]
+
+
+def test_next_free_slots_start_from_the_day_and_time_asked_for_not_from_now():
+    d1, d2, d3 = (DAY + timedelta(days=i) for i in (1, 2, 3))
+    caps = {d: DayCapacity(d, bays=1, technician_hours=D(8)) for d in (DAY, d1, d2, d3)}
+    now = at(9, day=DAY - timedelta(days=1))  # today; the customer asked for 14:00 in three days
+    taken = [booked(14, 1, day=d2)]
+    slots = next_free_slots(wanted=at(14, day=d2), now=now, duration=timedelta(hours=1), hours=D(1),
+                            capacities=caps, booked=taken, wh=WH, count=4)
+    # that day from 14:00 on, nearest first; then the next day at 14:00 first, then around it
+    assert [s for s, _ in slots] == [at(15, day=d2), at(16, day=d2), at(17, day=d2), at(14, day=d3)]
+    slots = next_free_slots(wanted=at(14, day=d2), now=now, duration=timedelta(hours=1), hours=D(1),
+                            capacities=caps, booked=taken + [booked(h, 1, day=d2) for h in (15, 16, 17)], wh=WH,
+                            count=3)
+    assert [s for s, _ in slots] == [at(14, day=d3), at(13, day=d3), at(15, day=d3)]
+
+
+def test_the_time_asked_for_is_offered_on_later_days_even_off_the_hour():
+    d1 = DAY + timedelta(days=1)
+    caps = {d1: DayCapacity(d1, bays=1, technician_hours=D(8))}
+    slots = next_free_slots(wanted=at(10, 30), now=at(8), duration=timedelta(hours=1), hours=D(1), capacities=caps,
+                            booked=[], wh=WH, count=2)
+    assert [s for s, _ in slots] == [at(10, 30, day=d1), at(10, day=d1)]
+
+
+def test_days_without_capacity_are_named():
+    caps = {DAY: DayCapacity(DAY, bays=1, technician_hours=D(8))}
+    assert days_without_capacity(DAY, 2, caps) == [DAY + timedelta(days=1), DAY + timedelta(days=2)]
+    assert "published no capacity" in capacity_refusal(at(9), at(10), D(1), None, [])
 
 
 def test_slot_in_the_past_or_outside_hours_is_refused():

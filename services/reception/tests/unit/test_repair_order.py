@@ -14,10 +14,14 @@ from reception.domain.repair_order import (
     RoState,
     Transport,
     is_comeback,
+    next_service,
 )
 from shared.contracts.common import PartLine
 from shared.contracts.parts import PartsIssued
+from shared.contracts.workshop import InspectionStage as Stage
 from shared.errors import Conflict, DomainError, InvalidTransition, StaleVersion
+
+CHECKS = (Stage.SELF, Stage.TEAM_LEADER, Stage.FINAL)
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 SIG = Signature(name="王伟", image_ref="sig/ro1.png", signed_at=NOW)
@@ -47,10 +51,16 @@ def opened(**kw):
     return ro
 
 
+def checked(ro, job_id, stages=CHECKS):
+    for stage in stages:
+        ro.inspection_passed(stage, job_id)
+    return ro
+
+
 def ready(ro):
     for j in ro.jobs:
         ro.job_completed(j.job_id)
-    ro.final_inspection(True)
+        checked(ro, j.job_id)
     ro.vehicle_washed()
     for j in ro.jobs:
         ro.parts_moved([PartLine(part_no=p.part_no, quantity=p.quantity) for p in j.parts])
@@ -133,6 +143,12 @@ def test_full_life_of_an_order():
     assert ro.state is RoState.DELIVERED
     assert [e.event_type for e in ro.events][-2:] == ["RepairOrderInvoiced.v1", "VehicleDelivered.v1"]
     assert ro.events[-1].next_service_km == 17000
+    assert (ro.next_service_date, ro.next_service_km) == (date(2027, 6, 1), 17000)  # on the order too
+
+
+def test_next_service_from_the_day_and_the_odometer_out():
+    assert next_service(date(2026, 12, 1), 12003, interval_months=6, interval_km=5000) == (date(2027, 6, 1), 17003)
+    assert next_service(date(2026, 8, 31), 0, interval_months=6, interval_km=7500) == (date(2027, 2, 28), 7500)
 
 
 def test_invoicing_is_blocked_until_final_inspection_and_lists_what_is_missing():
@@ -141,22 +157,95 @@ def test_invoicing_is_blocked_until_final_inspection_and_lists_what_is_missing()
     with pytest.raises(Conflict) as e:
         ro.invoice(invoice_number="INV-1", sheet=sheet_for(ro), now=NOW)
     missing = e.value.extra["missing"]
-    assert "final inspection not passed" in missing
+    assert "job j1 (oil change) has not passed the self, team_leader, final checks (三检)" in missing
     assert "wash ordered but not done" in missing
     assert any("part OIL not reconciled: 4 on the order, 0 issued" in m for m in missing)
     assert ro.state is RoState.OPEN
-    ro.final_inspection(True)
+    checked(ro, "j1")
     ro.vehicle_washed()
     ro.parts_moved([PartLine(part_no="OIL", quantity=D(5))])
     ro.parts_moved([PartLine(part_no="OIL", quantity=D(1))], returned=True)
     assert ro.delivery_blockers() == []
 
 
-def test_rework_reopens_the_job_and_the_final_inspection():
+def test_rework_reopens_the_job_and_its_three_checks():
     ro = ready(opened())
+    assert ro.final_inspection_passed
     ro.rework_started("j1")
-    assert "final inspection not passed" in ro.delivery_blockers()
+    assert not ro.final_inspection_passed and ro.jobs[0].checks_passed == []
+    assert "job j1 (oil change) has not passed the self, team_leader, final checks (三检)" in ro.delivery_blockers()
     assert any("not completed" in m for m in ro.delivery_blockers())
+    assert not ro.inspection_passed(Stage.SELF, "j1")  # a job being reworked cannot be checked
+    ro.job_completed("j1")
+    checked(ro, "j1")
+    assert ro.delivery_blockers() == [] and ro.final_inspection_passed
+
+
+def test_the_three_checks_count_per_job_only_in_order():
+    ro = opened()
+    ro.jobs.append(a_job("j2", parts=()))
+    for j in ("j1", "j2"):
+        ro.job_completed(j)
+    # a final inspection alone (the old rule) is not enough, and out of order nothing counts
+    assert not ro.inspection_passed(Stage.FINAL, "j1")
+    assert not ro.inspection_passed(Stage.TEAM_LEADER, "j1")
+    assert ro.inspection_passed(Stage.SELF, "j1")
+    assert not ro.inspection_passed(Stage.SELF, "j1")  # a repeat does not count twice
+    assert not ro.inspection_passed(Stage.FINAL, "j1")
+    assert ro.inspection_passed(Stage.TEAM_LEADER, "j1") and ro.inspection_passed(Stage.FINAL, "j1")
+    assert ro.jobs[0].checks_passed == list(CHECKS) and not ro.final_inspection_passed
+    assert "job j2 (oil change) has not passed the self, team_leader, final checks (三检)" in ro.delivery_blockers()
+    checked(ro, "j2", CHECKS[:2])
+    assert "job j2 (oil change) has not passed the final check (三检)" in ro.delivery_blockers()
+    assert not ro.inspection_passed(Stage.SELF, "nope")  # another order's job
+
+
+def test_a_stage_on_a_job_not_completed_does_not_count():
+    ro = opened()
+    assert not ro.inspection_passed(Stage.SELF, "j1")
+    assert ro.jobs[0].checks_passed == []
+
+
+def test_a_failed_check_clears_the_jobs_stages():
+    ro = opened()
+    ro.job_completed("j1")
+    checked(ro, "j1", CHECKS[:2])
+    ro.inspection_failed("j1")
+    assert ro.jobs[0].checks_passed == []
+    assert not ro.inspection_passed(Stage.FINAL, "j1")
+    checked(ro, "j1")
+    assert ro.final_inspection_passed
+
+
+def test_a_vehicle_final_inspection_counts_for_jobs_past_the_team_leader_only():
+    ro = opened()
+    ro.jobs.append(a_job("j2", parts=()))
+    for j in ("j1", "j2"):
+        ro.job_completed(j)
+    checked(ro, "j1", CHECKS[:2])
+    checked(ro, "j2", CHECKS[:1])
+    assert not ro.inspection_passed(Stage.SELF, None)  # self and team leader's checks name their job
+    assert ro.inspection_passed(Stage.FINAL, None)
+    assert ro.jobs[0].checks_passed == list(CHECKS) and ro.jobs[1].checks_passed == [Stage.SELF]
+    ro.inspection_failed(None)
+    assert all(j.checks_passed == [] for j in ro.jobs)
+
+
+def test_added_work_needs_its_own_three_checks_and_a_final_inspection_after_it():
+    ro = ready(opened())
+    assert ro.delivery_blockers() == [] and ro.final_inspection_passed
+    ro.record_finding(finding())
+    ro.approve_added_work("f1", a_job("j2", parts=(), finding_id="f1"))
+    assert not ro.final_inspection_passed
+    blockers = ro.delivery_blockers()
+    assert "job j2 (oil change) has not passed the self, team_leader, final checks (三检)" in blockers
+    assert not any("j1" in m for m in blockers)  # the first job keeps its checks
+    with pytest.raises(Conflict):
+        ro.assert_invoiceable()
+    ro.job_completed("j2")
+    checked(ro, "j2")
+    assert ro.delivery_blockers() == []
+    ro.assert_invoiceable()
 
 
 def test_parts_issue_event_shape_matches():

@@ -103,6 +103,11 @@ async def vehicle_history(uow: UnitOfWork, vehicle_id: str, exclude: str | None 
     return [RepairOrder.model_validate(doc) for doc in rows.scalars()]
 
 
+async def lock_vehicle(uow: UnitOfWork, vehicle_id: str) -> None:
+    """Serialise check-ins of one vehicle until the transaction ends (one open order per vehicle)."""
+    await uow.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"reception.vehicle:{vehicle_id}"))))
+
+
 async def queued_hours(uow: UnitOfWork, store_id: str) -> Decimal:
     """Labour hours of open orders still to do: the shop's load."""
     n = await uow.session.scalar(select(func.coalesce(func.sum(RepairOrderRow.open_hours), 0)).where(

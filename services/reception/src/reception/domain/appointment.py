@@ -23,6 +23,7 @@ from .pricing import Model, PartItem
 
 class AppointmentState(StrEnum):
     BOOKED = "booked"
+    TO_REBOOK = "to_rebook"  # a part is missing and the customer chose to rebook: no slot held yet
     CHECKED_IN = "checked_in"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
@@ -69,6 +70,14 @@ class ShortPart(Model):
     expected_arrival: date | None = None
 
 
+def check_wait(parts_expected_on: date | None, slot_day: date) -> None:
+    """Waiting for parts needs their arrival date, and a slot on or after it."""
+    if parts_expected_on is None:
+        raise DomainError("waiting for parts needs their expected arrival date", field="parts_expected_on")
+    if slot_day < parts_expected_on:
+        raise DomainError(f"the slot is before the parts arrive ({parts_expected_on})", field="slot_start")
+
+
 def parts_shortfall(needed: list[PartItem], available: dict[str, Decimal]) -> list[ShortPart]:
     """Parts the jobs need that the store does not have available (unknown parts count as none)."""
     want: dict[str, Decimal] = {}
@@ -78,11 +87,17 @@ def parts_shortfall(needed: list[PartItem], available: dict[str, Decimal]) -> li
             for n, q in sorted(want.items()) if available.get(n, Decimal(0)) < q]
 
 
-# command -> states it is allowed in: every change needs the booking still booked
+class OfferedSlot(Model):
+    slot_start: datetime
+    slot_end: datetime
+
+
+# command -> states it is allowed in: every change needs the booking still booked; one to rebook can only be
+# given its new slot (reschedule) or cancelled
 ALLOWED: dict[str, frozenset[AppointmentState]] = {
     command: frozenset({AppointmentState.BOOKED})
-    for command in ("reschedule", "confirm", "cancel", "mark no-show", "check in")
-}
+    for command in ("confirm", "mark no-show", "check in")
+} | {command: frozenset({AppointmentState.BOOKED, AppointmentState.TO_REBOOK}) for command in ("reschedule", "cancel")}
 
 
 class Appointment(Aggregate):
@@ -112,44 +127,56 @@ class Appointment(Aggregate):
     booked_at: datetime
     repair_order_id: str | None = None
     cancel_reason: str | None = None
+    parts_decision: PartsDecision | None = Field(default=None, description="The customer's choice when a part "
+                                                 "was missing: wait for it, or rebook")
+    slots_to_offer: list[OfferedSlot] = Field(default_factory=list, description="To rebook: the slots the advisor "
+                                              "offers the customer (reschedule the booking to the one chosen)")
 
     @classmethod
     def book(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
              slot_start: datetime, slot_end: datetime, jobs: list[BookedJob], parts: list[PartItem],
              estimated_total: Decimal, warranty_prewarning: bool, shortfall: list[ShortPart],
              decision: PartsDecision | None, parts_expected_on: date | None, slot_day: date,
-             booked_by: str, now: datetime) -> Appointment:
+             booked_by: str, now: datetime, slots_to_offer: list[tuple[datetime, datetime]] = ()) -> Appointment:
         """Book. A vehicle with a warranty pre-warning (三包预警) goes to the supervisor on the warranty path.
-        With a part missing the customer must choose: wait for its arrival date, or rebook."""
+        With a part missing the customer must choose: wait for its arrival date (booked), or rebook (recorded,
+        no slot held, with the slots to offer; rescheduling it to the chosen one books it)."""
         if not jobs:
             raise DomainError("a booking needs at least one job", field="jobs")
-        status = PartsStatus.IN_STOCK if parts else PartsStatus.NOT_NEEDED
+        status, state = PartsStatus.IN_STOCK if parts else PartsStatus.NOT_NEEDED, AppointmentState.BOOKED
         if shortfall:
-            if decision is None or decision is PartsDecision.REBOOK:
+            if decision is None:
                 raise Conflict("parts are missing for this booking: the customer waits for them or rebooks",
                                field="parts", missing=[s.model_dump(mode="json") for s in shortfall],
                                choices=[d.value for d in PartsDecision])
-            if parts_expected_on is None:
-                raise DomainError("waiting for parts needs their expected arrival date", field="parts_expected_on")
-            if slot_day < parts_expected_on:
-                raise DomainError(f"the slot is before the parts arrive ({parts_expected_on})", field="slot_start")
-            status = PartsStatus.AWAITING_ARRIVAL
+            if decision is PartsDecision.WAIT:
+                check_wait(parts_expected_on, slot_day)
+                status = PartsStatus.AWAITING_ARRIVAL
+            else:
+                status, state = PartsStatus.SHORT, AppointmentState.TO_REBOOK
             shortfall = [s.model_copy(update={"expected_arrival": parts_expected_on}) for s in shortfall]
         a = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
                 customer_id=customer_id, slot_start=slot_start, slot_end=slot_end, jobs=jobs, parts=parts,
                 labour_hours=sum((j.flat_rate_hours for j in jobs), Decimal(0)), estimated_total=estimated_total,
                 warranty_path=warranty_prewarning,
-                routed_to="front_desk_supervisor" if warranty_prewarning else None,
+                routed_to="front_desk_supervisor" if warranty_prewarning else None, state=state,
                 parts_status=status, parts_expected_on=parts_expected_on if shortfall else None,
-                short_parts=shortfall, booked_by=booked_by, booked_at=now)
-        a.raise_event(ev.AppointmentBooked(
-            appointment_id=id, vehicle_id=vehicle_id, customer_id=customer_id, slot_start=slot_start,
-            slot_end=slot_end,
-            jobs=[RequestedJob(operation_code=j.operation_code, description=j.description,
-                               flat_rate_hours=j.flat_rate_hours) for j in jobs],
-            parts=[PartLine(part_no=p.part_no, quantity=p.quantity, unit_price=p.unit_price) for p in parts],
-            warranty_path=a.warranty_path, estimated_total=estimated_total))
+                short_parts=shortfall, booked_by=booked_by, booked_at=now,
+                parts_decision=decision if shortfall else None,
+                slots_to_offer=[OfferedSlot(slot_start=s, slot_end=e) for s, e in slots_to_offer]
+                if state is AppointmentState.TO_REBOOK else [])
+        if state is AppointmentState.BOOKED:
+            a.raise_event(a._booked_event())
         return a
+
+    def _booked_event(self) -> ev.AppointmentBooked:
+        return ev.AppointmentBooked(
+            appointment_id=self.id, vehicle_id=self.vehicle_id, customer_id=self.customer_id,
+            slot_start=self.slot_start, slot_end=self.slot_end,
+            jobs=[RequestedJob(operation_code=j.operation_code, description=j.description,
+                               flat_rate_hours=j.flat_rate_hours) for j in self.jobs],
+            parts=[PartLine(part_no=p.part_no, quantity=p.quantity, unit_price=p.unit_price) for p in self.parts],
+            warranty_path=self.warranty_path, estimated_total=self.estimated_total)
 
     def reschedule(self, start: datetime, end: datetime) -> None:
         self.require("reschedule")
@@ -157,6 +184,10 @@ class Appointment(Aggregate):
         self.slot_start, self.slot_end = start, end
         self.confirmations = []
         self.changed()
+        if self.state is AppointmentState.TO_REBOOK:  # the customer picked the new slot: now it is booked
+            self.state, self.slots_to_offer = AppointmentState.BOOKED, []
+            self.raise_event(self._booked_event())
+            return
         self.raise_event(ev.AppointmentRescheduled(appointment_id=self.id, slot_start=start, slot_end=end,
                                                       previous_slot_start=previous))
 

@@ -74,7 +74,9 @@ def capacity_refusal(start: datetime, end: datetime, hours: Decimal, capacity: D
 
     `booked` is the other bookings of the same day.
     """
-    if capacity is None or capacity.bays <= 0:
+    if capacity is None:
+        return "the workshop has published no capacity for that day"
+    if capacity.bays <= 0:
         return "the workshop has no capacity that day"
     booked_hours = sum((b.hours for b in booked), Decimal(0))
     if booked_hours + hours > capacity.technician_hours:
@@ -86,26 +88,48 @@ def capacity_refusal(start: datetime, end: datetime, hours: Decimal, capacity: D
     return None
 
 
-def next_free_slots(*, after: datetime, duration: timedelta, hours: Decimal,
+def _minute_of_day(at: datetime, wh: WorkingHours) -> int:
+    local = at.astimezone(wh.tz)
+    return local.hour * 60 + local.minute
+
+
+def _starts(day: date, wanted: datetime, duration: timedelta, wh: WorkingHours) -> list[datetime]:
+    """A day's candidate starts: on the hour from opening, and at the time of day asked for."""
+    starts, start = [], wh.day_start(day)
+    while start + duration <= wh.day_end(day):
+        starts.append(start)
+        start += timedelta(hours=1)
+    local = wanted.astimezone(wh.tz)
+    same_time = datetime.combine(day, local.time().replace(second=0, microsecond=0), wh.tz)
+    if wh.day_start(day) <= same_time and same_time + duration <= wh.day_end(day) and same_time not in starts:
+        starts.append(same_time)
+    return starts
+
+
+def next_free_slots(*, wanted: datetime, now: datetime, duration: timedelta, hours: Decimal,
                     capacities: dict[date, DayCapacity], booked: list[BookedSlot], wh: WorkingHours,
                     count: int = 3, days: int = 14) -> list[tuple[datetime, datetime]]:
-    """The first `count` slots on the hour, from `after` on, that fit (looking `days` days ahead)."""
-    found: list[tuple[datetime, datetime]] = []
-    first = wh.local_day(after)
+    """Slots that fit, from the day and time asked for onward (never before now), looking `days` days ahead:
+    the nearest day first and, on each day, the time of day asked for first, then the times nearest to it."""
+    earliest = max(wanted, now)
+    first, minute = wh.local_day(earliest), _minute_of_day(wanted, wh)
+    found: list[tuple[int, int, datetime]] = []
     for d in range(days + 1):
         day = first + timedelta(days=d)
         cap = capacities.get(day)
         if cap is None:
             continue
         same_day = [b for b in booked if wh.local_day(b.start) == day]
-        start = wh.day_start(day)
-        while start + duration <= wh.day_end(day):
-            if start >= after and capacity_refusal(start, start + duration, hours, cap, same_day) is None:
-                found.append((start, start + duration))
-                if len(found) >= count:
-                    return found
-            start += timedelta(hours=1)
-    return found
+        found += [(d, abs(_minute_of_day(s, wh) - minute), s) for s in _starts(day, wanted, duration, wh)
+                  if s >= earliest and capacity_refusal(s, s + duration, hours, cap, same_day) is None]
+        if len(found) >= count:
+            break
+    return [(s, s + duration) for _, _, s in sorted(found)[:count]]
+
+
+def days_without_capacity(first: date, days: int, capacities: dict[date, DayCapacity]) -> list[date]:
+    """The days from `first` on (`days` ahead) the workshop has published no capacity for: closed to bookings."""
+    return [d for d in (first + timedelta(days=i) for i in range(days + 1)) if d not in capacities]
 
 
 def promised_completion(*, now: datetime, job_hours: Decimal, queued_hours: Decimal, technicians: Decimal,

@@ -8,12 +8,13 @@ warranty, insurance and internal lines go to those payers net, on their own invo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.common import PartLine, PayType, RepairJob
+from shared.contracts.workshop import InspectionStage
 from shared.errors import DomainError
 
 from .money import ZERO, money, total
@@ -69,6 +70,9 @@ class Job(Model):
     first_service: bool = False
     finding_id: str | None = None
     completed: bool = False
+    checks_passed: list[InspectionStage] = Field(
+        default_factory=list, description="The quality checks (三检) this job passed since it was last (re)done, "
+                                          "in order: self, team_leader, final")
 
     @property
     def labour_amount(self) -> Decimal:
@@ -93,6 +97,11 @@ class Material(Model):
     amount: Decimal = Field(ge=0)
     pay_type: PayType = PayType.CUSTOMER
 
+    @property
+    def line_amount(self) -> Decimal:
+        """The amount as the sheet shows it: rounded to the fen once."""
+        return money(self.amount)
+
 
 class EstimateTotals(Model):
     labour: Decimal
@@ -101,21 +110,6 @@ class EstimateTotals(Model):
     total: Decimal
     by_pay_type: dict[str, Decimal]
     unpriced_parts: list[str] = Field(default_factory=list)
-
-
-def estimate(jobs: list[Job], materials: list[Material]) -> EstimateTotals:
-    """The estimate: labour lines, part lines and materials, and what each payer's share is."""
-    by_pay: dict[str, Decimal] = {}
-    for j in jobs:
-        by_pay[j.pay_type.value] = by_pay.get(j.pay_type.value, ZERO) + j.labour_amount + j.parts_amount
-    for m in materials:
-        by_pay[m.pay_type.value] = by_pay.get(m.pay_type.value, ZERO) + money(m.amount)
-    labour = total(j.labour_amount for j in jobs)
-    parts = total(j.parts_amount for j in jobs)
-    mats = total(m.amount for m in materials)
-    return EstimateTotals(labour=labour, parts=parts, materials=mats, total=labour + parts + mats,
-                          by_pay_type={k: money(v) for k, v in sorted(by_pay.items())},
-                          unpriced_parts=sorted({p.part_no for j in jobs for p in j.parts if not p.priced}))
 
 
 def rough_estimate(hours: list[Decimal], rate: Decimal, parts: list[PartItem]) -> Decimal:
@@ -140,6 +134,44 @@ class SettlementLine(Model):
     amount: Decimal
 
 
+def job_lines(j: Job, *, require_prices: bool) -> list[SettlementLine]:
+    """A job's labour line and part lines. A part without a price is refused on the sheet; on an estimate it
+    counts as nothing until priced."""
+    lines = [SettlementLine(kind=LineKind.LABOUR, job_id=j.job_id, description=j.description, pay_type=j.pay_type,
+                            quantity=j.flat_rate_hours, unit_price=j.labour_rate, amount=j.labour_amount)]
+    for p in j.parts:
+        if p.unit_price is None and require_prices:
+            raise DomainError(f"part {p.part_no} has no price", field="parts")
+        lines.append(SettlementLine(kind=LineKind.PART, job_id=j.job_id, description=p.description or p.part_no,
+                                    pay_type=j.pay_type, quantity=p.quantity, unit_price=p.unit_price or ZERO,
+                                    amount=p.amount))
+    return lines
+
+
+def material_line(m: Material) -> SettlementLine:
+    return SettlementLine(kind=LineKind.MATERIAL, description=m.description, pay_type=m.pay_type,
+                          quantity=Decimal(1), unit_price=m.line_amount, amount=m.line_amount)
+
+
+def by_pay_type(lines: list[SettlementLine]) -> dict[str, Decimal]:
+    """Each payer's share: the sum of its rounded lines."""
+    payers = sorted({ln.pay_type.value for ln in lines})
+    return {p: total(ln.amount for ln in lines if ln.pay_type.value == p) for p in payers}
+
+
+def estimate(jobs: list[Job], materials: list[Material]) -> EstimateTotals:
+    """The estimate: labour lines, part lines and materials, and each payer's share, all sums of the same
+    rounded lines (so labour + parts + materials = total = the sum of the payers' shares)."""
+    lines = [ln for j in jobs for ln in job_lines(j, require_prices=False)] + [material_line(m) for m in materials]
+
+    def of(kind: LineKind) -> Decimal:
+        return total(ln.amount for ln in lines if ln.kind is kind)
+
+    return EstimateTotals(labour=of(LineKind.LABOUR), parts=of(LineKind.PART), materials=of(LineKind.MATERIAL),
+                          total=total(ln.amount for ln in lines), by_pay_type=by_pay_type(lines),
+                          unpriced_parts=sorted({p.part_no for j in jobs for p in j.parts if not p.priced}))
+
+
 class DeclinedWork(Model):
     """Recommended or added work the customer declined: printed on the settlement sheet."""
 
@@ -161,6 +193,8 @@ class SettlementSheet(Model):
     tax: Decimal
     customer_total: Decimal
     declined_work: list[DeclinedWork] = Field(default_factory=list)
+    next_service_date: date | None = Field(default=None, description="The next service's date (下次保养时间)")
+    next_service_km: int | None = Field(default=None, description="The next service's mileage (下次保养里程)")
 
 
 def settle(jobs: list[Job], materials: list[Material], *, tax_rate: Decimal, first_service_free: bool,
@@ -170,33 +204,20 @@ def settle(jobs: list[Job], materials: list[Material], *, tax_rate: Decimal, fir
     if tax_rate < 0:
         raise DomainError("tax rate must not be negative", field="tax_rate")
     lines: list[SettlementLine] = []
-    discount = ZERO
     for j in jobs:
-        lines.append(SettlementLine(kind=LineKind.LABOUR, job_id=j.job_id, description=j.description,
-                                    pay_type=j.pay_type, quantity=j.flat_rate_hours, unit_price=j.labour_rate,
-                                    amount=j.labour_amount))
-        for p in j.parts:
-            if p.unit_price is None:
-                raise DomainError(f"part {p.part_no} has no price", field="parts")
-            lines.append(SettlementLine(kind=LineKind.PART, job_id=j.job_id, description=p.description or p.part_no,
-                                        pay_type=j.pay_type, quantity=p.quantity, unit_price=p.unit_price,
-                                        amount=p.amount))
+        lines += job_lines(j, require_prices=True)
         if j.first_service and first_service_free and j.pay_type is PayType.CUSTOMER:
             free = j.labour_amount + j.parts_amount
-            discount += free
             lines.append(SettlementLine(kind=LineKind.FIRST_SERVICE_FREE, job_id=j.job_id,
                                         description=f"first scheduled service free: {j.description}",
                                         pay_type=PayType.CUSTOMER, quantity=Decimal(1), unit_price=-free,
                                         amount=-free))
-    for m in materials:
-        lines.append(SettlementLine(kind=LineKind.MATERIAL, description=m.description, pay_type=m.pay_type,
-                                    quantity=Decimal(1), unit_price=money(m.amount), amount=money(m.amount)))
-    by_pay: dict[str, Decimal] = {}
-    for ln in lines:
-        by_pay[ln.pay_type.value] = by_pay.get(ln.pay_type.value, ZERO) + ln.amount
-    by_pay = {k: money(v) for k, v in sorted(by_pay.items())}
-    customer_net = by_pay.get(PayType.CUSTOMER.value, ZERO)
+    lines += [material_line(m) for m in materials]
+    shares = by_pay_type(lines)
+    customer_net = shares.get(PayType.CUSTOMER.value, ZERO)
     tax = money(customer_net * tax_rate)
-    return SettlementSheet(lines=lines, totals_by_pay_type=by_pay, first_service_discount=money(discount),
+    return SettlementSheet(lines=lines, totals_by_pay_type=shares,
+                           first_service_discount=ZERO - total(ln.amount for ln in lines
+                                                         if ln.kind is LineKind.FIRST_SERVICE_FREE),
                            customer_net=customer_net, tax_rate=tax_rate, tax=tax, customer_total=customer_net + tax,
                            declined_work=list(declined))

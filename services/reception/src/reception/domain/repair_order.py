@@ -17,6 +17,7 @@ from typing import ClassVar
 from pydantic import Field
 from shared.contracts import reception as ev
 from shared.contracts.common import PartLine, PayType
+from shared.contracts.workshop import InspectionStage
 from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
 
@@ -89,10 +90,18 @@ class SpareTyre(StrEnum):
     NOT_CHECKED = "not_checked"
 
 
+class PlateMismatch(Model):
+    """The plate on the car differs from the vehicle's record; the advisor confirmed the change."""
+
+    on_record: str
+    at_check_in: str
+
+
 class CheckInSheet(Model):
     """The check-in sheet (接车登记表 / 预检表)."""
 
     plate: str | None = None
+    plate_mismatch: PlateMismatch | None = None
     vin: str
     odometer_km: int = Field(ge=0)
     fuel_level: Decimal | None = Field(default=None, ge=0, le=1)
@@ -149,6 +158,20 @@ class Finding(Model):
     estimated_amount: Decimal = Decimal(0)
 
 
+CHECKS: tuple[InspectionStage, ...] = (InspectionStage.SELF, InspectionStage.TEAM_LEADER, InspectionStage.FINAL)
+
+
+def missing_checks(job: Job) -> list[InspectionStage]:
+    """The stages of the three checks (三检) the job has still to pass, in order."""
+    return list(CHECKS[len(job.checks_passed):]) if job.checks_passed == list(CHECKS[:len(job.checks_passed)]) \
+        else list(CHECKS)
+
+
+def next_check(job: Job) -> InspectionStage | None:
+    todo = missing_checks(job)
+    return todo[0] if todo else None
+
+
 class RepairOrder(Aggregate):
     kind: ClassVar[str] = "repair order"
     TRANSITIONS: ClassVar[dict[str, frozenset[RoState]]] = ALLOWED
@@ -176,7 +199,8 @@ class RepairOrder(Aggregate):
     estimate_version: int = 0
     comeback_of: str | None = None
     findings: list[Finding] = Field(default_factory=list)
-    final_inspection_passed: bool = False
+    final_inspection_passed: bool = Field(default=False, description="Every job passed all three checks (三检) "
+                                                                      "in order, the final one last")
     washed: bool = False
     parts_issued: dict[str, Decimal] = Field(default_factory=dict)
     invoice_number: str | None = None
@@ -185,6 +209,8 @@ class RepairOrder(Aggregate):
     gate_pass: str | None = None
     delivered_at: datetime | None = None
     odometer_out_km: int | None = None
+    next_service_date: date | None = Field(default=None, description="Told the customer at delivery (下次保养时间)")
+    next_service_km: int | None = Field(default=None, description="Told the customer at delivery (下次保养里程)")
     cancel_reason: str | None = None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -209,14 +235,18 @@ class RepairOrder(Aggregate):
     @classmethod
     def check_in_vehicle(cls, *, id: str, dealer_group_id: str, store_id: str, vehicle_id: str, customer_id: str,
                          advisor_id: str, sheet: CheckInSheet, appointment_id: str | None = None,
-                         last_odometer_km: int | None = None) -> RepairOrder:
-        """Receive the car (接车): covers on (三件套), walk-around recorded on the sheet."""
+                         last_odometer_km: int | None = None, history: list[RepairOrder] = ()) -> RepairOrder:
+        """Receive the car (接车): covers on (三件套), walk-around recorded on the sheet. Refused while the vehicle
+        has an order checked in or open, and for an odometer below the highest reading known (crm's, or one
+        taken at an earlier order of the vehicle)."""
         if not sheet.covers_fitted:
             raise DomainError("protective covers (seat, steering wheel, floor mat) must be fitted before the "
                               "walk-around", field="covers_fitted")
-        if last_odometer_km is not None and sheet.odometer_km < last_odometer_km:
-            raise DomainError(f"odometer {sheet.odometer_km} km is below the last recorded {last_odometer_km} km",
-                              field="odometer_km")
+        refuse_second_order(history)
+        highest, where = highest_odometer(last_odometer_km, history)
+        if highest is not None and sheet.odometer_km < highest:
+            raise DomainError(f"odometer {sheet.odometer_km} km is below the last recorded {highest} km ({where})",
+                              field="odometer_km", last_odometer_km=highest)
         ro = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, vehicle_id=vehicle_id,
                  customer_id=customer_id, advisor_id=advisor_id, appointment_id=appointment_id, check_in=sheet)
         ro.raise_event(ev.VehicleCheckedIn(
@@ -271,7 +301,8 @@ class RepairOrder(Aggregate):
         f = self._pending(finding_id)
         f.status, f.job_id = FindingStatus.APPROVED, job.job_id
         f.estimated_amount = job.labour_amount + job.parts_amount
-        self.jobs.append(job)
+        self.jobs.append(job.model_copy(update={"completed": False, "checks_passed": []}))
+        self._checks_changed()
         self.estimate_version += 1
         self.changed()
         self.raise_event(ev.AdditionalWorkApproved(repair_order_id=self.id, finding_id=finding_id,
@@ -296,13 +327,41 @@ class RepairOrder(Aggregate):
             j.completed = True
 
     def rework_started(self, job_id: str) -> None:
+        """The job went back (返工): it is to be done again and checked again from the self-check."""
         j = self.job(job_id)
         if j is not None:
-            j.completed = False
-        self.final_inspection_passed = False
+            j.completed, j.checks_passed = False, []
+        self._checks_changed()
 
-    def final_inspection(self, passed: bool) -> None:
-        self.final_inspection_passed = passed
+    def inspection_passed(self, stage: InspectionStage, job_id: str | None) -> bool:
+        """A job passed one of the three checks (三检). A stage counts only on a completed job and only as its
+        next stage (self → team leader → final); anything else is ignored (False). A final inspection of the
+        whole vehicle (no job) counts for every job whose team leader's check passed; a self or team leader's
+        check names its job."""
+        if job_id is None:
+            if stage is not InspectionStage.FINAL:
+                return False
+            jobs = list(self.jobs)
+        else:
+            j = self.job(job_id)
+            jobs = [j] if j is not None else []
+        counted = False
+        for j in jobs:
+            if j.completed and next_check(j) is stage:
+                j.checks_passed.append(stage)
+                counted = True
+        self._checks_changed()
+        return counted
+
+    def inspection_failed(self, job_id: str | None) -> None:
+        """A failed check clears the job's stages (the whole vehicle's when no job is named)."""
+        for j in self.jobs:
+            if job_id is None or j.job_id == job_id:
+                j.checks_passed = []
+        self._checks_changed()
+
+    def _checks_changed(self) -> None:
+        self.final_inspection_passed = bool(self.jobs) and all(next_check(j) is None for j in self.jobs)
 
     def vehicle_washed(self) -> None:
         self.washed = True
@@ -329,8 +388,11 @@ class RepairOrder(Aggregate):
         for f in self.findings:
             if f.status is FindingStatus.PENDING:
                 missing.append(f"added work {f.finding_id} ({f.description}) awaits the customer's decision")
-        if not self.final_inspection_passed:
-            missing.append("final inspection not passed")
+        for j in self.jobs:
+            todo = missing_checks(j)
+            if todo:
+                missing.append(f"job {j.job_id} ({j.description}) has not passed the "
+                               f"{', '.join(s.value for s in todo)} check{'s' if len(todo) > 1 else ''} (三检)")
         planned, issued = self.parts_planned(), self.parts_issued
         for part_no in sorted(set(planned) | set(issued)):
             p, i = planned.get(part_no, Decimal(0)), issued.get(part_no, Decimal(0))
@@ -367,6 +429,7 @@ class RepairOrder(Aggregate):
         if odometer_out_km is not None and odometer_out_km < self.check_in.odometer_km:
             raise DomainError("odometer out is below odometer in", field="odometer_out_km")
         self.delivered_at, self.odometer_out_km = now, odometer_out_km
+        self.next_service_date, self.next_service_km = next_service_date, next_service_km
         self.state = RoState.DELIVERED
         self.changed()
         self.raise_event(ev.VehicleDelivered(
@@ -387,6 +450,46 @@ class RepairOrder(Aggregate):
     @property
     def has_first_service(self) -> bool:
         return any(j.first_service and j.pay_type is PayType.CUSTOMER for j in self.jobs)
+
+
+def refuse_second_order(history: list[RepairOrder]) -> None:
+    """One order at a time per vehicle: new work goes onto the order still checked in or open."""
+    for ro in history:
+        if ro.state in (RoState.CHECKED_IN, RoState.OPEN):
+            name = ro.number or ro.id
+            raise Conflict(f"the vehicle already has repair order {name} ({ro.state.value}): put the new work on "
+                           "that order (each job keeps its own pay type)", field="vehicle_id",
+                           open_repair_order_id=ro.id, open_repair_order_number=ro.number,
+                           current_state=ro.state.value)
+
+
+def highest_odometer(replica_km: int | None, history: list[RepairOrder]) -> tuple[int | None, str]:
+    """The highest reading known: crm's (its replica lags a delivery just done) or one reception took itself at
+    an earlier order's check-in or delivery (cancelled orders aside: their reading may be the mistake)."""
+    best, where = replica_km, "crm's vehicle record"
+    for ro in history:
+        if ro.state is RoState.CANCELLED:
+            continue
+        for km in (ro.check_in.odometer_km, ro.odometer_out_km):
+            if km is not None and (best is None or km > best):
+                best, where = km, f"repair order {ro.number or ro.id}"
+    return best, where
+
+
+def normalise_plate(plate: str | None) -> str:
+    return "".join(ch for ch in (plate or "").upper() if ch.isalnum())
+
+
+def plate_check(seen: str | None, on_record: str | None, *, confirmed: bool) -> PlateMismatch | None:
+    """A plate that differs from the vehicle's record needs the advisor's confirmation (409 naming `plate`);
+    confirmed, the mismatch is recorded on the check-in sheet."""
+    if not seen or not on_record or normalise_plate(seen) == normalise_plate(on_record):
+        return None
+    if not confirmed:
+        raise Conflict(f"plate {seen} differs from the vehicle's record ({on_record}): check it and confirm the "
+                       "change with confirm_plate_change", field="plate", plate_on_record=on_record,
+                       plate_at_check_in=seen)
+    return PlateMismatch(on_record=on_record, at_check_in=seen)
 
 
 def is_comeback(*, previous_delivered_at: datetime, now: datetime, window_days: int,
@@ -410,6 +513,11 @@ def recommended_work(history: list[RepairOrder], sheet: CheckInSheet | None = No
                 out.append({"source": "inspection", "description": item.item, "rating": item.rating.value,
                             "note": item.note, "safety_related": item.rating is Rating.RED})
     return out
+
+
+def next_service(day: date, odometer_km: int, *, interval_months: int, interval_km: int) -> tuple[date, int]:
+    """The next service (下次保养): the store's interval on from the day and the odometer the car leaves with."""
+    return add_months(day, interval_months), odometer_km + interval_km
 
 
 def add_months(d: date, months: int) -> date:

@@ -20,8 +20,10 @@ StoreId = Annotated[str, Query(min_length=1, max_length=64)]
 
 @router.post("/appointments", status_code=201, response_model=views.AppointmentPublic)
 async def book(body: c.BookAppointment, run: Booker):
-    """Book a vehicle for a slot and jobs. Full workshop → 409 with the next free slots; a missing part →
-    409 until the customer chooses to wait (with the arrival date) or rebooks. Publishes AppointmentBooked."""
+    """Book a vehicle for a slot and jobs. Full workshop → 409 with the next free slots from the day and time
+    asked for, and the days without published capacity. A missing part → 409 until the customer chooses: wait
+    (with the arrival date; booked) or rebook (recorded as `to_rebook`, holding no slot, with `slots_to_offer`;
+    reschedule it to the slot the customer picks). Publishes AppointmentBooked once a slot is held."""
     return await run(handlers.book, body, view=views.appointment, status=201)
 
 

@@ -136,12 +136,19 @@ async def on_rework(uow: UnitOfWork, e: workshop.ReworkStarted) -> None:
     await _with_order(uow, e.repair_order_id, _fact(lambda ro: ro.rework_started(e.job_id)))
 
 
-@workshop_jobs.on(workshop.InspectionPassed, workshop.InspectionFailed)
-async def on_inspection(uow: UnitOfWork, e: workshop.InspectionPassed | workshop.InspectionFailed) -> None:
-    if e.stage is not workshop.InspectionStage.FINAL:
-        return
-    passed = isinstance(e, workshop.InspectionPassed)
-    await _with_order(uow, e.repair_order_id, _fact(lambda ro: ro.final_inspection(passed)))
+@workshop_jobs.on(workshop.InspectionPassed)
+async def on_inspection_passed(uow: UnitOfWork, e: workshop.InspectionPassed) -> None:
+    """One of the three checks (三检) passed; out of order (or on a job not completed) it does not count."""
+    def apply(ro: RepairOrder) -> None:
+        if not ro.inspection_passed(e.stage, e.job_id):
+            log.warning("reception.inspection_out_of_order", repair_order_id=ro.id, job_id=e.job_id,
+                        stage=e.stage.value)
+    await _with_order(uow, e.repair_order_id, _fact(apply))
+
+
+@workshop_jobs.on(workshop.InspectionFailed)
+async def on_inspection_failed(uow: UnitOfWork, e: workshop.InspectionFailed) -> None:
+    await _with_order(uow, e.repair_order_id, _fact(lambda ro: ro.inspection_failed(e.job_id)))
 
 
 @workshop_jobs.on(workshop.VehicleWashed)

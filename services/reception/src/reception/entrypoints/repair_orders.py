@@ -16,7 +16,9 @@ router = APIRouter(tags=["check-in and repair orders"])
 @router.post("/check-ins", status_code=201, response_model=views.RepairOrderPublic)
 async def check_in(body: c.CheckIn, run: Advisor):
     """Receive a car (接车): the check-in sheet. A first visit records the customer and vehicle for crm.
-    Publishes VehicleCheckedIn (and WalkInCustomerRecorded on a first visit)."""
+    409 while the vehicle has an order checked in or open (put new work on it), and for a plate differing from
+    the record unless `confirm_plate_change`. Publishes VehicleCheckedIn (and WalkInCustomerRecorded on a first
+    visit)."""
     return await run(handlers.check_in, body, view=views.repair_order, status=201)
 
 
@@ -55,7 +57,8 @@ async def invoice(ro_id: str, body: c.InvoiceOrder, run: Cashier):
 
 @router.post("/repair-orders/{ro_id}/deliver", response_model=views.RepairOrderPublic)
 async def deliver(ro_id: str, body: c.DeliverVehicle, run: Cashier):
-    """Hand the car back (交车); publishes VehicleDelivered with the next service date and mileage."""
+    """Hand the car back (交车) with the next service date and mileage (on the answer and the settlement
+    sheet); publishes VehicleDelivered with them."""
     return await run(handlers.deliver, body.bind(repair_order_id=ro_id), view=views.repair_order)
 
 

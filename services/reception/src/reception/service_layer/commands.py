@@ -73,6 +73,8 @@ class CheckIn(CommandBody):
     appointment_id: str | None = Field(default=None, max_length=64)
     vin: str = Field(min_length=1, max_length=32, description="As read off the car")
     plate: str | None = Field(default=None, max_length=20)
+    confirm_plate_change: bool = Field(default=False, description="The plate differs from the vehicle's record "
+                                       "and the advisor checked it: record it (otherwise 409 naming plate)")
     odometer_km: int = Field(ge=0, le=5_000_000)
     fuel_level: Decimal | None = Field(default=None, ge=0, le=1)
     covers_fitted: bool = Field(description="Seat, steering wheel and floor mat covers (三件套)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from shared.contracts import reception as ev
@@ -16,8 +17,16 @@ from ..adapters import repository as repo
 from ..adapters.orm import CustomerReplica, VehicleReplica
 from ..adapters.repository import Appointments, RepairOrders
 from ..domain.capacity import promised_completion, technicians_on
-from ..domain.pricing import Job, Material, PartItem, Signature, labour_amount, settle
-from ..domain.repair_order import CheckInSheet, Finding, RepairOrder, RoState, add_months, is_comeback
+from ..domain.pricing import Job, Material, PartItem, SettlementSheet, Signature, labour_amount, settle
+from ..domain.repair_order import (
+    CheckInSheet,
+    Finding,
+    RepairOrder,
+    RoState,
+    is_comeback,
+    next_service,
+    plate_check,
+)
 from . import commands as c
 from .catalogue import price_parts, resolve_jobs
 from .common import working_hours
@@ -31,6 +40,7 @@ class _Arrival:
     customer_id: str
     plate: str | None
     last_odometer_km: int | None = None
+    plate_on_record: str | None = None
     walk_in: ev.WalkInCustomerRecorded | None = None
 
 
@@ -41,7 +51,7 @@ async def _arrival(uow: UnitOfWork, cmd: c.CheckIn, vin: str, ro_id: str) -> _Ar
             raise NotFound(f"vehicle {cmd.vehicle_id} not known to reception", field="vehicle_id")
         if v.vin != vin:
             raise DomainError(f"VIN on the car ({vin}) does not match the vehicle's record ({v.vin})", field="vin")
-        return _Arrival(v.vehicle_id, v.owner_customer_id, cmd.plate or v.plate, v.odometer_km)
+        return _Arrival(v.vehicle_id, v.owner_customer_id, cmd.plate or v.plate, v.odometer_km, plate_on_record=v.plate)
     if cmd.first_visit is None:
         raise DomainError("give vehicle_id, or first_visit with the customer for a car crm does not know",
                           field="vehicle_id")
@@ -79,20 +89,26 @@ async def check_in(uow: UnitOfWork, cmd: c.CheckIn) -> RepairOrder:
     vin = normalise_vin(cmd.vin)
     ro_id = str(uuid.uuid4())
     arrival = await _arrival(uow, cmd, vin, ro_id)
+    mismatch = plate_check(cmd.plate, arrival.plate_on_record, confirmed=cmd.confirm_plate_change)
+    history: list[RepairOrder] = []
+    if arrival.walk_in is None:
+        await repo.lock_vehicle(uow, arrival.vehicle_id)  # two advisors checking the same car in: one waits
+        history = await repo.vehicle_history(uow, arrival.vehicle_id)
     appointment = None
     if cmd.appointment_id:
         appointment = await uow.repo(Appointments).get(cmd.appointment_id)
         if appointment.vehicle_id != arrival.vehicle_id:
             raise DomainError("the appointment is for another vehicle", field="appointment_id")
         appointment.checked_in(ro_id)
-    sheet = CheckInSheet(plate=arrival.plate, vin=vin, odometer_km=cmd.odometer_km, fuel_level=cmd.fuel_level,
-                         covers_fitted=cmd.covers_fitted, damage_marks=cmd.damage_marks, spare_tyre=cmd.spare_tyre,
-                         valuables=cmd.valuables, customer_complaint=cmd.customer_complaint,
-                         inspection=cmd.inspection, checked_in_at=uow.now())
+    sheet = CheckInSheet(plate=arrival.plate, plate_mismatch=mismatch, vin=vin, odometer_km=cmd.odometer_km,
+                         fuel_level=cmd.fuel_level, covers_fitted=cmd.covers_fitted, damage_marks=cmd.damage_marks,
+                         spare_tyre=cmd.spare_tyre, valuables=cmd.valuables,
+                         customer_complaint=cmd.customer_complaint, inspection=cmd.inspection,
+                         checked_in_at=uow.now())
     ro = RepairOrder.check_in_vehicle(
         id=ro_id, dealer_group_id=uow.actor.dealer_group_id, store_id=cmd.store_id, vehicle_id=arrival.vehicle_id,
         customer_id=arrival.customer_id, advisor_id=uow.actor.user_id, sheet=sheet,
-        appointment_id=cmd.appointment_id, last_odometer_km=arrival.last_odometer_km)
+        appointment_id=cmd.appointment_id, last_odometer_km=arrival.last_odometer_km, history=history)
     if arrival.walk_in is not None:
         await _record_walk_in(uow, arrival.walk_in, cmd.store_id)
     if appointment is not None:
@@ -181,16 +197,29 @@ async def decide_added_work(uow: UnitOfWork, cmd: c.DecideAddedWork) -> RepairOr
     return ro
 
 
-async def settlement_sheet(uow: UnitOfWork, ro: RepairOrder):
-    """The sheet as it would print now (the invoiced one once settled)."""
+def _next_service(uow: UnitOfWork, terms: repo.StoreTerms, odometer_km: int) -> tuple[date, int]:
+    """As delivery computes it: from today (in the store's time zone) and the odometer the car leaves with."""
+    today = working_hours(uow.settings).local_day(uow.now())
+    return next_service(today, odometer_km, interval_months=terms.service_interval_months,
+                        interval_km=terms.service_interval_km)
+
+
+async def settlement_sheet(uow: UnitOfWork, ro: RepairOrder) -> SettlementSheet:
+    """The sheet as it would print now (the invoiced one once settled), with the next service date and
+    mileage: as delivery will compute them, and as it did once the car is delivered."""
+    if ro.state is RoState.DELIVERED and ro.settlement is not None:
+        return ro.settlement.model_copy(update={"next_service_date": ro.next_service_date,
+                                                "next_service_km": ro.next_service_km})
     if ro.settlement is not None:
         return ro.settlement
     terms = await repo.store_terms(uow, ro.store_id)
     history = await repo.vehicle_history(uow, ro.vehicle_id, exclude=ro.id)
     had_first_service = any(p.has_first_service and p.state in (RoState.INVOICED, RoState.DELIVERED)
                             for p in history)
-    return settle(ro.jobs, ro.materials, tax_rate=terms.tax_rate, first_service_free=not had_first_service,
-                  declined=ro.declined_work)
+    sheet = settle(ro.jobs, ro.materials, tax_rate=terms.tax_rate, first_service_free=not had_first_service,
+                   declined=ro.declined_work)
+    day, km = _next_service(uow, terms, ro.check_in.odometer_km)
+    return sheet.model_copy(update={"next_service_date": day, "next_service_km": km})
 
 
 async def invoice(uow: UnitOfWork, cmd: c.InvoiceOrder) -> RepairOrder:
@@ -204,14 +233,13 @@ async def invoice(uow: UnitOfWork, cmd: c.InvoiceOrder) -> RepairOrder:
 
 
 async def deliver(uow: UnitOfWork, cmd: c.DeliverVehicle) -> RepairOrder:
-    """Hand the car back (交车), telling the customer the next service date and mileage."""
+    """Hand the car back (交车), telling the customer the next service date and mileage (kept on the order and
+    shown on the settlement sheet)."""
     ro = await _load(uow, cmd.repair_order_id, cmd.version)
     terms = await repo.store_terms(uow, ro.store_id)
-    now = uow.now()
     odometer = cmd.odometer_out_km if cmd.odometer_out_km is not None else ro.check_in.odometer_km
-    ro.deliver(now=now,
-               next_service_date=add_months(working_hours(uow.settings).local_day(now), terms.service_interval_months),
-               next_service_km=odometer + terms.service_interval_km, odometer_out_km=cmd.odometer_out_km)
+    day, km = _next_service(uow, terms, odometer)
+    ro.deliver(now=uow.now(), next_service_date=day, next_service_km=km, odometer_out_km=cmd.odometer_out_km)
     await uow.repo(RepairOrders).save(ro)
     return ro
 
