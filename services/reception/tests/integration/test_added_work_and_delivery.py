@@ -207,6 +207,24 @@ async def test_settlement_then_delivery_publishes_invoiced_then_delivered_once(s
                 t.c.aggregate_id == ro["id"], t.c.published_at.is_(None)))
         assert unpublished == 0
 
+        # The audit trail from check-in to delivery: the advisor's commands and the workshop's facts, in order.
+        supervisor = token(Role.FRONT_DESK_SUPERVISOR, stores=[store], user="fd-qian")
+        assert (await reception.client.get(f"/repair-orders/{ro['id']}/history", headers=advisor)).status_code == 403
+        trail = (await reception.client.get(f"/repair-orders/{ro['id']}/history", headers=supervisor)).json()
+        commands = [e["command"] for e in trail]
+        assert commands[:2] == ["check_in", "open_order"] and commands[-2:] == ["invoice", "deliver"]
+        assert "decide_added_work" in commands
+        by_advisor = [e for e in trail if e["actor_id"] == "adv-zhao"]
+        assert {e["command"] for e in by_advisor} == {"check_in", "open_order", "decide_added_work", "invoice",
+                                                      "deliver"}
+        assert all(e["actor_stores"] == [store] and e["actor_roles"] == ["advisor"] for e in by_advisor)
+        facts = [e for e in trail if e["actor_id"] != "adv-zhao"]
+        assert facts and all(e["actor_id"].startswith("reception.") and e["actor_roles"] == ["system"]
+                             for e in facts)
+        delivery = trail[-1]
+        assert delivery["changes"]["state"] == ["invoiced", "delivered"] and delivery["version"] == r.json()["version"]
+        assert [e["version"] for e in trail] == sorted(e["version"] for e in trail)
+
 
 async def test_second_first_service_is_not_free_and_same_job_soon_is_a_comeback(start_service, token, upstream,
                                                                                  clock):
