@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -260,3 +260,22 @@ async def test_second_first_service_is_not_free_and_same_job_soon_is_a_comeback(
         assert Decimal(sheet["customer_net"]) == Decimal("572.00")
         assert Decimal(sheet["tax"]) == Decimal("74.36") and Decimal(sheet["customer_total"]) == Decimal("646.36")
         assert datetime.fromisoformat(r.json()["opened_at"]) == datetime(2026, 12, 11, 10, tzinfo=SH)
+
+
+async def test_the_parts_rooms_reservation_for_a_repair_order_shows_on_the_order(start_service, token, upstream,
+                                                                                 clock):
+    store = upstream.new_store()
+    advisor = token(Role.ADVISOR, stores=[store])
+    async with start_service("reception", clock=clock) as reception:
+        _, ro, _ = await open_order(upstream, reception, advisor, store)
+        await upstream.publish(parts.PartsShortage(reference_id=ro["id"], reference_type="repair_order", lines=[
+            parts.ShortLine(part_no="OIL-5W30", quantity=Decimal("4"), quantity_short=Decimal("1"),
+                            expected_arrival=date(2026, 12, 3))]), store=store, source="parts")
+        got = await wait_for(upstream, reception, advisor, ro["id"], lambda g: g["parts_availability"])
+        assert got["parts_availability"]["OIL-5W30"]["status"] == "short"
+        assert got["parts_availability"]["OIL-5W30"]["expected_arrival"] == "2026-12-03"
+        await upstream.publish(parts.PartsReserved(reference_id=ro["id"], reference_type="repair_order", lines=[
+            PartLine(part_no="OIL-5W30", quantity=Decimal("4"))]), store=store, source="parts")
+        got = await wait_for(upstream, reception, advisor, ro["id"],
+                             lambda g: g["parts_availability"]["OIL-5W30"]["status"] == "reserved")
+        assert got["version"] == ro["version"], "a parts fact does not make the advisor's copy stale"

@@ -324,3 +324,17 @@ def test_the_order_survives_a_round_trip_through_json():
     ro = ready(opened())
     again = RepairOrder.model_validate(ro.model_dump(mode="json"))
     assert again.model_dump() == ro.model_dump() and again.jobs[0].labour_amount == D("300.00")
+
+
+def test_the_order_shows_which_parts_are_held_and_which_are_on_order():
+    from shared.contracts.parts import ShortLine
+
+    ro = opened()
+    ro.parts_reserved([PartLine(part_no="OIL", quantity=D("4"))])
+    ro.parts_short([ShortLine(part_no="PAD-F", quantity=D("2"), quantity_short=D("2"),
+                              expected_arrival=date(2026, 12, 3))])
+    assert ro.parts_availability["OIL"].status == "reserved"
+    pad = ro.parts_availability["PAD-F"]
+    assert (pad.status, pad.quantity_short, pad.expected_arrival) == ("short", D("2"), date(2026, 12, 3))
+    ro.parts_reserved([PartLine(part_no="PAD-F", quantity=D("2"))])  # arrived and picked
+    assert ro.parts_availability["PAD-F"].status == "reserved"

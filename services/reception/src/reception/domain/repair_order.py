@@ -172,6 +172,17 @@ def next_check(job: Job) -> InspectionStage | None:
     return todo[0] if todo else None
 
 
+class PartAvailability(Model):
+    """Where a part of the order stands in the parts room: held on the reserved shelf, or short (on order)
+    with its expected arrival."""
+
+    part_no: str
+    status: str = Field(description="reserved (on hand, held for this order) or short (on order)")
+    quantity: Decimal
+    quantity_short: Decimal = Decimal(0)
+    expected_arrival: date | None = None
+
+
 class RepairOrder(Aggregate):
     kind: ClassVar[str] = "repair order"
     TRANSITIONS: ClassVar[dict[str, frozenset[RoState]]] = ALLOWED
@@ -203,6 +214,7 @@ class RepairOrder(Aggregate):
                                                                       "in order, the final one last")
     washed: bool = False
     parts_issued: dict[str, Decimal] = Field(default_factory=dict)
+    parts_availability: dict[str, PartAvailability] = Field(default_factory=dict)
     invoice_number: str | None = None
     invoiced_at: datetime | None = None
     settlement: SettlementSheet | None = None
@@ -365,6 +377,19 @@ class RepairOrder(Aggregate):
 
     def vehicle_washed(self) -> None:
         self.washed = True
+
+    def parts_reserved(self, lines: list[PartLine]) -> None:
+        """parts held these on its reserved shelf for this order."""
+        for ln in lines:
+            self.parts_availability[ln.part_no] = PartAvailability(part_no=ln.part_no, status="reserved",
+                                                                   quantity=ln.quantity)
+
+    def parts_short(self, lines) -> None:
+        """parts cannot cover these yet: they are on order, with their expected arrival when known."""
+        for ln in lines:
+            self.parts_availability[ln.part_no] = PartAvailability(
+                part_no=ln.part_no, status="short", quantity=ln.quantity, quantity_short=ln.quantity_short,
+                expected_arrival=ln.expected_arrival)
 
     def parts_moved(self, lines: list[PartLine], *, returned: bool = False) -> None:
         for ln in lines:

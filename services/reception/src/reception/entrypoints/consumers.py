@@ -164,6 +164,11 @@ async def on_parts_moved(uow: UnitOfWork, e: parts.PartsIssued | parts.PartsRetu
 
 @parts_issues.on(parts.PartsReserved, parts.PartsShortage)
 async def on_reservation(uow: UnitOfWork, e: parts.PartsReserved | parts.PartsShortage) -> None:
+    if e.reference_type == "repair_order":
+        reserved = isinstance(e, parts.PartsReserved)
+        await _with_order(uow, e.reference_id, _fact(
+            lambda ro: ro.parts_reserved(e.lines) if reserved else ro.parts_short(e.lines)))
+        return
     if e.reference_type != "appointment":
         return
     bookings = uow.repo(Appointments)
