@@ -214,7 +214,8 @@ async def test_bad_input_is_refused_naming_the_problem_and_nothing_changes(start
         after_resolve = await shop.outbox_count()
         r = await crm.client.post(f"/complaints/{complaint['id']}/close", headers=shop.agent, json={
             "version": 3, "customer_confirmed": False})
-        assert r.status_code == 422 and r.json()["field"] == "customer_confirmed"
+        assert r.status_code == 409 and r.json()["current_state"] == "resolved"
+        assert any("customer_confirmed" in m for m in r.json()["missing"])
         r = await crm.client.post(f"/complaints/{complaint['id']}/close", headers=shop.agent, json={
             "version": 1, "customer_confirmed": True})
         assert r.status_code == 409 and r.json()["current_version"] == 3  # stale
@@ -415,3 +416,37 @@ async def test_owner_change_keeps_history_and_stale_patch_is_refused(start_servi
         r = await crm.client.patch(f"/customers/{buyer['id']}", headers=shop.advisor, json={
             "version": 1, "phones": seller["phones"]})
         assert r.status_code == 409 and r.json()["existing_customer_id"] == seller["id"]
+
+
+async def test_closing_a_complaint_the_customer_has_not_confirmed_is_refused_by_its_state(start_service, token, infra):
+    clock = FixedClock(MONDAY)
+    async with start_service("crm", clock=clock) as crm:
+        shop = Shop(crm, token, infra)
+        customer, _ = await shop.customer_and_vehicle()
+        r = await crm.client.post("/complaints", headers=shop.agent, json={
+            "store_id": shop.store, "customer_id": customer["id"], "channel": "phone", "severity": "medium",
+            "summary": "the rattle is still there"})
+        cid = r.json()["id"]
+        r = await crm.client.post(f"/complaints/{cid}/assign", headers=shop.gm, json={
+            "version": 1, "department": "workshop", "deadline": local(3, 18).isoformat()})
+        r = await crm.client.post(f"/complaints/{cid}/resolve", headers=shop.agent, json={
+            "version": 2, "remedy": "heat shield refitted"})
+        assert r.status_code == 200 and r.json()["status"] == "resolved"
+        before = await shop.outbox_count()
+        r = await crm.client.post(f"/complaints/{cid}/close", headers=shop.agent, json={
+            "version": 3, "customer_confirmed": False})
+        assert r.status_code == 409, r.text
+        body = r.json()
+        assert body["error"] == "Conflict" and body["current_state"] == "resolved" and body["command"] == "close"
+        assert len(body["missing"]) == 1 and "customer_confirmed" in body["missing"][0]
+        again = (await crm.client.get(f"/complaints/{cid}", headers=shop.agent)).json()
+        assert again["status"] == "resolved" and again["version"] == 3
+        assert await shop.outbox_count() == before
+        # documented: the close operation's 409 is the one Error model, and the route says when it answers it
+        spec = (await crm.client.get("/openapi.json")).json()
+        close = spec["paths"]["/complaints/{complaint_id}/close"]["post"]
+        assert close["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+        assert "missing" in close["description"] and "current_state" in close["description"]
+        r = await crm.client.post(f"/complaints/{cid}/close", headers=shop.agent, json={
+            "version": 3, "customer_confirmed": True})
+        assert r.status_code == 200 and r.json()["status"] == "closed"

@@ -114,7 +114,9 @@ async def resolve_complaint(complaint_id: str, body: ComplaintResolve, run: Comp
 
 @router.post("/complaints/{complaint_id}/close", response_model=ComplaintPublic, tags=["complaints"])
 async def close_complaint(complaint_id: str, body: ComplaintClose, run: ComplaintHandler):
-    """Close the loop: only when the customer confirms (`customer_confirmed: true`)."""
+    """Close the loop (闭环): only a resolved ticket, and only when the customer confirms
+    (`customer_confirmed: true`). Otherwise 409 naming `current_state` and a `missing` list (the customer's
+    confirmation); the ticket stays as it was."""
     return await run(complaints.close_complaint, body.bind(complaint_id=complaint_id), view=views.complaint)
 
 

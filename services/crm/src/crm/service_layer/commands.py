@@ -150,7 +150,8 @@ class ComplaintResolve(ComplaintCommand):
 
 
 class ComplaintClose(ComplaintCommand):
-    customer_confirmed: bool = Field(description="The customer confirmed the complaint is resolved")
+    customer_confirmed: bool = Field(description="The customer confirmed the complaint is resolved; without it the "
+                                     "ticket stays resolved (409 listing what is missing)")
 
 
 class ComplaintReopen(ComplaintCommand):
