@@ -170,8 +170,7 @@ async def test_bad_input_is_refused_naming_the_problem_and_nothing_changes(start
     async with start_service("crm", clock=clock) as crm:
         shop = Shop(crm, token, infra)
         customer, vehicle = await shop.customer_and_vehicle()
-        ro = await shop.deliver(customer, vehicle, at=local(1, 16))
-        fu = await shop.follow_up(ro)
+        fu = await shop.follow_up(await shop.deliver(customer, vehicle, at=local(1, 16)))
         r = await crm.client.post("/complaints", headers=shop.agent, json={
             "store_id": shop.store, "customer_id": customer["id"], "channel": "in_person", "severity": "general",
             "summary": "waited too long"})
@@ -179,7 +178,6 @@ async def test_bad_input_is_refused_naming_the_problem_and_nothing_changes(start
         complaint = r.json()
         clock.set(local(2, 13))
         before = await shop.outbox_count()
-
         r = await crm.client.patch("/vehicles/no-such-vehicle", headers=shop.advisor, json={"version": 1,
                                                                                               "plate": "沪B1"})
         assert r.status_code == 404 and r.json()["field"] == "vehicle_id"
@@ -214,14 +212,13 @@ async def test_bad_input_is_refused_naming_the_problem_and_nothing_changes(start
         after_resolve = await shop.outbox_count()
         r = await crm.client.post(f"/complaints/{complaint['id']}/close", headers=shop.agent, json={
             "version": 3, "customer_confirmed": False})
-        assert r.status_code == 422 and r.json()["field"] == "customer_confirmed"
+        assert r.status_code == 409 and r.json()["current_state"] == "resolved" and len(r.json()["missing"]) == 1
         r = await crm.client.post(f"/complaints/{complaint['id']}/close", headers=shop.agent, json={
             "version": 1, "customer_confirmed": True})
         assert r.status_code == 409 and r.json()["current_version"] == 3  # stale
         r = await crm.client.patch(f"/customers/{customer['id']}", headers=shop.advisor, json={
             "version": 1, "contact_window": "after work"})
         assert r.status_code == 422 and r.json()["field"] == "contact_window"
-
         assert await shop.outbox_count() == after_resolve == before + 2  # only the two good commands published
         again = (await crm.client.get(f"/follow-ups/{fu['id']}", headers=shop.agent)).json()
         assert again["attempts"] == [] and again["version"] == fu["version"] and again["status"] == "scheduled"
@@ -415,3 +412,110 @@ async def test_owner_change_keeps_history_and_stale_patch_is_refused(start_servi
         r = await crm.client.patch(f"/customers/{buyer['id']}", headers=shop.advisor, json={
             "version": 1, "phones": seller["phones"]})
         assert r.status_code == 409 and r.json()["existing_customer_id"] == seller["id"]
+
+
+async def test_closing_a_complaint_the_customer_has_not_confirmed_is_refused_by_its_state(start_service, token, infra):
+    clock = FixedClock(MONDAY)
+    async with start_service("crm", clock=clock) as crm:
+        shop = Shop(crm, token, infra)
+        customer, _ = await shop.customer_and_vehicle()
+        r = await crm.client.post("/complaints", headers=shop.agent, json={
+            "store_id": shop.store, "customer_id": customer["id"], "channel": "phone", "severity": "medium",
+            "summary": "the rattle is still there"})
+        cid = r.json()["id"]
+        r = await crm.client.post(f"/complaints/{cid}/assign", headers=shop.gm, json={
+            "version": 1, "department": "workshop", "deadline": local(3, 18).isoformat()})
+        r = await crm.client.post(f"/complaints/{cid}/resolve", headers=shop.agent, json={
+            "version": 2, "remedy": "heat shield refitted"})
+        assert r.status_code == 200 and r.json()["status"] == "resolved"
+        before = await shop.outbox_count()
+        r = await crm.client.post(f"/complaints/{cid}/close", headers=shop.agent, json={
+            "version": 3, "customer_confirmed": False})
+        assert r.status_code == 409, r.text
+        body = r.json()
+        assert body["error"] == "Conflict" and body["current_state"] == "resolved" and body["command"] == "close"
+        assert len(body["missing"]) == 1 and "customer_confirmed" in body["missing"][0]
+        again = (await crm.client.get(f"/complaints/{cid}", headers=shop.agent)).json()
+        assert again["status"] == "resolved" and again["version"] == 3
+        assert await shop.outbox_count() == before
+        # documented: the close operation's 409 is the one Error model, and the route says when it answers it
+        spec = (await crm.client.get("/openapi.json")).json()
+        close = spec["paths"]["/complaints/{complaint_id}/close"]["post"]
+        assert close["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+        assert "missing" in close["description"] and "current_state" in close["description"]
+        r = await crm.client.post(f"/complaints/{cid}/close", headers=shop.agent, json={
+            "version": 3, "customer_confirmed": True})
+        assert r.status_code == 200 and r.json()["status"] == "closed"
+
+
+async def test_no_answer_fails_only_after_calls_unanswered_in_three_different_windows(start_service, token, infra):
+    clock = FixedClock(MONDAY)
+    async with start_service("crm", clock=clock) as crm:
+        shop = Shop(crm, token, infra)
+        customer, vehicle = await shop.customer_and_vehicle()
+        fu = await shop.follow_up(await shop.deliver(customer, vehicle, at=local(1, 16)))
+        url = f"/follow-ups/{fu['id']}"
+
+        async def attempt(version: int, at: datetime, outcome: str = "no_answer"):
+            return await crm.client.post(f"{url}/attempts", headers=shop.agent, json={
+                "version": version, "outcome": outcome, "called_at": at.isoformat()})
+
+        clock.set(local(2, 16))
+        assert (await attempt(1, local(2, 10))).status_code == 200
+        assert (await attempt(2, local(2, 15))).status_code == 200
+        before = await shop.outbox_count()
+        r = await attempt(3, local(2, 10, 30))  # back-dated into this morning
+        assert r.status_code == 409 and r.json()["field"] == "called_at", r.text
+        assert r.json()["last_called_at"] == local(2, 15).isoformat()
+        r = await crm.client.post(f"{url}/fail", headers=shop.agent, json={"version": 3, "reason": "no_answer"})
+        assert r.status_code == 422 and r.json()["field"] == "reason" and "only 2" in r.json()["detail"]
+
+        clock.set(local(3, 11))
+        assert (await attempt(3, local(3, 9, 30), "call_back_later")).status_code == 200
+        assert (await attempt(4, local(3, 9, 45))).status_code == 200  # tomorrow morning: another window
+        r = await attempt(5, local(3, 10))  # this morning already went unanswered
+        assert r.status_code == 422 and r.json()["field"] == "called_at" and "different window" in r.json()["detail"]
+        assert await shop.outbox_count() == before + 2  # the refusals published nothing
+        got = (await crm.client.get(url, headers=shop.agent)).json()
+        assert [(a["window_date"], a["window"], a["outcome"]) for a in got["attempts"]] == [
+            ("2026-06-02", "morning", "no_answer"), ("2026-06-02", "afternoon", "no_answer"),
+            ("2026-06-03", "morning", "call_back_later"), ("2026-06-03", "morning", "no_answer")]
+
+        r = await crm.client.post(f"{url}/fail", headers=shop.agent, json={"version": 5, "reason": "no_answer"})
+        assert r.status_code == 200 and r.json()["status"] == "failed", r.text
+        records = await read_topic(infra.kafka_bootstrap, FOLLOW_UPS, until=lambda rs: any(
+            header(r, "ce_subject") == fu["id"] and header(r, "ce_type") == "FollowUpFailed.v1" for r in rs))
+        [failed] = [json.loads(r.value) for r in records if header(r, "ce_subject") == fu["id"]
+                    and header(r, "ce_type") == "FollowUpFailed.v1"]
+        assert failed["reason"] == "no_answer" and failed["attempts"] == 4
+
+
+async def test_a_follow_up_cannot_be_done_before_its_period_opens(start_service, token, infra):
+    clock = FixedClock(MONDAY)
+    async with start_service("crm", clock=clock) as crm:
+        shop = Shop(crm, token, infra)
+        customer, vehicle = await shop.customer_and_vehicle()
+        fu = await shop.follow_up(await shop.deliver(customer, vehicle, at=local(1, 16),
+                                                     next_service_date=date(2026, 12, 1)))
+        url = f"/follow-ups/{fu['id']}"
+        clock.set(local(1, 19, 30))  # the evening of the delivery
+        before = await shop.outbox_count()
+        complete = {"version": 1, "satisfaction": 5,
+                    "complaint": {"severity": "grumble", "summary": "no coffee in the lounge"}}
+        for body in (complete | {"called_at": local(1, 18, 30).isoformat()}, complete):
+            r = await crm.client.post(f"{url}/complete", headers=shop.agent, json=body)
+            assert r.status_code == 409, r.text
+            assert r.json()["due_from"] == "2026-06-02T09:00:00+08:00" and "2026-06-02 09:00" in r.json()["detail"]
+        r = await crm.client.post(f"{url}/attempts", headers=shop.agent, json={
+            "version": 1, "outcome": "no_answer", "called_at": local(1, 17).isoformat()})
+        assert r.status_code == 409 and r.json()["due_from"] == "2026-06-02T09:00:00+08:00"
+        assert await shop.outbox_count() == before
+        got = (await crm.client.get(url, headers=shop.agent)).json()
+        assert got["status"] == "scheduled" and got["attempts"] == [] and got["version"] == 1
+        assert (await crm.client.get("/complaints", headers=shop.agent)).json() == []  # the ticket rolled back
+        spec = (await crm.client.get("/openapi.json")).json()
+        assert "due_from" in spec["paths"]["/follow-ups/{follow_up_id}/complete"]["post"]["description"]
+
+        clock.set(local(2, 9, 30))
+        r = await crm.client.post(f"{url}/complete", headers=shop.agent, json=complete)
+        assert r.status_code == 200 and r.json()["status"] == "completed", r.text

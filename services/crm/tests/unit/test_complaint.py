@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from crm.domain.complaint import Complaint, ComplaintStatus
+from crm.domain.complaint import CUSTOMER_CONFIRMATION, Complaint, ComplaintStatus
 from shared.contracts.crm import ComplaintAssigned, ComplaintClosed, ComplaintOpened, ComplaintReopened
-from shared.errors import DomainError, InvalidTransition
+from shared.errors import Conflict, DomainError, InvalidTransition
 
 NOW = datetime(2026, 6, 2, 2, 0, tzinfo=UTC)
 
@@ -45,9 +45,14 @@ def test_every_channel_is_accepted(channel):
 
 def test_closing_needs_the_customers_confirmation():
     c = resolved()
-    with pytest.raises(DomainError) as e:
+    version, events = c.version, len(c.events)
+    with pytest.raises(Conflict) as e:
         c.close(customer_confirmed=False, now=NOW + timedelta(days=1))
-    assert e.value.field == "customer_confirmed" and c.status == ComplaintStatus.RESOLVED
+    assert e.value.status_code == 409
+    assert e.value.extra["current_state"] == "resolved" and e.value.extra["command"] == "close"
+    assert e.value.extra["missing"] == [CUSTOMER_CONFIRMATION] and "customer_confirmed" in CUSTOMER_CONFIRMATION
+    assert c.status == ComplaintStatus.RESOLVED and c.version == version and len(c.events) == events
+    assert [h.what for h in c.history] == ["opened", "assigned", "resolved"]
     c.close(customer_confirmed=True, now=NOW + timedelta(days=1))
     assert c.status == ComplaintStatus.CLOSED and isinstance(c.events[-1], ComplaintClosed)
 

@@ -1,13 +1,13 @@
 """Follow-up calls (回访) as plain rules: windows, retries, the ≥3-attempt rule, failure reasons."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from crm.domain.call_windows import STANDARD_WINDOWS, next_window_start, parse_contact_window, window_of
-from crm.domain.follow_up import AttemptOutcome, FollowUp, FollowUpStatus
+from crm.domain.follow_up import Attempt, AttemptOutcome, FollowUp, FollowUpStatus
 from shared.contracts.crm import FollowUpAttempted, FollowUpCompleted, FollowUpFailed, FollowUpScheduled
-from shared.errors import DomainError, InvalidTransition
+from shared.errors import Conflict, DomainError, InvalidTransition
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -58,12 +58,17 @@ def test_no_answer_is_retried_in_a_different_window():
     attempted = f.events[-1]
     assert isinstance(attempted, FollowUpAttempted)
     assert attempted.next_attempt_at == local(2026, 6, 2, 14, 0)  # the afternoon window, not the morning again
-    with pytest.raises(DomainError, match="different window"):
-        f.record_attempt(called_at=local(2026, 6, 3, 10, 0), outcome=AttemptOutcome.NO_ANSWER,
-                         now=local(2026, 6, 3, 10, 1), contact_window=None, tz=SH)
+    with pytest.raises(DomainError, match="different window") as e:  # the same morning again
+        f.record_attempt(called_at=local(2026, 6, 2, 11, 0), outcome=AttemptOutcome.NO_ANSWER,
+                         now=local(2026, 6, 2, 11, 1), contact_window=None, tz=SH)
+    assert e.value.field == "called_at" and len(f.attempts) == 1
     f.record_attempt(called_at=local(2026, 6, 2, 15, 0), outcome=AttemptOutcome.NO_ANSWER,
                      now=local(2026, 6, 2, 15, 1), contact_window=None, tz=SH)
-    assert [a.window for a in f.attempts] == ["morning", "afternoon"]
+    f.record_attempt(called_at=local(2026, 6, 3, 10, 0), outcome=AttemptOutcome.NO_ANSWER,  # tomorrow morning
+                     now=local(2026, 6, 3, 10, 1), contact_window=None, tz=SH)
+    assert [a.window for a in f.attempts] == ["morning", "afternoon", "morning"]
+    assert [a.call_window for a in f.attempts] == [(date(2026, 6, 2), "morning"), (date(2026, 6, 2), "afternoon"),
+                                                   (date(2026, 6, 3), "morning")]
 
 
 def test_no_answer_fails_only_after_three_attempts():
@@ -162,3 +167,96 @@ def test_an_unreadable_contact_window_is_refused(text):
 def test_several_windows_may_be_given():
     ws = parse_contact_window("08:00-09:00, 19:00～20:00")
     assert [str(w) for w in ws] == ["08:00-09:00", "19:00-20:00"]
+
+
+# -- at least three attempts, in different windows (a window: one day's slot) -------------------------------
+def call(f, at, outcome=AttemptOutcome.NO_ANSWER):
+    return f.record_attempt(called_at=at, outcome=outcome, now=at + timedelta(minutes=1), contact_window=None, tz=SH)
+
+
+def test_a_call_dated_before_the_last_recorded_one_is_refused():
+    f = scheduled()
+    call(f, local(2026, 6, 2, 9, 30))
+    call(f, local(2026, 6, 2, 15, 0))
+    with pytest.raises(Conflict) as e:  # back into a window the day already tried: the old rule let it through
+        f.record_attempt(called_at=local(2026, 6, 2, 10, 0), outcome=AttemptOutcome.NO_ANSWER,
+                         now=local(2026, 6, 2, 16, 0), contact_window=None, tz=SH)
+    assert e.value.status_code == 409 and e.value.field == "called_at"
+    assert e.value.extra["last_called_at"] == local(2026, 6, 2, 15, 0).isoformat()
+    with pytest.raises(Conflict):  # nor a completion dated before it
+        f.complete(called_at=local(2026, 6, 2, 14, 30), now=local(2026, 6, 2, 16, 0), contact_window=None, tz=SH,
+                   satisfaction=5, answers={}, comments=None, next_service_date=date(2026, 12, 1))
+    assert len(f.attempts) == 2 and f.version == 3
+    with pytest.raises(DomainError, match="only 2 call window") as e:
+        f.fail("no_answer", now=local(2026, 6, 2, 16, 0))
+    assert e.value.field == "reason" and f.status == FollowUpStatus.SCHEDULED
+
+
+def test_calls_interleaving_no_answer_and_call_back_later_in_one_window_do_not_make_three():
+    f = scheduled()
+    call(f, local(2026, 6, 2, 9, 30))
+    call(f, local(2026, 6, 2, 9, 45), AttemptOutcome.CALL_BACK_LATER)
+    with pytest.raises(DomainError, match="different window") as e:
+        call(f, local(2026, 6, 2, 10, 0))
+    assert e.value.field == "called_at"
+    call(f, local(2026, 6, 2, 10, 15), AttemptOutcome.CALL_BACK_LATER)
+    call(f, local(2026, 6, 2, 14, 30), AttemptOutcome.CALL_BACK_LATER)
+    call(f, local(2026, 6, 3, 9, 30), AttemptOutcome.CALL_BACK_LATER)
+    assert f.unanswered_windows() == {(date(2026, 6, 2), "morning")}
+    with pytest.raises(DomainError, match="only 1 call window"):
+        f.fail("no_answer", now=local(2026, 6, 3, 10, 0))
+    assert f.status == FollowUpStatus.SCHEDULED
+
+
+def test_repeats_stored_under_the_old_rule_count_once_per_window():
+    f = scheduled()
+    outcomes = ["no_answer", "call_back_later", "no_answer", "call_back_later", "no_answer"]
+    f.attempts = [Attempt(no=i + 1, round=1, called_at=local(2026, 6, 2, 9, 30 + 5 * i), outcome=o, window="morning")
+                  for i, o in enumerate(outcomes)]  # as stored before the day was: no window_date
+    assert f.unanswered_attempts() == 3 and f.unanswered_windows() == {(date(2026, 6, 2), "morning")}
+    with pytest.raises(DomainError, match="only 1 call window"):
+        f.fail("no_answer", now=local(2026, 6, 2, 16, 0))
+
+
+def test_the_same_slot_on_different_days_are_different_windows():
+    f = scheduled()
+    for day in (2, 3, 4):
+        call(f, local(2026, 6, day, 10, 0))
+    assert len(f.unanswered_windows()) == 3
+    f.fail("no_answer", now=local(2026, 6, 4, 10, 5))
+    assert f.status == FollowUpStatus.FAILED and f.events[-1].attempts == 3
+
+
+def test_the_day_of_a_window_is_the_stores_day_whatever_offset_the_call_was_given_in():
+    f = scheduled()
+    call(f, local(2026, 6, 2, 10, 0))
+    new_york = timezone(timedelta(hours=-4))
+    next_morning = local(2026, 6, 3, 9, 30).astimezone(new_york)  # 2 June, 21:30 in New York
+    assert next_morning.date() == date(2026, 6, 2)
+    attempt = call(f, next_morning)
+    assert attempt.call_window == (date(2026, 6, 3), "morning")
+    assert attempt.model_dump(mode="json")["window_date"] == "2026-06-03"
+
+
+def test_only_no_answer_counts_as_unanswered():
+    assert {o for o in AttemptOutcome if o.unanswered} == {AttemptOutcome.NO_ANSWER}
+
+
+# -- not before the planned period opens --------------------------------------------------------------------
+def test_no_call_is_recorded_before_the_follow_up_opens():
+    f = scheduled()  # delivered 1 June 16:30: opens 2 June 09:00
+    evening = local(2026, 6, 1, 18, 0)
+    with pytest.raises(Conflict) as e:
+        f.complete(called_at=evening, now=evening, contact_window=None, tz=SH, satisfaction=5, answers={},
+                   comments=None, next_service_date=date(2026, 12, 1))
+    assert e.value.status_code == 409 and e.value.field == "called_at"
+    assert e.value.extra["due_from"] == "2026-06-02T09:00:00+08:00" and "2026-06-02 09:00" in e.value.message
+    with pytest.raises(Conflict) as e:
+        f.record_attempt(called_at=local(2026, 6, 1, 17, 0), outcome=AttemptOutcome.NO_ANSWER,
+                         now=evening, contact_window=None, tz=SH)
+    assert e.value.extra["due_from"] == "2026-06-02T09:00:00+08:00"
+    assert f.status == FollowUpStatus.SCHEDULED and f.attempts == [] and f.version == 1 and len(f.events) == 1
+    opens = local(2026, 6, 2, 9, 0)
+    f.complete(called_at=opens, now=opens, contact_window=None, tz=SH, satisfaction=5, answers={},
+               comments=None, next_service_date=date(2026, 12, 1))
+    assert f.status == FollowUpStatus.COMPLETED

@@ -22,7 +22,7 @@ from crm.service_layer.commands import (
 )
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
-from shared.errors import DomainError, Forbidden, StaleVersion
+from shared.errors import Conflict, Forbidden, StaleVersion
 from shared.kit import InMemoryUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -63,10 +63,10 @@ async def test_a_complaint_goes_round_the_loop_and_closes_only_on_the_customers_
     await complaints.assign_complaint(gm, ComplaintAssign(department="reception", deadline=NOW + timedelta(days=2),
                                                           version=1).bind(complaint_id=c.id))
     await complaints.resolve_complaint(uow, ComplaintResolve(remedy="apology", version=2).bind(complaint_id=c.id))
-    with pytest.raises(DomainError) as e:
+    with pytest.raises(Conflict) as e:
         await complaints.close_complaint(uow, ComplaintClose(customer_confirmed=False, version=3)
                                          .bind(complaint_id=c.id))
-    assert e.value.field == "customer_confirmed"
+    assert e.value.extra["current_state"] == "resolved" and e.value.extra["missing"]
     closed = await complaints.close_complaint(uow, ComplaintClose(customer_confirmed=True, version=3)
                                               .bind(complaint_id=c.id))
     assert closed.status == "closed" and closed.assigned_by == "gm-1" and closed.version == 4

@@ -21,8 +21,10 @@ from shared.contracts.crm import (
     ComplaintReopened,
     ComplaintResolved,
 )
-from shared.errors import DomainError
+from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
+
+CUSTOMER_CONFIRMATION = "the customer's confirmation that the complaint is resolved (customer_confirmed: true)"
 
 
 class ComplaintChannel(StrEnum):
@@ -151,8 +153,9 @@ class Complaint(Aggregate):
         """Close the loop (闭环): only once the customer confirms the complaint is resolved."""
         self.require("close")
         if not customer_confirmed:
-            raise DomainError("a complaint closes only when the customer confirms it is resolved",
-                              field="customer_confirmed")
+            raise Conflict(f"complaint is {self.status.value}: it closes only when the customer confirms "
+                           "it is resolved", current_state=self.status.value, command="close",
+                           missing=[CUSTOMER_CONFIRMATION])
         self.status, self.closed_at = ComplaintStatus.CLOSED, now
         self.changed()
         self._log(now, "closed")

@@ -1,9 +1,12 @@
 """Follow-up calls (回访): every delivered vehicle's customer is called 1-3 days after pickup.
 
-An unreachable customer is called at least 3 times, each retry in a different window from
-the unanswered call before it. A follow-up fails only on a wrong number, details that do not
-match the record, a refusal, or no answer after 3 or more attempts (回访失败). A failed
-follow-up goes back to the advisor to correct the details, then is tried again.
+No call is made before the planned period opens (`due_from`), and calls are recorded in the
+order they were made. An unreachable customer is called at least 3 times, in different call
+windows; a window is one day's slot (this morning and tomorrow morning are two windows), and a
+retry is never in a window where this round's call already went unanswered. A follow-up fails
+only on a wrong number, details that do not match the record, a refusal, or no answer in 3 or
+more different windows (回访失败). A failed follow-up goes back to the advisor to correct the
+details, then is tried again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, field_serializer
 from shared.contracts.crm import FollowUpAttempted, FollowUpCompleted, FollowUpFailed, FollowUpScheduled
-from shared.errors import DomainError
+from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
 
 from .call_windows import (
@@ -37,7 +40,7 @@ class FollowUpStatus(StrEnum):
 
 
 class AttemptOutcome(StrEnum):
-    """What happened on one call. The first two mean: try again."""
+    """What happened on one call. The first two mean: try again (须继续回访)."""
 
     NO_ANSWER = "no_answer"              # busy, no answer, switched off, call rejected, not beside the phone
     CALL_BACK_LATER = "call_back_later"  # reached, but asked to be called at another time
@@ -45,6 +48,14 @@ class AttemptOutcome(StrEnum):
     DETAILS_MISMATCH = "details_mismatch"
     REFUSED = "refused"
     REACHED = "reached"                  # recorded by completing the follow-up
+
+    @property
+    def unanswered(self) -> bool:
+        """Nobody answered (无人接听): the calls that count towards failing for no answer, 3 windows or more.
+
+        A customer who picked up and asked to be called another time (call_back_later) answered: the
+        number and the person are right, so it is no reason to send the record back to the advisor."""
+        return self is AttemptOutcome.NO_ANSWER
 
 
 class FailureReason(StrEnum):
@@ -64,13 +75,19 @@ class Attempt(BaseModel):
     round: int
     called_at: datetime
     outcome: AttemptOutcome
-    window: str
+    window: str                      # the slot: morning, afternoon, customer-1...
+    window_date: date | None = None  # the store's local day of the call (absent on calls recorded before it was)
     note: str | None = None
     agent_id: str | None = None
 
     @field_serializer("called_at")
     def _as_given(self, at: datetime) -> str:
         return at.isoformat()  # with the caller's offset, as the call was recorded
+
+    @property
+    def call_window(self) -> tuple[date, str]:
+        """The window the call was made in: its day and its slot."""
+        return (self.window_date or self.called_at.date(), self.window)
 
 
 def _windows(contact_window: str | None) -> list[CallWindow]:
@@ -136,16 +153,23 @@ class FollowUp(Aggregate):
         return [a for a in self.attempts if a.round == self.round]
 
     def unanswered_attempts(self) -> int:
-        return sum(1 for a in self.round_attempts() if a.outcome == AttemptOutcome.NO_ANSWER)
+        return sum(1 for a in self.round_attempts() if a.outcome.unanswered)
+
+    def unanswered_windows(self) -> set[tuple[date, str]]:
+        """The different windows (day and slot) in which this round's calls went unanswered."""
+        return {a.call_window for a in self.round_attempts() if a.outcome.unanswered}
 
     def _check_call_time(self, called_at: datetime, *, now: datetime, contact_window: str | None,
-                         tz: tzinfo, outcome: AttemptOutcome) -> CallWindow:
+                         tz: tzinfo, outcome: AttemptOutcome) -> tuple[CallWindow, date]:
+        """The call's window (slot and local day), or why it cannot be recorded."""
         if called_at.tzinfo is None:
             raise DomainError("called_at needs a time zone", field="called_at")
         if called_at > now:
             raise DomainError("called_at is in the future", field="called_at")
         if called_at < self.delivered_at:
             raise DomainError("called_at is before the vehicle was delivered", field="called_at")
+        self._check_period_open(called_at, tz)
+        self._check_in_order(called_at)
         windows = _windows(contact_window)
         w = window_of(called_at, windows, tz)
         if w is None:
@@ -153,12 +177,26 @@ class FollowUp(Aggregate):
             raise DomainError(
                 f"{local:%H:%M} is outside the call windows ({', '.join(str(x) for x in windows)})",
                 field="called_at")
-        previous = self.round_attempts()[-1] if self.round_attempts() else None
-        if (outcome in (AttemptOutcome.NO_ANSWER, AttemptOutcome.REACHED) and previous is not None
-                and previous.outcome == AttemptOutcome.NO_ANSWER and previous.window == w.name):
-            raise DomainError(
-                f"the last call ({previous.window}) went unanswered: retry in a different window", field="called_at")
-        return w
+        day = called_at.astimezone(tz).date()
+        if (outcome.unanswered or outcome == AttemptOutcome.REACHED) and (day, w.name) in self.unanswered_windows():
+            raise DomainError(f"a call in this window ({day}, {w.name}) already went unanswered: "
+                              "retry in a different window", field="called_at")
+        return w, day
+
+    def _check_period_open(self, called_at: datetime, tz: tzinfo) -> None:
+        """No follow-up call before its planned period opens (1-3 days after pickup)."""
+        if called_at < self.due_from:
+            opens = self.due_from.astimezone(tz)
+            raise Conflict(f"the follow-up opens at {opens:%Y-%m-%d %H:%M} (1-3 days after pickup): "
+                           "call the customer then", field="called_at", due_from=opens.isoformat(),
+                           current_state=self.status.value)
+
+    def _check_in_order(self, called_at: datetime) -> None:
+        """Calls are recorded as they happen: none dated before the last one recorded."""
+        if self.attempts and called_at < self.attempts[-1].called_at:
+            last = self.attempts[-1].called_at
+            raise Conflict(f"the last call was recorded at {last.isoformat()}: a call cannot be dated before it",
+                           field="called_at", last_called_at=last.isoformat())
 
     def record_attempt(self, *, called_at: datetime, outcome: AttemptOutcome, now: datetime,
                        contact_window: str | None, tz: tzinfo, note: str | None = None,
@@ -169,12 +207,12 @@ class FollowUp(Aggregate):
         if outcome == AttemptOutcome.REACHED:
             raise DomainError("a call that reached the customer is recorded by completing the follow-up",
                               field="outcome")
-        w = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz, outcome=outcome)
+        w, day = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz, outcome=outcome)
         attempt = Attempt(no=len(self.attempts) + 1, round=self.round, called_at=called_at, outcome=outcome,
-                          window=w.name, note=note, agent_id=agent_id)
+                          window=w.name, window_date=day, note=note, agent_id=agent_id)
         self.attempts.append(attempt)
         next_at = None
-        if outcome == AttemptOutcome.NO_ANSWER:
+        if outcome.unanswered:
             next_at = next_window_start(max(called_at, now), _windows(contact_window), tz, avoid=w)
         self.changed()
         self.raise_event(FollowUpAttempted(follow_up_id=self.id, attempt_no=attempt.no, outcome=outcome.value,
@@ -193,10 +231,12 @@ class FollowUp(Aggregate):
                 f"{reason!r} is not a reason a follow-up may fail for "
                 f"({', '.join(x.value for x in FailureReason)})", field="reason") from None
         if r == FailureReason.NO_ANSWER:
-            n = self.unanswered_attempts()
+            n = len(self.unanswered_windows())
             if n < MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS:
-                raise DomainError(f"only {n} unanswered call(s): at least {MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS} "
-                                  "in different windows before a follow-up fails for no answer", field="reason")
+                raise DomainError(f"unanswered in only {n} call window(s): at least "
+                                  f"{MIN_ATTEMPTS_BEFORE_NO_ANSWER_FAILS} attempts in different windows "
+                                  "before a follow-up fails for no answer", field="reason",
+                                  unanswered_windows=n)
         elif not any(a.outcome.value == r.value for a in self.round_attempts()):
             raise DomainError(f"record the call that found {r.value} first", field="reason")
         self.changed()
@@ -225,10 +265,11 @@ class FollowUp(Aggregate):
             raise DomainError("end the call with the next service reminder date", field="next_service_date")
         if next_service_date <= called_at.date():
             raise DomainError("the next service date must lie ahead", field="next_service_date")
-        w = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz,
-                                  outcome=AttemptOutcome.REACHED)
+        w, day = self._check_call_time(called_at, now=now, contact_window=contact_window, tz=tz,
+                                       outcome=AttemptOutcome.REACHED)
         self.attempts.append(Attempt(no=len(self.attempts) + 1, round=self.round, called_at=called_at,
-                                     outcome=AttemptOutcome.REACHED, window=w.name, agent_id=agent_id))
+                                     outcome=AttemptOutcome.REACHED, window=w.name, window_date=day,
+                                     agent_id=agent_id))
         self.status = FollowUpStatus.COMPLETED
         self.satisfaction, self.answers, self.comments = satisfaction, dict(answers), comments
         self.next_service_date, self.complaint_id, self.completed_at = next_service_date, complaint_id, called_at

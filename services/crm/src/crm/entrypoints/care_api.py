@@ -56,21 +56,26 @@ async def get_follow_up(follow_up_id: str, uow: CareReader):
 @router.post("/follow-ups/{follow_up_id}/attempts", response_model=FollowUpPublic, tags=["follow-ups"])
 async def record_attempt(follow_up_id: str, body: AttemptCreate, run: CareAgent):
     """A call that did not complete the follow-up, inside a call window (the customer's, 09:00-11:30 or
-    14:00-19:00); after no answer, the next call must be in a different window. A wrong number, mismatching
-    details or a refusal fail the follow-up (FollowUpFailed, back to the advisor)."""
+    14:00-19:00). A window is one day's slot: after no answer, retry in a window this round has not yet
+    tried unanswered (422 on `called_at`). Refused with 409: a call before the follow-up opens (`due_from`,
+    1-3 days after pickup, named in the answer) or dated before the last recorded call (`last_called_at`).
+    A wrong number, mismatching details or a refusal fail the follow-up (FollowUpFailed, back to the
+    advisor)."""
     return await run(follow_ups.record_attempt, body.bind(follow_up_id=follow_up_id), view=views.follow_up)
 
 
 @router.post("/follow-ups/{follow_up_id}/complete", response_model=FollowUpPublic, tags=["follow-ups"])
 async def complete_follow_up(follow_up_id: str, body: FollowUpComplete, run: CareAgent):
     """The customer was reached: satisfaction, answers, comments, optionally a complaint (opens a ticket,
-    ComplaintOpened), and the next service date."""
+    ComplaintOpened), and the next service date. Not before the follow-up opens: 409 naming `due_from`
+    (1-3 days after pickup), nor dated before the last recorded call (409)."""
     return await run(follow_ups.complete_follow_up, body.bind(follow_up_id=follow_up_id), view=views.follow_up)
 
 
 @router.post("/follow-ups/{follow_up_id}/fail", response_model=FollowUpPublic, tags=["follow-ups"])
 async def fail_follow_up(follow_up_id: str, body: FollowUpFail, run: CareAgent):
-    """Give up: only for the allowed reasons; no answer needs at least 3 unanswered calls."""
+    """Give up: only for the allowed reasons; no answer needs calls unanswered in at least 3 different
+    windows (a window is one day's slot: this morning and tomorrow morning are two)."""
     return await run(follow_ups.fail_follow_up, body.bind(follow_up_id=follow_up_id), view=views.follow_up)
 
 
@@ -114,7 +119,9 @@ async def resolve_complaint(complaint_id: str, body: ComplaintResolve, run: Comp
 
 @router.post("/complaints/{complaint_id}/close", response_model=ComplaintPublic, tags=["complaints"])
 async def close_complaint(complaint_id: str, body: ComplaintClose, run: ComplaintHandler):
-    """Close the loop: only when the customer confirms (`customer_confirmed: true`)."""
+    """Close the loop (闭环): only a resolved ticket, and only when the customer confirms
+    (`customer_confirmed: true`). Otherwise 409 naming `current_state` and a `missing` list (the customer's
+    confirmation); the ticket stays as it was."""
     return await run(complaints.close_complaint, body.bind(complaint_id=complaint_id), view=views.complaint)
 
 

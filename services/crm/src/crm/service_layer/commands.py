@@ -102,7 +102,8 @@ class AttemptCreate(Versioned):
 
 class FollowUpFail(Versioned):
     follow_up_id: PathId = ""
-    reason: str = Field(description="wrong_number, details_mismatch, refused, or no_answer (after ≥3 attempts)")
+    reason: str = Field(description="wrong_number, details_mismatch, refused, or no_answer (after calls "
+                                    "unanswered in ≥3 different windows)")
 
 
 class FollowUpRetry(Versioned):
@@ -150,7 +151,8 @@ class ComplaintResolve(ComplaintCommand):
 
 
 class ComplaintClose(ComplaintCommand):
-    customer_confirmed: bool = Field(description="The customer confirmed the complaint is resolved")
+    customer_confirmed: bool = Field(description="The customer confirmed the complaint is resolved; without it the "
+                                     "ticket stays resolved (409 listing what is missing)")
 
 
 class ComplaintReopen(ComplaintCommand):

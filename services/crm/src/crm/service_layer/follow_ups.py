@@ -32,7 +32,7 @@ async def record_attempt(uow: UnitOfWork, cmd: AttemptCreate) -> FollowUp:
     called_at = cmd.called_at or now
     f.record_attempt(called_at=called_at, outcome=outcome, now=now, contact_window=customer.contact_window,
                      tz=store_tz(uow), note=cmd.note, agent_id=uow.actor.user_id)
-    if outcome in (AttemptOutcome.NO_ANSWER, AttemptOutcome.WRONG_NUMBER):
+    if outcome.unanswered or outcome == AttemptOutcome.WRONG_NUMBER:
         customer.mark_unreachable(local_day(uow, called_at))
         await uow.repo(Customers).save(customer)
     await uow.repo(FollowUps).save(f)
