@@ -43,6 +43,47 @@ CE_HEADERS: dict[str, Any] = {
 }
 
 
+_OEM_HEADERS = {"ce_specversion": "1.0", "ce_id": "6d0f6c1e-2b7a-4f3e-9a51-3c1d2e4f5a6b",
+                "ce_source": "claims", "ce_time": "2026-12-01T02:00:00Z", "content-type": "application/json",
+                "ce_dealergroup": "dg-east", "ce_store": "s-shanghai-01"}
+_CLAIM_LINE = {"line_no": 1, "operation_code": "WP-01", "failure": "water pump leaking at the seal",
+               "causal_part_no": "WP-100", "labour_hours": "1.2", "labour_amount": "360.00", "part_nos": ["WP-100"],
+               "parts_amount": "512.50", "amount": "872.50", "needs_manufacturer_decision": False}
+# Examples for the manufacturer's messages (the public contract), as an outside team would send or receive them.
+EXAMPLES: dict[str, list[dict]] = {
+    "oem.WarrantyClaimSubmitted.v2": [{"name": "claim", "summary": "A claim with one warranty line",
+                                       "headers": {**_OEM_HEADERS, "ce_type": "oem.WarrantyClaimSubmitted.v2",
+                                                   "ce_subject": "WC-3F2A9C1B7D4E"},
+                                       "payload": {"claim_number": "WC-3F2A9C1B7D4E", "submission": 1,
+                                                   "dealer_code": "s-shanghai-01", "vin": "LSVAU2180N2183294",
+                                                   "repair_date": "2026-12-01", "odometer_km": 21500,
+                                                   "lines": [_CLAIM_LINE], "labour_amount": "360.00",
+                                                   "parts_amount": "512.50", "amount": "872.50"}}],
+    "oem.WarrantyClaimSubmitted.v1": [{"name": "claim", "summary": "A claim, version 1 (totals only)",
+                                       "payload": {"claim_number": "WC-3F2A9C1B7D4E", "dealer_code": "s-shanghai-01",
+                                                   "vin": "LSVAU2180N2183294", "repair_date": "2026-12-01",
+                                                   "odometer_km": 21500, "operation_codes": ["WP-01"],
+                                                   "part_nos": ["WP-100"], "labour_amount": "360.00",
+                                                   "parts_amount": "512.50"}}],
+    "oem.WarrantyClaimDecided.v2": [
+        {"name": "partly_approved", "summary": "Line 1 cut for excessive labour; old parts wanted back",
+         "headers": {**_OEM_HEADERS, "ce_source": "manufacturer", "ce_type": "oem.WarrantyClaimDecided.v2",
+                     "ce_subject": "WC-3F2A9C1B7D4E"},
+         "payload": {"claim_number": "WC-3F2A9C1B7D4E", "submission": 1, "decision": "partly_approved",
+                     "lines": [{"line_no": 1, "approved_amount": "812.50", "reason_code": "excessive_labour"}],
+                     "reason_codes": [], "return_parts_by": "2026-12-15"}},
+        {"name": "returned_for_correction", "summary": "Sent back: correct and submit again",
+         "payload": {"claim_number": "WC-3F2A9C1B7D4E", "submission": 1, "decision": "returned_for_correction",
+                     "lines": [], "reason_codes": [], "correction_note": "state the causal part"}},
+        {"name": "rejected", "summary": "Rejected with a reason code",
+         "payload": {"claim_number": "WC-3F2A9C1B7D4E", "submission": 2, "decision": "rejected", "lines": [],
+                     "reason_codes": ["submitted_late"]}}],
+    "oem.WarrantyClaimDecided.v1": [{"name": "approved", "summary": "Approved in full, version 1",
+                                     "payload": {"claim_number": "WC-3F2A9C1B7D4E", "decision": "approved",
+                                                 "approved_amount": "872.50", "reason_codes": []}}],
+}
+
+
 def _doc(cls: type) -> str:
     return " ".join((cls.__doc__ or "").split())
 
@@ -133,6 +174,7 @@ def build(event_types: Mapping[str, type], *, consumers: Mapping[str, list[str]]
                 "payload": payloads[t],
                 "bindings": {"kafka": {"key": {"type": "string", "description": f"the {cls.key_field}"},
                                        "bindingVersion": "0.5.0"}},
+                **({"examples": EXAMPLES[t]} if t in EXAMPLES else {}),
             }
     return {
         "asyncapi": "3.1.0",

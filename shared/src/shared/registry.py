@@ -96,6 +96,7 @@ SERVICES: tuple[Service, ...] = (
         "claims", 8004, "claims",
         summary="Warranty claims with the manufacturer, insurance claims and their receivables.",
         produces=(claims.WARRANTY, claims.INSURANCE, claims.OEM_CLAIMS),
+        consumer_groups=("claims.replicas", "claims.repair-orders", "claims.oem-decisions"),
         reads=(crm.CUSTOMERS, reception.REPAIR_ORDERS, parts.ISSUES, claims.OEM_DECISIONS),
     ),
     Service(

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .base import DomainEvent, event
 
@@ -172,3 +172,117 @@ class OemWarrantyClaimDecided(DomainEvent):
     decision: str  # approved | partly_approved | rejected | returned_for_correction
     approved_amount: Decimal = Field(default=Decimal("0"), ge=0)
     reason_codes: list[WarrantyReason] = Field(default_factory=list)
+
+
+class OemDecision(StrEnum):
+    """What the manufacturer decided on a claim (the `decision` of oem.WarrantyClaimDecided)."""
+
+    APPROVED = "approved"
+    PARTLY_APPROVED = "partly_approved"
+    REJECTED = "rejected"
+    RETURNED_FOR_CORRECTION = "returned_for_correction"
+
+
+class OemClaimLine(BaseModel):
+    """One claimed repair line as the manufacturer sees it: no customer personal data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line_no: int = Field(ge=1)
+    operation_code: str | None = None
+    failure: str = Field(min_length=1, max_length=500)
+    causal_part_no: str | None = None
+    labour_hours: Decimal = Field(ge=0)
+    labour_amount: Decimal = Field(ge=0)
+    part_nos: list[str] = Field(default_factory=list)
+    parts_amount: Decimal = Field(ge=0)
+    amount: Decimal = Field(ge=0)
+    needs_manufacturer_decision: bool = False
+
+
+@event(OEM_CLAIMS, "oem.WarrantyClaimSubmitted", 2, aggregate="warranty_claim", key="claim_number")
+class OemWarrantyClaimSubmittedV2(DomainEvent):
+    """The public contract with the manufacturer, version 2: a warranty claim (索赔) line by line.
+
+    claims sends it on oem.warranty-claims each time a claim is submitted (`submission` counts resubmissions
+    after a return for correction). Per line: failure, causal part, operation, labour hours and part costs, so the
+    manufacturer can decide line by line. No customer personal data: no name, phone, plate or address.
+    """
+
+    claim_number: str
+    submission: int = Field(ge=1)
+    dealer_code: str
+    vin: str = Field(min_length=17, max_length=17)
+    repair_date: date
+    odometer_km: int | None = Field(default=None, ge=0)
+    lines: list[OemClaimLine] = Field(min_length=1)
+    labour_amount: Decimal = Field(ge=0)
+    parts_amount: Decimal = Field(ge=0)
+    amount: Decimal = Field(ge=0)
+
+
+class OemLineDecision(BaseModel):
+    """The manufacturer's decision on one line: the amount it pays and, when cut, why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line_no: int = Field(ge=1)
+    approved_amount: Decimal = Field(ge=0)
+    reason_code: WarrantyReason | None = None
+
+
+@event(OEM_DECISIONS, "oem.WarrantyClaimDecided", 2, aggregate="warranty_claim", key="claim_number")
+class OemWarrantyClaimDecidedV2(DomainEvent):
+    """The public contract with the manufacturer, version 2: its decision on one submission, line by line.
+
+    The manufacturer sends it on oem.warranty-decisions, echoing the claim number and submission it decides.
+    A partly approved claim names each line's approved amount and reason code; a claim returned for correction
+    says what to correct; `return_parts_by` asks for the tagged old parts (旧件) by that date. claims reads
+    version 1 too.
+    """
+
+    claim_number: str
+    submission: int = Field(default=1, ge=1)
+    decision: OemDecision
+    lines: list[OemLineDecision] = Field(default_factory=list)
+    reason_codes: list[WarrantyReason] = Field(default_factory=list)
+    correction_note: str | None = Field(default=None, max_length=1000)
+    return_parts_by: date | None = None
+
+
+@event(WARRANTY, "WarrantyClaimLinesAdded", 1, aggregate="warranty_claim", key="claim_id")
+class WarrantyClaimLinesAdded(DomainEvent):
+    """Published by claims when approved added work (增项) paid by warranty joins a claim not yet submitted.
+
+    It carries the jobs added and the claim's new amount.
+    """
+
+    claim_id: str
+    repair_order_id: str
+    job_ids: list[str]
+    amount: Decimal = Field(ge=0)
+
+
+@event(WARRANTY, "ClaimPartsReturnRequested", 1, aggregate="warranty_claim", key="claim_id")
+class ClaimPartsReturnRequested(DomainEvent):
+    """Published by claims when the manufacturer asks for a claim's tagged old parts (旧件) back.
+
+    The parts room ships them by the deadline; a return not shipped by then is flagged overdue.
+    """
+
+    claim_id: str
+    part_nos: list[str]
+    return_by: date
+
+
+@event(INSURANCE, "InsuranceRenewalDue", 1, aggregate="insurance_claim", key="vehicle_id")
+class InsuranceRenewalDue(DomainEvent):
+    """Published by claims when a vehicle's insurance policy known from a claim expires soon.
+
+    crm puts it on its reminder list (insurance expiring).
+    """
+
+    vehicle_id: str
+    insurer: str
+    policy_number: str
+    expires_on: date

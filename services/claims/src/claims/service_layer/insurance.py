@@ -1,0 +1,55 @@
+"""Insurance claims (保险理赔): accident-car intake, the estimate and the insurer's approval, payments,
+renewal reminders."""
+
+from __future__ import annotations
+
+import uuid
+
+from shared.kit import UnitOfWork
+
+from ..adapters.orm import InsuranceClaimRow
+from ..adapters.repository import InsuranceClaims
+from ..domain.insurance_claim import InsuranceClaim
+from .commands import ApproveEstimate, EstimateRepair, OpenInsuranceClaim, RecordPayment, RemindRenewals
+
+
+async def open_insurance_claim(uow: UnitOfWork, cmd: OpenInsuranceClaim) -> InsuranceClaim:
+    uow.actor.check_store(cmd.store_id)
+    claim = InsuranceClaim.open(id=str(uuid.uuid4()), dealer_group_id=uow.actor.dealer_group_id, now=uow.now(),
+                                **cmd.model_dump())
+    await uow.repo(InsuranceClaims).add(claim)
+    return claim
+
+
+async def estimate_repair(uow: UnitOfWork, cmd: EstimateRepair) -> InsuranceClaim:
+    claim = await uow.repo(InsuranceClaims).get(cmd.claim_id)
+    claim.check_version(cmd.version)
+    claim.estimate(cmd.amount)
+    await uow.repo(InsuranceClaims).save(claim)
+    return claim
+
+
+async def approve_estimate(uow: UnitOfWork, cmd: ApproveEstimate) -> InsuranceClaim:
+    claim = await uow.repo(InsuranceClaims).get(cmd.claim_id)
+    claim.check_version(cmd.version)
+    claim.approve_estimate(approved_amount=cmd.approved_amount, now=uow.now())
+    await uow.repo(InsuranceClaims).save(claim)
+    return claim
+
+
+async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> InsuranceClaim:
+    claim = await uow.repo(InsuranceClaims).get(cmd.claim_id)
+    claim.record_payment(amount=cmd.amount, payment_ref=cmd.payment_ref, now=uow.now())
+    await uow.repo(InsuranceClaims).save(claim)
+    return claim
+
+
+async def remind_renewals(uow: UnitOfWork, cmd: RemindRenewals) -> list[InsuranceClaim]:
+    """Renewal reminders (续保提醒) for policies expiring soon, once each: crm puts them on its reminder list."""
+    today = uow.now().date()
+    reminded = []
+    for claim in await uow.repo(InsuranceClaims).list(InsuranceClaimRow.policy_expiry.is_not(None)):
+        if claim.remind_renewal(today, days_ahead=cmd.days_ahead):
+            await uow.repo(InsuranceClaims).save(claim)
+            reminded.append(claim)
+    return reminded
