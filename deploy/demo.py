@@ -81,3 +81,4 @@ async def load_demo(platform) -> None:
             await asyncio.sleep(0.2)
         print(f"demo: reception knows {sum(seen)}/{len(vins)} vehicles", flush=True)
         await __import__("deploy.demo_parts", fromlist=["x"]).load_parts_demo(http, PASSWORD)
+        await __import__("deploy.demo_workshop", fromlist=["_"]).load_workshop_demo(platform, http)

@@ -83,6 +83,7 @@ SERVICES: tuple[Service, ...] = (
         "workshop", 8002, "workshop",
         summary="Dispatch, repair, the three quality checks, operation codes and capacity.",
         produces=(workshop.JOBS, workshop.CATALOGUE),
+        consumer_groups=("workshop.repair-orders", "workshop.parts-issues"),
         reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, parts.ISSUES),
     ),
     Service(

@@ -85,6 +85,21 @@ class AdditionalWorkFound(DomainEvent):
     parts: list[PartLine] = Field(default_factory=list)
 
 
+@event(JOBS, "PartsRequested", 1, aggregate="repair_order", key="repair_order_id")
+class PartsRequested(DomainEvent):
+    """A technician asked the parts room for parts for a job (领料申请).
+
+    parts picks and issues them against the repair order (PartsIssued, with the job); until every requested part
+    is issued the job cannot be completed.
+    """
+
+    repair_order_id: str
+    job_id: str
+    request_id: str
+    technician_id: str
+    lines: list[PartLine] = Field(min_length=1)
+
+
 @event(JOBS, "JobCompleted", 1, aggregate="repair_order", key="repair_order_id")
 class JobCompleted(DomainEvent):
     """Published by workshop when a technician finishes a job, with the hours clocked on it.
