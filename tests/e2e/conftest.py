@@ -12,7 +12,9 @@ from tests.support.e2e import JWT_SECRET, PASSWORD
 from tests.support.infra import create_database, drop_database
 
 
-@pytest_asyncio.fixture(scope="session")
+# Package scope: the platform's processes consume every topic, so they must be gone before the in-process
+# service tests run, or they answer those tests' events too (a parts shortage for another test's booking).
+@pytest_asyncio.fixture(scope="package")
 async def platform(infra, tmp_path_factory):
     names = {svc: await create_database(infra, f"e2e_{svc}") for svc in SERVICES}
     p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,

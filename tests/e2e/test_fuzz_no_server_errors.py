@@ -23,8 +23,7 @@ from tests.support.infra import ROOT
 TOKEN = issue_token(Principal(user_id="fuzzer", name="fuzzer", dealer_group_id=GROUP,
                               roles=frozenset({Role.SERVICE_MANAGER, Role.GENERAL_MANAGER}),
                               store_ids=frozenset({STORE})), secret=JWT_SECRET, issuer="aftersales-gateway")
-SERVICES = ("crm", "reception", "gateway")
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))  # workshop, parts and claims serve only their probes so far
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 
 def _fuzz(service: str):
@@ -46,4 +45,7 @@ def _fuzz(service: str):
 
 test_crm = _fuzz("crm")
 test_reception = _fuzz("reception")
+test_workshop = _fuzz("workshop")
+test_parts = _fuzz("parts")
+test_claims = _fuzz("claims")
 test_gateway = _fuzz("gateway")

@@ -92,7 +92,8 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes, servers=servers)
+                             routes=app.routes, servers=servers,
+                             separate_input_output_schemas=app.separate_input_output_schemas)
         paths = schema.get("paths", {})
         used = sorted({t for ops in paths.values() for op in ops.values() for t in op.get("tags", [])})
         schema["tags"] = [{"name": t, "description": tags.get(t, t)} for t in used]

@@ -36,8 +36,11 @@ async def list_warranty_claims(uow: WarrantyReader, state: ClaimState | None = N
                                repair_order_id: Annotated[str | None, Query(max_length=64)] = None,
                                store_id: StoreId = None):
     t = WarrantyClaimRow
-    where = [c for c in (state and t.state == state.value, repair_order_id and t.repair_order_id == repair_order_id)
-             if c is not None and c is not False]
+    where = []
+    if state is not None:
+        where.append(t.state == state.value)
+    if repair_order_id:
+        where.append(t.repair_order_id == repair_order_id)
     found = await uow.repo(WarrantyClaims).list(*where, order_by=[t.id], limit=500, store_id=store_id)
     return views.warranty_claims(uow, found)
 
