@@ -4,6 +4,8 @@ would; safe to run twice (Idempotency-Key on every command, an existing record a
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 
 STORE = "s-sh-pd"
@@ -25,7 +27,9 @@ async def load_parts_demo(http: httpx.AsyncClient, password: str) -> None:
     h = {"Authorization": f"Bearer {tok['access_token']}"}
 
     async def post(path: str, key: str, body: dict) -> httpx.Response:
-        r = await http.post(f"/api/parts{path}", headers=h | {"Idempotency-Key": f"demo-parts-{key}"}, json=body)
+        # Header values are ASCII: a supplier's Chinese name goes into the key as its hash.
+        digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+        r = await http.post(f"/api/parts{path}", headers=h | {"Idempotency-Key": f"demo-parts-{digest}"}, json=body)
         if r.status_code not in (200, 201, 409):
             r.raise_for_status()
         return r
