@@ -8,7 +8,7 @@ import pytest_asyncio
 from gateway.users import upsert_users
 
 from deploy.launcher import SERVICES, Platform
-from tests.support.e2e import JWT_SECRET, PASSWORD
+from tests.support.e2e import JWT_SECRET, gateway_users
 from tests.support.infra import create_database, drop_database
 
 
@@ -25,14 +25,7 @@ async def platform(infra, tmp_path_factory):
     try:
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
         p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it
-        await upsert_users(p.database_url("gateway"), [
-            dict(username="advisor", password=PASSWORD, dealer_group_id="dg-e2e", roles=["advisor"],
-                 store_ids=["s-e2e"]),
-            dict(username="outsider", password=PASSWORD, dealer_group_id="dg-other", roles=["advisor"],
-                 store_ids=["s-x"]),
-            dict(username="care", password=PASSWORD, dealer_group_id="dg-e2e", roles=["customer_care"],
-                 store_ids=["s-e2e"]),
-        ])
+        await upsert_users(p.database_url("gateway"), gateway_users())  # the front desk and the workshop floor
         yield p
     finally:
         p.stop()

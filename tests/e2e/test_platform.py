@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from shared.contracts import workshop
-from shared.messaging.envelope import Envelope, Tenant
 
 from deploy.launcher import SERVICES
-from tests.support.e2e import PASSWORD
+from tests.support.e2e import (
+    STORE,
+    login,
+    queued_in_workshop,
+    ready_to_invoice,
+    set_up_shop,
+    wash,
+    work_the_job,
+)
 from tests.support.factories import eventually, new_phone, new_vin
-from tests.support.kafka import publish
-
-
-async def login(http: httpx.AsyncClient, user: str) -> dict[str, str]:
-    r = await http.post("/auth/token", data={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 async def test_every_service_is_ready_and_serves_metrics_and_openapi(platform):
@@ -68,76 +63,64 @@ async def test_vehicle_registered_through_the_gateway_reaches_reception(platform
 
 
 async def test_walk_in_repair_order_to_delivery_reaches_crm_as_records_and_a_follow_up(platform):
-    """reception and crm as separate processes, through the gateway: a first-visit check-in becomes
-    crm's customer and vehicle; the delivered repair order becomes crm's follow-up call (回访).
-    workshop and parts are not built yet, so their facts are published here as they will publish them."""
-    store, group = "s-e2e", "dg-e2e"
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
-    await producer.start()
+    """reception, workshop and crm as separate processes, through the gateway: a first-visit check-in becomes
+    crm's customer and vehicle; workshop queues the signed order's job, the floor works it through the three
+    checks (三检) and the wash; the delivered repair order becomes crm's follow-up call (回访)."""
+    store = STORE
+    async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
+        advisor, care = await login(gw, "advisor"), await login(gw, "care")
+        sup, tech = await login(gw, "ws.sup"), await login(gw, "ws.tech")
+        leader, qc = await login(gw, "ws.leader"), await login(gw, "ws.qc")
+        await set_up_shop(gw, sup)  # the floor's shifts publish the capacity reception plans with
+        vin, phone = new_vin(), new_phone()
+        r = await gw.post("/api/reception/check-ins", headers=advisor | {"Idempotency-Key": f"ci-{vin}"}, json={
+            "store_id": store, "vin": vin, "plate": "苏E12345", "odometer_km": 15230, "covers_fitted": True,
+            "customer_complaint": "刹车异响", "first_visit": {
+                "customer": {"name": "吴磊", "phones": [phone]}, "vehicle": {"model": "Tiguan L"}}})
+        assert r.status_code == 201, r.text
+        ro = r.json()
 
-    async def as_service(source: str, event) -> None:
-        await publish(producer, Envelope.new(event, source=source, tenant=Tenant(group, store)))
+        async def crm_has_the_walk_in():
+            v = await gw.get("/api/crm/vehicles", params={"vin": vin}, headers=care)
+            return v.json() if v.status_code == 200 else None
 
-    try:
-        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        for d in range(4):
-            await as_service("workshop", workshop.WorkshopCapacitySet(day=today + timedelta(days=d), bays=6,
-                                                                      technician_hours=Decimal("48")))
-        async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
-            advisor, care = await login(gw, "advisor"), await login(gw, "care")
-            vin, phone = new_vin(), new_phone()
-            r = await gw.post("/api/reception/check-ins", headers=advisor | {"Idempotency-Key": f"ci-{vin}"}, json={
-                "store_id": store, "vin": vin, "plate": "苏E12345", "odometer_km": 15230, "covers_fitted": True,
-                "customer_complaint": "刹车异响", "first_visit": {
-                    "customer": {"name": "吴磊", "phones": [phone]}, "vehicle": {"model": "Tiguan L"}}})
-            assert r.status_code == 201, r.text
-            ro = r.json()
+        vehicle = await eventually(crm_has_the_walk_in)
+        assert vehicle and vehicle["plate"] == "苏E12345", "crm never registered the walk-in"
+        customer = (await gw.get(f"/api/crm/customers/{vehicle['owner_customer_id']}", headers=care)).json()
+        assert customer["name"] == "吴磊" and customer["phones"] == [phone]
 
-            async def crm_has_the_walk_in():
-                v = await gw.get("/api/crm/vehicles", params={"vin": vin}, headers=care)
-                return v.json() if v.status_code == 200 else None
+        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
+            "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "wash": True,
+            "signature": {"name": "吴磊", "image_ref": "blob://signatures/e2e.png"},
+            "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
+        assert r.status_code == 200, r.text
+        ro = r.json()
+        await queued_in_workshop(gw, sup, ro["id"])
+        for job in ro["jobs"]:  # dispatched, worked and the three checks, per job and in order
+            await work_the_job(gw, ro["id"], job["job_id"], sup, tech, leader, qc)
+        await wash(gw, ro["id"], sup)
 
-            vehicle = await eventually(crm_has_the_walk_in)
-            assert vehicle and vehicle["plate"] == "苏E12345", "crm never registered the walk-in"
-            customer = (await gw.get(f"/api/crm/customers/{vehicle['owner_customer_id']}", headers=care)).json()
-            assert customer["name"] == "吴磊" and customer["phones"] == [phone]
+        got = await ready_to_invoice(gw, advisor, ro["id"])
+        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/invoice", headers=advisor,
+                          json={"version": got["version"]})
+        assert r.status_code == 200, r.text
+        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/deliver", headers=advisor,
+                          json={"version": r.json()["version"], "odometer_out_km": 15236})
+        assert r.status_code == 200, r.text
 
-            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
-                "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps",
-                "signature": {"name": "吴磊", "image_ref": "blob://signatures/e2e.png"},
-                "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
-            assert r.status_code == 200, r.text
-            ro = r.json()
-            for job in ro["jobs"]:
-                await as_service("workshop", workshop.JobCompleted(repair_order_id=ro["id"], job_id=job["job_id"],
-                                                                   clocked_hours=Decimal("1.0")))
-            for job in ro["jobs"]:  # the three checks (三检), per job and in order
-                for stage in ("self", "team_leader", "final"):
-                    await as_service("workshop", workshop.InspectionPassed(
-                        repair_order_id=ro["id"], stage=stage, inspector_id="qc-1", job_id=job["job_id"]))
+        async def follow_up():
+            fus = (await gw.get("/api/crm/follow-ups", params={"store_id": store}, headers=care)).json()
+            return next((f for f in fus if f["repair_order_id"] == ro["id"]), None)
 
-            async def ready_to_invoice():
-                got = (await gw.get(f"/api/reception/repair-orders/{ro['id']}", headers=advisor)).json()
-                return got if got["delivery_blockers"] == [] else None
+        fu = await eventually(follow_up)
+        assert fu, "crm never scheduled the follow-up call for the delivery"
+        assert fu["customer_id"] == customer["id"] and fu["status"] == "scheduled"
 
-            got = await eventually(ready_to_invoice)
-            assert got, "reception never saw the workshop's facts"
-            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/invoice", headers=advisor,
-                              json={"version": got["version"]})
-            assert r.status_code == 200, r.text
-            r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/deliver", headers=advisor,
-                              json={"version": r.json()["version"], "odometer_out_km": 15236})
-            assert r.status_code == 200, r.text
+        async def workshop_closed_it():  # the delivery closes the work order: off the board
+            b = (await gw.get("/api/workshop/board", params={"store_id": store}, headers=sup)).json()
+            return all(o["repair_order_id"] != ro["id"] for o in b["orders"])
 
-            async def follow_up():
-                fus = (await gw.get("/api/crm/follow-ups", params={"store_id": store}, headers=care)).json()
-                return next((f for f in fus if f["repair_order_id"] == ro["id"]), None)
-
-            fu = await eventually(follow_up)
-            assert fu, "crm never scheduled the follow-up call for the delivery"
-            assert fu["customer_id"] == customer["id"] and fu["status"] == "scheduled"
-    finally:
-        await producer.stop()
+        assert await eventually(workshop_closed_it), "workshop kept the delivered order on its board"
 
 
 async def test_overview_is_marked_partial_when_a_service_is_down(platform):
