@@ -38,8 +38,8 @@ async def load_parts_demo(http: httpx.AsyncClient, password: str) -> None:
         await post("/bins", f"bin-{room}{rack}{shelf}{pos}", {"store_id": STORE, "store_room": room, "rack": rack,
                                                               "shelf": shelf, "position": pos})
     suppliers = []
-    for name, locality, payment, days in SUPPLIERS:
-        r = await post("/suppliers", f"supplier-{name}", {"name": name, "locality": locality, "payment": payment,
+    for i, (name, locality, payment, days) in enumerate(SUPPLIERS):  # header values are ASCII: no name in the key
+        r = await post("/suppliers", f"supplier-{i}", {"name": name, "locality": locality, "payment": payment,
                                                            "lead_time_days": days})
         suppliers.append(r.json().get("id"))
     for no, name, brand, unit, retail, cost, safety, bin_code, qty, sup, exchange in PARTS:

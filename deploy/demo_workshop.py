@@ -52,11 +52,11 @@ BAYS = {"s-sh-pd": [("lift-1", "lift"), ("lift-2", "lift"), ("lift-3", "lift"), 
 # Monday to Saturday, 08:30–17:30 with an hour's lunch: 8 technician hours a day each.
 SHIFT = {"weekdays": [0, 1, 2, 3, 4, 5], "start": "08:30:00", "end": "17:30:00", "break_minutes": 60}
 
-OPERATIONS = [  # code, description, flat-rate hours, skill, pay type, OEM code, parts kit
+OPERATIONS = [  # code, description, flat-rate hours, skill, pay type, OEM code, parts kit (demo_parts' part nos)
     ("OIL-CHG", "更换机油机滤 (保养)", "1.0", "mechanical", "customer", "01A001",
-     [("OIL-5W30", "4"), ("FLT-OIL", "1")]),
-    ("FIRST-SVC", "首次保养", "1.0", "mechanical", "warranty", "01A000", [("OIL-5W30", "4"), ("FLT-OIL", "1")]),
-    ("BRK-PAD-F", "更换前刹车片", "1.2", "mechanical", "customer", "46A010", [("PAD-F", "1")]),
+     [("G052195M4", "4"), ("06L115562B", "1")]),
+    ("FIRST-SVC", "首次保养", "1.0", "mechanical", "warranty", "01A000", [("G052195M4", "4"), ("06L115562B", "1")]),
+    ("BRK-PAD-F", "更换前刹车片", "1.2", "mechanical", "customer", "46A010", [("5Q0698151D", "1")]),
     ("ALIGN", "四轮定位", "0.8", "mechanical", "customer", "44A000", []),
     ("DIAG-ELEC", "电气故障诊断", "1.0", "diagnosis", "customer", "97A000", []),
     ("BATT-CHG", "更换蓄电池", "0.5", "electrical", "customer", "27A010", [("BATT-70AH", "1")]),
