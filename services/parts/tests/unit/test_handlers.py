@@ -127,4 +127,4 @@ async def test_write_off_takes_three_approvers(uow):
                                        c.ApproveWriteOff(write_off_id=w.id))
     assert w.value == D("60.00") and w.shares["company"] == D("42.00")
     assert (await uow.repo(Parts).get("s1:PAD-1")).on_hand == 0
-    assert uow.event_types()[-1] == "PartsWrittenOff"
+    assert uow.event_types()[-1] == "PartsWrittenOffV2"
