@@ -250,3 +250,25 @@ def test_no_claim_possible_needs_a_written_report():
 def test_planner_orders_shortages_and_tops_up_to_twice_the_safety_stock():
     assert suggested_quantity(available=D(1), on_order=D(0), safety_stock=D(4), short=D(2)) == D(9)
     assert suggested_quantity(available=D(5), on_order=D(0), safety_stock=D(4), short=D(0)) == D(0)
+
+
+def test_the_order_reserves_per_job_the_larger_of_plan_and_request():
+    from shared.contracts.common import PartLine
+
+    ro = RepairOrderCopy(id="ro1", dealer_group_id="dg", store_id="s1")
+    # the technician's request overtook the order (another topic): reserved when it came
+    assert ro.parts_requested("rq1", "j1", [PartLine(part_no="P1", quantity=D(1))]) == [
+        PartLine(part_no="P1", quantity=D(1))]
+    assert ro.parts_requested("rq1", "j1", [PartLine(part_no="P1", quantity=D(1))]) is None  # redelivered
+    opened = ro.opened("RO-1", [JobCopy(job_id="j1", description="brakes", pay_type=PayType.CUSTOMER,
+                                        parts=[PartLine(part_no="P1", quantity=D(2))])])
+    assert opened == [PartLine(part_no="P1", quantity=D(1))]  # the plan's 2, less the 1 held for the request
+    assert ro.opened("RO-1", []) is None
+    added = JobCopy(job_id="j2", description="wipers", pay_type=PayType.CUSTOMER,
+                    parts=[PartLine(part_no="P2", quantity=D(1))])
+    assert ro.job_added(added) == [PartLine(part_no="P2", quantity=D(1))]
+    assert ro.job_added(added) is None
+    assert ro.parts_requested("rq2", "j1", [PartLine(part_no="P1", quantity=D(1))]) == []  # within j1's plan of 2
+    assert ro.parts_requested("rq3", "j2", [PartLine(part_no="P2", quantity=D(3))]) == [
+        PartLine(part_no="P2", quantity=D(2))]
+    assert ro.wanted() == {"P1": D(2), "P2": D(3)}
