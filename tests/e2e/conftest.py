@@ -32,6 +32,10 @@ async def platform(infra, tmp_path_factory):
                  store_ids=["s-x"]),
             dict(username="care", password=PASSWORD, dealer_group_id="dg-e2e", roles=["customer_care"],
                  store_ids=["s-e2e"]),
+            dict(username="parts.mgr", password=PASSWORD, dealer_group_id="dg-e2e", roles=["parts_manager"],
+                 store_ids=["s-e2e"]),
+            dict(username="parts.keeper", password=PASSWORD, dealer_group_id="dg-e2e", roles=["parts_clerk"],
+                 store_ids=["s-e2e"]),
         ])
         yield p
     finally:
