@@ -17,6 +17,8 @@ USERS = [
     ("advisor", GROUP, ["advisor"], [STORE]),
     ("outsider", "dg-other", ["advisor"], ["s-x"]),
     ("care", GROUP, ["customer_care"], [STORE]),
+    ("parts.mgr", GROUP, ["parts_manager"], [STORE]),
+    ("parts.keeper", GROUP, ["parts_clerk"], [STORE]),
     ("ws.sup", GROUP, ["workshop_supervisor"], [STORE]),
     ("ws.tech", GROUP, ["technician"], [STORE]),
     ("ws.leader", GROUP, ["team_leader"], [STORE]),

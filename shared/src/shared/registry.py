@@ -90,8 +90,8 @@ SERVICES: tuple[Service, ...] = (
         "parts", 8003, "parts",
         summary="The parts room: stock, reservations, issues, purchasing, counts and write-offs.",
         produces=(parts.ISSUES, parts.STOCK),
-        consumer_groups=("parts.reception",),
-        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS),
+        consumer_groups=("parts.reception", "parts.workshop-jobs"),
+        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS),
     ),
     Service(
         "claims", 8004, "claims",

@@ -9,3 +9,4 @@ class Settings(ServiceSettings):
     service_name: str = "parts"
     http_port: int = registry.service("parts").http_port
     database_url: str = Field(default=registry.service("parts").database_url())
+    timezone: str = Field(default="Asia/Shanghai", description="Stores' local time: the days of counts and figures")

@@ -16,7 +16,7 @@ from parts.adapters.orm import RepairOrderCopyRow
 from parts.adapters.repository import Demands
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
-from shared.contracts import reception
+from shared.contracts import reception, workshop
 from shared.contracts.common import PartLine, PayType, RepairJob, RequestedJob
 from shared.kit import UnitOfWork
 from shared.messaging.envelope import Envelope, Tenant
@@ -185,3 +185,33 @@ async def test_bad_input_is_refused_naming_the_problem_and_changes_nothing(start
         assert Decimal(card["on_hand"]) == 3 and len(card["ledger"]) == 1
         r = await svc.client.get(f"/parts/{store}:NEW-1", headers=tech)
         assert r.status_code == 404
+
+
+async def test_a_technicians_request_delivered_twice_makes_one_slip_and_one_reservation(start_service, token, producer,
+                                                                                      infra):
+    store = new_store()
+    async with start_service("parts", clock=FixedClock(NOW)) as svc:
+        await stocked(svc, token, store, quantity="5")
+        await open_order(svc, producer, store, ro := str(uuid.uuid4()))
+        asked = workshop.PartsRequested(repair_order_id=ro, job_id="j1", request_id=(rq := str(uuid.uuid4())),
+                                        technician_id="tech", lines=[PartLine(part_no="PAD-1", quantity=Decimal(2))])
+        env = Envelope.new(asked, source="workshop", tenant=Tenant(GROUP, store))
+        await publish(producer, env, copies=2)  # the same event twice
+        await publish(producer, Envelope.new(asked, source="workshop", tenant=Tenant(GROUP, store)))  # a new id
+
+        clerk = token(Role.PARTS_CLERK, stores=[store])
+
+        async def slip():
+            r = await svc.client.get(f"/issue-slips/{rq}", headers=clerk)
+            return r.json() if r.status_code == 200 else None
+        got = await eventually(slip)
+        assert got and got["technician_id"] == "tech" and got["state"] == "requested", got
+        await asyncio.sleep(2)
+        card = (await svc.client.get(f"/parts/{store}:PAD-1", headers=clerk)).json()
+        assert Decimal(card["reserved"]) == 2 and Decimal(card["available"]) == 3  # the job planned none
+        recs = await read_topic(infra.kafka_bootstrap, "parts.issues",
+                                until=lambda rs: any(r.key == ro.encode() for r in rs), timeout=20)
+        assert [header(r, "ce_type") for r in recs if r.key == ro.encode()] == ["PartsReserved.v1"]
+        figures = (await svc.client.get(f"/stores/{store}/figures", headers=token(Role.PARTS_MANAGER, stores=[store]),
+                                        params={"from": "2026-11-01", "to": "2026-12-01"})).json()
+        assert (figures["lines_requested"], figures["fill_rate"]) == (1, "1.0000"), figures

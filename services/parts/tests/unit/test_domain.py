@@ -11,6 +11,8 @@ from parts.domain.money import moving_average_cost
 from parts.domain.purchasing import ClaimAgainst, Receipt, ReceiptLine, suggested_quantity
 from parts.domain.stock import Part
 from parts.domain.write_offs import Approver, Cause, Reason, WriteOff, WriteOffLine, split_loss
+from shared.contracts import parts as ev
+from shared.contracts.base import event_class
 from shared.contracts.common import PayType
 from shared.errors import Conflict, DomainError
 
@@ -140,9 +142,26 @@ def test_a_count_variance_must_be_explained_before_it_closes():
     with pytest.raises(Conflict, match="explanation"):
         c.close(at=NOW, finance_witness=None)
     c.record("P1", D(4), "dropped and broken, reported")
-    variances = c.close(at=NOW, finance_witness=None)
+    variances = c.close(at=NOW, finance_witness=None, costs={"P1": D("12.5050")})
     assert [(v.part_no, v.variance) for v in variances] == [("P1", D(-1))]
-    assert type(c.events[-1]).__name__ == "StockCountCompleted"
+    e = c.events[-1]
+    assert e.event_type == "StockCountCompleted.v2"
+    assert [(v.part_no, v.variance, v.value, v.explanation) for v in e.variances] == [
+        ("P1", D(-1), D("-12.51"), "dropped and broken, reported")]
+    assert e.net_value == D("-12.51") and e.lines_counted == 2
+
+
+def test_count_event_keeps_the_sign_of_gains_and_losses():
+    c = count(CountLine(part_no="P1", book=D(5)), CountLine(part_no="P2", book=D(2)))
+    c.record("P1", D(7), "two found in the returns crate")
+    c.record("P2", D(1), "one missing, reported to the parts manager")
+    c.close(at=NOW, finance_witness=None, costs={"P1": D(10), "P2": D(4)})
+    e = c.events[-1]
+    assert {v.part_no: v.variance for v in e.variances} == {"P1": D(2), "P2": D(-1)}
+    assert e.net_value == D(16)
+    with pytest.raises(ValueError, match="counted − book"):
+        ev.CountVariance(part_no="P1", book=D(5), counted=D(7), variance=D(-2), explanation="x", unit_cost=D(1),
+                         value=D(-2))
 
 
 def test_quarterly_count_needs_finance():
@@ -170,6 +189,24 @@ def test_write_off_needs_all_three_approvals():
     assert w.approve(Approver.WARRANTY_SUPERVISOR, "ws")
     w.written_off({"P1": D("33.3333")}, NOW)
     assert w.value == D("100.00") and sum(w.shares.values()) == w.value
+    e = w.events[-1]
+    assert e.event_type == "PartsWrittenOff.v2" and e.quarter == "2026-Q4" and e.cause == "natural"
+    assert (e.split.company, e.split.service_manager, e.split.parts_manager, e.split.storekeeper) == (
+        D("70.00"), D("10.00"), D("10.00"), D("10.00"))
+    assert e.approvals == {"service_manager": "sm", "parts_manager": "pm", "warranty_supervisor": "ws"}
+
+
+def test_written_off_v2_refuses_a_split_that_does_not_add_up_and_v1_stays_readable():
+    split = ev.LossSplit(company=D("70.00"), service_manager=D("10.00"), parts_manager=D("10.00"),
+                         storekeeper=D("10.01"))
+    with pytest.raises(ValueError, match="adds up"):
+        ev.PartsWrittenOffV2(write_off_id="w1", quarter="2026-Q4", reason="damaged", cause="natural", lines=[],
+                             value=D("100.00"), split=split)
+    assert event_class("PartsWrittenOff.v1") is ev.PartsWrittenOff
+    assert event_class("StockCountCompleted.v1") is ev.StockCountCompleted
+    old = ev.PartsWrittenOff.model_validate({"write_off_id": "w0", "value": "5.00",
+                                             "lines": [{"part_no": "P1", "quantity": "1"}]})
+    assert old.value == D("5.00")
 
 
 def test_person_caused_damage_is_not_written_off():
@@ -213,3 +250,25 @@ def test_no_claim_possible_needs_a_written_report():
 def test_planner_orders_shortages_and_tops_up_to_twice_the_safety_stock():
     assert suggested_quantity(available=D(1), on_order=D(0), safety_stock=D(4), short=D(2)) == D(9)
     assert suggested_quantity(available=D(5), on_order=D(0), safety_stock=D(4), short=D(0)) == D(0)
+
+
+def test_the_order_reserves_per_job_the_larger_of_plan_and_request():
+    from shared.contracts.common import PartLine
+
+    ro = RepairOrderCopy(id="ro1", dealer_group_id="dg", store_id="s1")
+    # the technician's request overtook the order (another topic): reserved when it came
+    assert ro.parts_requested("rq1", "j1", [PartLine(part_no="P1", quantity=D(1))]) == [
+        PartLine(part_no="P1", quantity=D(1))]
+    assert ro.parts_requested("rq1", "j1", [PartLine(part_no="P1", quantity=D(1))]) is None  # redelivered
+    opened = ro.opened("RO-1", [JobCopy(job_id="j1", description="brakes", pay_type=PayType.CUSTOMER,
+                                        parts=[PartLine(part_no="P1", quantity=D(2))])])
+    assert opened == [PartLine(part_no="P1", quantity=D(1))]  # the plan's 2, less the 1 held for the request
+    assert ro.opened("RO-1", []) is None
+    added = JobCopy(job_id="j2", description="wipers", pay_type=PayType.CUSTOMER,
+                    parts=[PartLine(part_no="P2", quantity=D(1))])
+    assert ro.job_added(added) == [PartLine(part_no="P2", quantity=D(1))]
+    assert ro.job_added(added) is None
+    assert ro.parts_requested("rq2", "j1", [PartLine(part_no="P1", quantity=D(1))]) == []  # within j1's plan of 2
+    assert ro.parts_requested("rq3", "j2", [PartLine(part_no="P2", quantity=D(3))]) == [
+        PartLine(part_no="P2", quantity=D(2))]
+    assert ro.wanted() == {"P1": D(2), "P2": D(3)}

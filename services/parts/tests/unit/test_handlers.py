@@ -1,19 +1,19 @@
 """Handlers on the in-memory unit of work: no PostgreSQL, no Kafka."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
 import pytest
-from parts.adapters.repository import Parts, RepairOrderCopies
+from parts.adapters.repository import IssueSlips, Parts, RepairOrderCopies
 from parts.domain.issuing import JobCopy, RepairOrderCopy
 from parts.domain.stock import Part
 from parts.service_layer import commands as c
-from parts.service_layer import counts, demand, issuing, stock
+from parts.service_layer import counts, demand, figures, issuing, stock
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.contracts.common import PartLine, PayType
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.kit import InMemoryUnitOfWork
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -88,12 +88,14 @@ async def test_closed_repair_order_gets_no_slip(uow):
 async def test_a_booking_delivered_twice_reserves_once_and_cancel_releases(uow):
     svc = uow.as_actor(Principal.service("dg", "parts.reception"))
     lines = [PartLine(part_no="PAD-1", quantity=D(1))]
-    await demand.reserve(svc, reference_id="a1", reference_type="appointment", store_id="s1", lines=lines)
-    await demand.reserve(svc, reference_id="a1", reference_type="appointment", store_id="s1", lines=lines)
+    for _ in range(2):
+        await demand.reserve(svc, reference_id="a1", reference_type="appointment", store_id="s1", lines=lines,
+                             ask="booked")
     part = await uow.repo(Parts).get("s1:PAD-1")
     assert part.reserved == D(1) and uow.event_types().count("PartsReserved") == 1
     await demand.reserve(svc, reference_id="a2", reference_type="appointment", store_id="s1",
-                         lines=[PartLine(part_no="PAD-1", quantity=D(2)), PartLine(part_no="NOPE", quantity=D(1))])
+                         lines=[PartLine(part_no="PAD-1", quantity=D(2)), PartLine(part_no="NOPE", quantity=D(1))],
+                         ask="booked")
     assert uow.event_types()[-1] == "PartsShortage"
     await demand.release(svc, "a1")
     await demand.release(svc, "a1")
@@ -127,4 +129,66 @@ async def test_write_off_takes_three_approvers(uow):
                                        c.ApproveWriteOff(write_off_id=w.id))
     assert w.value == D("60.00") and w.shares["company"] == D("42.00")
     assert (await uow.repo(Parts).get("s1:PAD-1")).on_hand == 0
-    assert uow.event_types()[-1] == "PartsWrittenOff"
+    assert uow.event_types()[-1] == "PartsWrittenOffV2"
+
+
+async def test_a_technicians_request_becomes_a_slip_once_and_reserves_beyond_the_plan(uow):
+    svc = uow.as_actor(Principal.service("dg", "parts.workshop-jobs"))
+    ro = await uow.repo(RepairOrderCopies).get("ro1")
+    ro.jobs[0] = JobCopy(job_id="j1", description="brakes", pay_type=PayType.CUSTOMER,
+                         parts=[PartLine(part_no="PAD-1", quantity=D(1))])
+    await uow.repo(RepairOrderCopies).save(ro)
+    within = [PartLine(part_no="PAD-1", quantity=D(1))]
+    for _ in range(2):  # delivered twice
+        await issuing.parts_requested(svc, store_id="s1", repair_order_id="ro1", job_id="j1", request_id="rq1",
+                                      technician_id="tech", lines=within)
+    slip = await uow.repo(IssueSlips).get("rq1")
+    assert slip.technician_id == "tech" and slip.request_id == "rq1" and slip.lines[0].in_stock_at_request
+    assert "PartsReserved" not in uow.event_types()  # within the job's plan: reserved when the order opened
+    await issuing.parts_requested(svc, store_id="s1", repair_order_id="ro1", job_id="j1", request_id="rq2",
+                                  technician_id="tech", lines=[PartLine(part_no="PAD-1", quantity=D(2))])
+    assert uow.event_types()[-1] == "PartsShortage"  # one in stock, two asked beyond the plan's one
+    assert (await uow.repo(Parts).get("s1:PAD-1")).reserved_for("ro1") == D(1)
+    assert not (await uow.repo(IssueSlips).get("rq2")).lines[0].in_stock_at_request
+    assert len((await uow.repo(RepairOrderCopies).get("ro1")).requests) == 2
+
+
+async def test_request_for_a_closed_order_is_dropped(uow):
+    ro = await uow.repo(RepairOrderCopies).get("ro1")
+    ro.close("delivered")
+    await uow.repo(RepairOrderCopies).save(ro)
+    svc = uow.as_actor(Principal.service("dg", "parts.workshop-jobs"))
+    assert await issuing.parts_requested(svc, store_id="s1", repair_order_id="ro1", job_id="j1", request_id="rq9",
+                                         technician_id="t", lines=[PartLine(part_no="PAD-1", quantity=D(1))]) is None
+    assert await uow.repo(IssueSlips).find("rq9") is None
+
+
+async def test_an_approved_added_job_reserves_its_parts_once(uow):
+    from parts.entrypoints.consumers import added_work
+    from shared.contracts import reception
+    from shared.contracts.common import RepairJob
+
+    svc = uow.as_actor(Principal.service("dg", "parts.reception"))
+    job = RepairJob(job_id="j9", description="wiper", pay_type=PayType.CUSTOMER, flat_rate_hours=D("0.2"),
+                    parts=[PartLine(part_no="PAD-1", quantity=D(1))])
+    e = reception.AdditionalWorkApproved(repair_order_id="ro1", finding_id="f1", job=job, estimate_version=2)
+    for _ in range(2):
+        await added_work(svc, e)
+    assert uow.event_types().count("PartsReserved") == 1
+    assert (await uow.repo(Parts).get("s1:PAD-1")).reserved_for("ro1") == D(1)
+    ro = await uow.repo(RepairOrderCopies).get("ro1")
+    assert [j.job_id for j in ro.jobs] == ["j1", "jw", "j9"]
+
+
+async def test_figures_for_the_parts_manager(uow):
+    s = await slip_for(uow)
+    clerk = uow.as_actor(person(Role.PARTS_CLERK, user="clerk"))
+    await issuing.issue_parts(clerk, c.IssueParts(slip_id=s.id, old_parts=[c.OldPartHandIn(part_no="PAD-1")]))
+    await slip_for(uow)  # nothing left: not covered at request
+    f = await figures.figures(uow, "s1", None, None)
+    assert (f.lines_requested, f.lines_filled_at_first_request, f.fill_rate) == (2, 1, D("0.5000"))
+    # the one unit was opened and issued today: no stock at either end of the period, so no turnover figure
+    assert f.cost_of_issues == D("60.00") and f.average_stock_value == 0 and f.turnover is None
+    assert f.period_end == NOW.date() and f.days == 30
+    with pytest.raises(DomainError, match="starts after"):
+        await figures.figures(uow, "s1", NOW.date(), NOW.date() - timedelta(days=1))

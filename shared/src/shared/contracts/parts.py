@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .base import DomainEvent, event
 from .common import PartLine
@@ -165,6 +165,48 @@ class StockCountCompleted(DomainEvent):
     variances: list[PartLine] = Field(default_factory=list)
 
 
+class CountVariance(BaseModel):
+    """One counted part that differs from the book: a gain (盘盈, positive) or a loss (盘亏, negative).
+
+    The book is corrected by an adjustment entry of `variance` at the part's moving-average `unit_cost`; `value`
+    is `variance × unit_cost` rounded half-up to the fen (negative for a loss).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    part_no: str = Field(min_length=1, max_length=40)
+    book: Decimal = Field(ge=0)
+    counted: Decimal = Field(ge=0)
+    variance: Decimal
+    explanation: str = Field(min_length=1)
+    unit_cost: Decimal = Field(ge=0)
+    value: Decimal
+
+    @model_validator(mode="after")
+    def _signed_difference(self) -> CountVariance:
+        if self.variance == 0 or self.variance != self.counted - self.book:
+            raise ValueError("variance is counted − book and is never zero")
+        return self
+
+
+@event(STOCK, "StockCountCompleted", 2, aggregate="stock_count", key="count_id")
+class StockCountCompletedV2(DomainEvent):
+    """Published by parts when a stock count closes, version 2: each variance with its sign, explanation and value.
+
+    Version 1 carried the variances as part lines whose quantity must be positive, so a gain (盘盈) and a loss
+    (盘亏) looked alike. Here `variance` is counted − book; `net_value` is the sum of the lines' values (what the
+    adjustment entries add to, or take from, the stock's value). Managers and finance review them; the quarterly
+    full count names its finance witness. Version 1 stays readable.
+    """
+
+    count_id: str
+    scope: str
+    lines_counted: int = Field(ge=0)
+    variances: list[CountVariance] = Field(default_factory=list)
+    net_value: Decimal = Decimal("0")
+    finance_witness: str | None = None
+
+
 @event(STOCK, "PartsWrittenOff", 1, aggregate="write_off", key="write_off_id")
 class PartsWrittenOff(DomainEvent):
     """Parts were written off (报损), confirmed jointly by the managers, with the value lost.
@@ -175,3 +217,48 @@ class PartsWrittenOff(DomainEvent):
     write_off_id: str
     lines: list[PartLine]
     value: Decimal
+
+
+class LossSplit(BaseModel):
+    """Who bears a written-off value: 70% the company, 10% each the service manager, parts manager and storekeeper.
+
+    Rounding rule: each personal 10% share is rounded half-up to the fen (0.01 CNY); the company's share is the
+    value less the three personal shares, so the four always add up to the value exactly.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    company: Decimal
+    service_manager: Decimal = Field(ge=0)
+    parts_manager: Decimal = Field(ge=0)
+    storekeeper: Decimal = Field(ge=0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.company + self.service_manager + self.parts_manager + self.storekeeper
+
+
+@event(STOCK, "PartsWrittenOff", 2, aggregate="write_off", key="write_off_id")
+class PartsWrittenOffV2(DomainEvent):
+    """Parts were written off (报损), version 2: with why, the quarter it is filed in, who approved and the split.
+
+    The service manager, warranty supervisor and parts manager approve it jointly (`approvals`: role → user id);
+    the lines carry the moving-average cost as `unit_price`; `split` is the 70/10/10/10 loss split (rounding
+    rule in LossSplit), adding up to `value` to the fen. Reports book the company's share, payroll deducts the
+    personal ones. Version 1 stays readable.
+    """
+
+    write_off_id: str
+    quarter: str
+    reason: str
+    cause: str
+    lines: list[PartLine]
+    value: Decimal = Field(ge=0)
+    split: LossSplit
+    approvals: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _split_adds_up(self) -> PartsWrittenOffV2:
+        if self.split.total != self.value:
+            raise ValueError(f"the split adds up to {self.split.total}, not the value {self.value}")
+        return self

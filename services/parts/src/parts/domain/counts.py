@@ -12,9 +12,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 from shared.contracts import parts as ev
-from shared.contracts.common import PartLine
 from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
+
+from .money import ZERO, money
 
 
 class CountScope(StrEnum):
@@ -64,8 +65,15 @@ class StockCount(Aggregate):
         ln.counted, ln.explanation = counted, explanation or ln.explanation
         self.changed()
 
-    def close(self, *, at: datetime, finance_witness: str | None) -> list[CountLine]:
-        """Close the count; answers the lines whose variance the book must take as adjustments."""
+    def variances(self) -> list[CountLine]:
+        """The lines whose counted quantity differs from the book (盘盈 / 盘亏)."""
+        return [ln for ln in self.lines if ln.variance]
+
+    def close(self, *, at: datetime, finance_witness: str | None,
+              costs: dict[str, Decimal] | None = None) -> list[CountLine]:
+        """Close the count; answers the lines whose variance the book must take as adjustments.
+
+        `costs` are the varying parts' moving-average unit costs: each variance is valued at it (to the fen)."""
         self.require("close")
         uncounted = [ln.part_no for ln in self.lines if ln.counted is None]
         if uncounted:
@@ -79,8 +87,12 @@ class StockCount(Aggregate):
                               field="finance_witness")
         self.state, self.closed_at, self.finance_witness = CountState.CLOSED, at, finance_witness
         self.changed()
-        variances = [ln for ln in self.lines if ln.variance]
-        self.raise_event(ev.StockCountCompleted(
-            count_id=self.id, scope=self.scope.value, lines_counted=len(self.lines),
-            variances=[PartLine(part_no=ln.part_no, quantity=abs(ln.variance)) for ln in variances]))
+        variances = self.variances()
+        costs = costs or {}
+        lines = [ev.CountVariance(part_no=ln.part_no, book=ln.book, counted=ln.counted, variance=ln.variance,
+                                  explanation=ln.explanation.strip(), unit_cost=costs.get(ln.part_no, ZERO),
+                                  value=money(ln.variance * costs.get(ln.part_no, ZERO))) for ln in variances]
+        self.raise_event(ev.StockCountCompletedV2(
+            count_id=self.id, scope=self.scope.value, lines_counted=len(self.lines), variances=lines,
+            net_value=sum((ln.value for ln in lines), ZERO), finance_witness=finance_witness))
         return variances

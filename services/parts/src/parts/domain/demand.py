@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from shared.contracts import parts as ev
 from shared.contracts.common import PartLine
 from shared.kit import Aggregate
@@ -29,19 +29,36 @@ class DemandLine(BaseModel):
 
 
 class Demand(Aggregate):
-    """Parts wanted for one booking (reference_type "appointment") or repair order ("repair_order");
-    its id is the reference's, so a second delivery of the same booking finds it and reserves nothing."""
+    """Parts wanted for one booking (reference_type "appointment") or repair order ("repair_order"); its id is
+    the reference's. Each ask (the booking, the opened order, an approved added job, a technician's request)
+    reserves once: a second delivery of the same ask finds it in `asks` and reserves nothing."""
 
     kind: ClassVar[str] = "parts_demand"
     reference_type: str
     lines: list[DemandLine] = Field(default_factory=list)
     state: DemandState = DemandState.RESERVED
+    asks: list[str] = Field(default_factory=list)
 
-    def settle(self, lines: list[DemandLine]) -> None:
-        """The outcome of reserving: all held (PartsReserved) or some short (PartsShortage)."""
-        self.lines = lines
+    @model_validator(mode="after")
+    def _first_ask(self) -> Demand:
+        """Demands stored before asks were kept had exactly one: the booking's or the opened order's."""
+        if not self.asks and self.lines:
+            self.asks = ["booked" if self.reference_type == "appointment" else "opened"]
+        return self
+
+    def wants(self, ask: str) -> bool:
+        """Whether this ask is new (and the demand still held): only then is anything reserved for it."""
+        return self.state is not DemandState.RELEASED and ask not in self.asks
+
+    def settle(self, lines: list[DemandLine], ask: str = "booked") -> None:
+        """The outcome of reserving one ask: all held (PartsReserved) or some short (PartsShortage), for that ask's
+        lines; the demand is short while any of its lines is."""
+        if self.asks:
+            self.changed()
+        self.asks.append(ask)
+        self.lines = [*self.lines, *lines]
         short = [ln for ln in lines if ln.short > 0]
-        self.state = DemandState.SHORT if short else DemandState.RESERVED
+        self.state = DemandState.SHORT if any(ln.short > 0 for ln in self.lines) else DemandState.RESERVED
         if short:
             self.raise_event(ev.PartsShortage(reference_id=self.id, reference_type=self.reference_type, lines=[
                 ev.ShortLine(part_no=ln.part_no, quantity=ln.quantity, quantity_short=ln.short,

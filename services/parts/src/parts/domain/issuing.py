@@ -17,6 +17,7 @@ from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
 
 from .money import ZERO
+from .stock import Part
 
 
 class JobCopy(BaseModel):
@@ -38,6 +39,66 @@ class RepairOrderCopy(Aggregate):
     jobs: list[JobCopy] = Field(default_factory=list)
     issued: dict[str, Decimal] = Field(default_factory=dict)
     returned: dict[str, Decimal] = Field(default_factory=dict)
+    requested: dict[str, dict[str, Decimal]] = Field(default_factory=dict, description="job → part → quantity "
+                                                     "the technicians asked for (workshop's PartsRequested)")
+    requests: list[str] = Field(default_factory=list, description="PartsRequested request ids taken")
+
+    # -- what the order wants held on the reserved shelf ----------------------------------------
+    def wanted(self) -> dict[str, Decimal]:
+        """Per part, what the order wants reserved: for each job the larger of its plan and what its technician
+        asked for (a request within the job's plan is already reserved; only what goes beyond it is new)."""
+        out: dict[str, Decimal] = {}
+        for job_id in [j.job_id for j in self.jobs] + [k for k in self.requested if not self._has_job(k)]:
+            planned: dict[str, Decimal] = {}
+            for j in self.jobs:
+                if j.job_id == job_id:
+                    for p in j.parts:
+                        planned[p.part_no] = planned.get(p.part_no, ZERO) + p.quantity
+            asked = self.requested.get(job_id, {})
+            for no in set(planned) | set(asked):
+                out[no] = out.get(no, ZERO) + max(planned.get(no, ZERO), asked.get(no, ZERO))
+        return out
+
+    def _has_job(self, job_id: str) -> bool:
+        return any(j.job_id == job_id for j in self.jobs)
+
+    def _grown(self, before: dict[str, Decimal]) -> list[PartLine]:
+        after = self.wanted()
+        return [PartLine(part_no=no, quantity=after[no] - before.get(no, ZERO)) for no in sorted(after)
+                if after[no] > before.get(no, ZERO)]
+
+    def opened(self, number: str, jobs: list[JobCopy]) -> list[PartLine] | None:
+        """reception opened the order (RepairOrderOpened): answers the parts to reserve for it, or None when it
+        was opened (or closed) already."""
+        if self.open or self.closed_because:
+            return None
+        before = self.wanted()  # a technician's request that arrived first was reserved when it came
+        self.number, self.open, self.jobs = number, True, jobs
+        self.changed()
+        return self._grown(before)
+
+    def job_added(self, job: JobCopy) -> list[PartLine] | None:
+        """An approved added job (AdditionalWorkApproved): answers the parts to reserve for it, or None when the
+        order has the job already (a redelivery)."""
+        if self._has_job(job.job_id):
+            return None
+        before = self.wanted()
+        self.jobs.append(job)
+        self.changed()
+        return self._grown(before)
+
+    def parts_requested(self, request_id: str, job_id: str, lines: list[PartLine]) -> list[PartLine] | None:
+        """A technician asked for parts for a job (PartsRequested): answers what to reserve beyond what the order
+        holds already for that job, or None for a request taken before (a redelivery)."""
+        if request_id in self.requests:
+            return None
+        before = self.wanted()
+        self.requests.append(request_id)
+        asked = self.requested.setdefault(job_id, {})
+        for ln in lines:
+            asked[ln.part_no] = asked.get(ln.part_no, ZERO) + ln.quantity
+        self.changed()
+        return self._grown(before)
 
     def job(self, job_id: str) -> JobCopy:
         """The open order's job, or a refusal naming why there is none (no issue without one)."""
@@ -90,6 +151,8 @@ class OldPartDisposition(StrEnum):
 class SlipLine(BaseModel):
     part_no: str
     quantity: Decimal = Field(gt=0)
+    in_stock_at_request: bool | None = Field(default=None, description="Whether stock covered the line when it "
+                                             "was requested (the fill rate's numerator)")
     old_part_handed_in: bool = False
     old_part_disposition: OldPartDisposition | None = None
     returned: Decimal = ZERO
@@ -113,6 +176,15 @@ class IssueSlip(Aggregate):
     warranty_signoff_by: str | None = None
     issued_by: str | None = None
     issued_at: datetime | None = None
+    requested_at: datetime | None = None
+    request_id: str | None = Field(default=None, description="workshop's PartsRequested, when the slip came from it")
+
+    def for_job(self, job: JobCopy) -> None:
+        """The job as the order now has it: a warranty job's parts need the warranty specialist's sign-off (a
+        technician's request can arrive before parts knows the job's pay type)."""
+        if job.pay_type is PayType.WARRANTY and not self.warranty:
+            self.warranty = True
+            self.changed()
 
     def sign_as_advisor(self, user_id: str) -> None:
         self.require("sign")
@@ -171,6 +243,13 @@ class IssueSlip(Aggregate):
         self.changed()
         self.raise_event(ev.PartsReturned(reference_id=self.repair_order_id, issue_id=self.id, lines=lines,
                                           reason=reason))
+
+
+def covered(stock: dict[str, Part], reference_id: str, part_no: str, quantity: Decimal) -> bool:
+    """Whether the store could hand over the whole line now: what is available plus what is already reserved for
+    this repair order (the fill rate's "served from stock at first request")."""
+    part = stock.get(part_no)
+    return part is not None and quantity <= part.available + part.reserved_for(reference_id)
 
 
 def check_requester(roles: set[str], technician_id: str | None, actor_id: str) -> str:

@@ -122,5 +122,7 @@ class WriteOff(Aggregate):
         self.shares = split_loss(self.value)
         self.state, self.written_off_at = WriteOffState.WRITTEN_OFF, at
         self.changed()
-        self.raise_event(ev.PartsWrittenOff(write_off_id=self.id, value=self.value, lines=[
-            PartLine(part_no=ln.part_no, quantity=ln.quantity, unit_price=ln.unit_cost) for ln in self.lines]))
+        self.raise_event(ev.PartsWrittenOffV2(
+            write_off_id=self.id, quarter=self.quarter, reason=self.reason.value, cause=self.cause.value,
+            value=self.value, split=ev.LossSplit(**self.shares), approvals=dict(self.approvals),
+            lines=[PartLine(part_no=ln.part_no, quantity=ln.quantity, unit_price=ln.unit_cost) for ln in self.lines]))

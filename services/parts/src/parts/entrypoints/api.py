@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -18,10 +18,20 @@ from ..adapters.repository import (
     StockCounts,
     WriteOffs,
 )
+from ..domain.figures import StoreFigures
 from ..service_layer import commands as c
-from ..service_layer import counts, issuing, purchasing, stock
+from ..service_layer import counts, figures, issuing, purchasing, stock
 from . import views as v
-from .deps import PartsManager, PartsRoom, Reader, Requester, ServiceManager, Signer, WriteOffApprover
+from .deps import (
+    FiguresReader,
+    PartsManager,
+    PartsRoom,
+    Reader,
+    Requester,
+    ServiceManager,
+    Signer,
+    WriteOffApprover,
+)
 
 router = APIRouter(tags=["parts"])
 StoreId = Annotated[str, Query(min_length=1, max_length=64)]
@@ -63,6 +73,16 @@ async def slow_movers(store_id: StoreId, uow: Reader, days: Annotated[int, Query
     since = uow.now() - timedelta(days=days)
     return [v.part(uow, p) for p in await uow.repo(Parts).list(store_id=store_id)
             if p.on_hand > 0 and (p.last_movement_at() or since) <= since]
+
+
+@router.get("/stores/{store_id}/figures", response_model=StoreFigures)
+async def store_figures(store_id: str, uow: FiguresReader,
+                        start: Annotated[date | None, Query(alias="from", description="First day (default: 29 "
+                                                            "days before `to`)")] = None,
+                        end: Annotated[date | None, Query(alias="to", description="Last day (default: today)")] = None):
+    """The store's parts fill rate (lines covered from stock at first request ÷ lines requested) and stock
+    turnover (cost of issues ÷ average stock value) over a period of at most 366 days, both ends included."""
+    return await figures.figures(uow, store_id, start, end)
 
 
 @router.get("/parts/{part_id}", response_model=v.StockCardPublic)

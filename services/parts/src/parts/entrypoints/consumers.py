@@ -1,20 +1,23 @@
-"""parts's consumer group "parts.reception": bookings and repair orders from reception.
+"""parts's consumer groups: "parts.reception" (bookings and repair orders from reception) and
+"parts.workshop-jobs" (technicians' parts requests from workshop).
 
 Bookings and opened repair orders reserve their parts or report a shortage (once per booking or order,
 however often the event arrives: the inbox skips a redelivered id and the demand, keyed by the
 reference, skips a second event for the same one); cancel, no-show and close release them. parts
 keeps a copy of each repair order (open or closed, its jobs) so issues go only against an open
-order's job.
+order's job. An approved added job reserves its parts like the order's own jobs; a technician's request
+(PartsRequested) becomes a slip on the order, once per request id, and reserves what goes beyond its job's
+plan.
 """
 
 from __future__ import annotations
 
-from shared.contracts import reception
+from shared.contracts import reception, workshop
 from shared.kit import EventHandlers, UnitOfWork
 
 from ..adapters.repository import RepairOrderCopies
 from ..domain.issuing import JobCopy, RepairOrderCopy
-from ..service_layer import demand
+from ..service_layer import demand, issuing
 
 bookings = EventHandlers("reception")
 
@@ -26,7 +29,7 @@ def _store(uow: UnitOfWork) -> str:
 @bookings.on(reception.AppointmentBooked)
 async def appointment_booked(uow: UnitOfWork, e: reception.AppointmentBooked) -> None:
     await demand.reserve(uow, reference_id=e.appointment_id, reference_type="appointment", store_id=_store(uow),
-                         lines=e.parts)
+                         lines=e.parts, ask="booked")
 
 
 @bookings.on(reception.AppointmentCancelled, reception.AppointmentNoShow)
@@ -57,28 +60,30 @@ async def checked_in(uow: UnitOfWork, e: reception.VehicleCheckedIn) -> None:
 async def repair_order_opened(uow: UnitOfWork, e: reception.RepairOrderOpened) -> None:
     """The order's parts move from the booking's reservation to the order's (or are reported short)."""
     ro, new = await _copy(uow, e.repair_order_id)
-    if ro.open or ro.closed_because:
+    lines = ro.opened(e.number, [JobCopy(job_id=j.job_id, description=j.description, pay_type=j.pay_type,
+                                         parts=j.parts) for j in e.jobs])
+    if lines is None:
         return
-    ro.number, ro.open = e.number, True
-    ro.jobs = [JobCopy(job_id=j.job_id, description=j.description, pay_type=j.pay_type, parts=j.parts)
-               for j in e.jobs]
-    ro.changed()
     await _keep(uow, ro, new)
     if ro.appointment_id:
         await demand.release(uow, ro.appointment_id)
     await demand.reserve(uow, reference_id=ro.id, reference_type="repair_order", store_id=ro.store_id,
-                         lines=[p for j in e.jobs for p in j.parts])
+                         lines=lines, ask="opened")
 
 
 @bookings.on(reception.AdditionalWorkApproved)
 async def added_work(uow: UnitOfWork, e: reception.AdditionalWorkApproved) -> None:
+    """The approved added job (增项) joins the order's plan and its parts are reserved like the order's own."""
     ro = await uow.repo(RepairOrderCopies).find(e.repair_order_id)
-    if ro is None or any(j.job_id == e.job.job_id for j in ro.jobs):
+    if ro is None or not ro.open:
         return
-    ro.jobs.append(JobCopy(job_id=e.job.job_id, description=e.job.description, pay_type=e.job.pay_type,
-                           parts=e.job.parts))
-    ro.changed()
+    lines = ro.job_added(JobCopy(job_id=e.job.job_id, description=e.job.description, pay_type=e.job.pay_type,
+                                 parts=e.job.parts))
+    if lines is None:
+        return
     await uow.repo(RepairOrderCopies).save(ro)
+    await demand.reserve(uow, reference_id=ro.id, reference_type="repair_order", store_id=ro.store_id,
+                         lines=lines, ask=f"added:{e.job.job_id}")
 
 
 @bookings.on(reception.RepairOrderInvoiced, reception.VehicleDelivered, reception.RepairOrderCancelled)
@@ -92,4 +97,14 @@ async def repair_order_closed(uow: UnitOfWork, e: reception.RepairOrderCancelled
     await demand.release(uow, ro.id)
 
 
-EVENTS: list[EventHandlers] = [bookings]
+workshop_jobs = EventHandlers("workshop-jobs")
+
+
+@workshop_jobs.on(workshop.PartsRequested)
+async def parts_requested(uow: UnitOfWork, e: workshop.PartsRequested) -> None:
+    """A technician's request for a job: a slip on the repair order and, beyond the job's plan, a reservation."""
+    await issuing.parts_requested(uow, store_id=_store(uow), repair_order_id=e.repair_order_id, job_id=e.job_id,
+                                  request_id=e.request_id, technician_id=e.technician_id, lines=e.lines)
+
+
+EVENTS: list[EventHandlers] = [bookings, workshop_jobs]

@@ -21,3 +21,6 @@ WriteOffApprover = Command(Role.SERVICE_MANAGER, Role.WARRANTY_SPECIALIST, Role.
 Reader = Query(*PARTS, Role.SERVICE_MANAGER, Role.ADVISOR, Role.FRONT_DESK_SUPERVISOR, Role.TECHNICIAN,
                Role.TEAM_LEADER, Role.WORKSHOP_SUPERVISOR, Role.WARRANTY_SPECIALIST, Role.GENERAL_MANAGER,
                Role.GROUP_ANALYST, Role.GROUP_ADMIN)
+# The store's fill rate and turnover: the parts manager's figures, read by management too.
+FiguresReader = Query(Role.PARTS_MANAGER, Role.SERVICE_MANAGER, Role.GENERAL_MANAGER, Role.GROUP_ANALYST,
+                      Role.GROUP_ADMIN)

@@ -44,8 +44,9 @@ async def record_count(uow: UnitOfWork, cmd: c.RecordCount) -> StockCount:
 
 async def close_count(uow: UnitOfWork, cmd: c.CloseCount) -> StockCount:
     count = await uow.repo(StockCounts).get(cmd.count_id)
-    variances = count.close(at=uow.now(), finance_witness=cmd.finance_witness)
-    stock = await parts_for(uow, count.store_id, [v.part_no for v in variances])
+    stock = await parts_for(uow, count.store_id, [v.part_no for v in count.variances()])
+    variances = count.close(at=uow.now(), finance_witness=cmd.finance_witness,
+                            costs={no: p.cost for no, p in stock.items()})
     for v in variances:
         stock[v.part_no].adjust(v.variance, at=uow.now(), reference=f"count:{count.id}", by=uow.actor.user_id)
         await uow.repo(Parts).save(stock[v.part_no])

@@ -22,10 +22,12 @@ async def expected_arrival(uow: UnitOfWork, store_id: str, part_no: str) -> date
 
 
 async def reserve(uow: UnitOfWork, *, reference_id: str, reference_type: str, store_id: str,
-                  lines: list[PartLine]) -> Demand | None:
-    """Reserve once per reference: a demand that exists already (a redelivery) reserves nothing."""
+                  lines: list[PartLine], ask: str) -> Demand | None:
+    """Reserve once per ask of a reference (the booking, the opened order, an added job, a technician's
+    request): an ask the demand has seen already (a redelivery) reserves nothing."""
     demands = uow.repo(Demands)
-    if not lines or await demands.find(reference_id) is not None:
+    demand = await demands.find(reference_id)
+    if not lines or (demand is not None and not demand.wants(ask)):
         return None
     settled = []
     for no, qty in sorted(merge(lines).items()):
@@ -35,10 +37,14 @@ async def reserve(uow: UnitOfWork, *, reference_id: str, reference_type: str, st
             await uow.repo(Parts).save(part)
         arrival = await expected_arrival(uow, store_id, no) if short else None
         settled.append(DemandLine(part_no=no, quantity=qty, short=short, expected_arrival=arrival))
-    demand = Demand(id=reference_id, dealer_group_id=uow.actor.dealer_group_id, store_id=store_id,
-                    reference_type=reference_type)
-    demand.settle(settled)
-    await demands.add(demand)
+    if demand is None:
+        demand = Demand(id=reference_id, dealer_group_id=uow.actor.dealer_group_id, store_id=store_id,
+                        reference_type=reference_type)
+        demand.settle(settled, ask)
+        await demands.add(demand)
+    else:
+        demand.settle(settled, ask)
+        await demands.save(demand)
     return demand
 
 
