@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest_asyncio
-from gateway.users import upsert_users
 
-from tests.e2e.test_workshop_lifecycle import FLOOR, login, set_up_shop, walk_in
-from tests.support.e2e import GROUP, PASSWORD, STORE
+from tests.support.e2e import STORE, login, set_up_shop, walk_in
 from tests.support.factories import eventually
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -23,9 +21,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 @pytest_asyncio.fixture(scope="module")
 async def shop(platform):
-    """The workshop's floor (its shifts make the capacity bookings need), as the workshop test sets it up."""
-    await upsert_users(platform.database_url("gateway"), [
-        dict(username=u, password=PASSWORD, dealer_group_id=GROUP, roles=r, store_ids=[STORE]) for u, r in FLOOR])
+    """The workshop's floor (its shifts make the capacity bookings need); its users come with the platform."""
     async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:
         await set_up_shop(gw, await login(gw, "ws.sup"))
     return platform
