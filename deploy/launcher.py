@@ -1,12 +1,16 @@
-"""Start, check and stop the services of shared/registry.py as local processes (no Docker).
+"""Start, check and stop the services of shared/registry.py as local processes (no Docker), and the
+manufacturer simulator (deploy/manufacturer_simulator.py) beside them.
 
     python deploy/launcher.py start [--demo]   migrate, start, wait for /ready, load demo data
     python deploy/launcher.py stop             stop the processes this script started (by pid)
     python deploy/launcher.py status
 
-Kafka and PostgreSQL must be up (deploy/kafka/kafka.sh, deploy/postgres/pg.sh). Ports, URLs and
-state folder come from the environment (see `Platform.from_env`); the end-to-end tests use the
-same class on other ports.
+Kafka and PostgreSQL must be up (deploy/kafka/kafka.sh, deploy/postgres/pg.sh); Kafka with
+`--manufacturer`, since the simulator connects as the car maker would, with its own SCRAM credentials on
+its own SASL listener. Ports, URLs and state folder come from the environment (see `Platform.from_env`;
+MANUFACTURER_SIMULATOR=0 leaves the simulator out, MANUFACTURER_SIMULATOR_ARGS sets its rules); the
+end-to-end tests use the same class on other ports, without the simulator (their Kafka has no SASL
+listener).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -28,6 +33,16 @@ from shared.settings import DEV_JWT_SECRET
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = registry.names()  # start order (shared/registry.py): the gateway last, it fronts the rest
 DEFAULT_PORTS = {s.name: s.http_port for s in registry.SERVICES}
+SIMULATOR = "manufacturer-simulator"  # a managed process too: pid file, log, status, stop (no HTTP)
+SIMULATOR_SCRIPT = "deploy/manufacturer_simulator.py"
+SIMULATOR_READY = b"manufacturer-simulator: ready"
+# The demo's manufacturer: pays what is claimed and asks for the old parts back within 14 days (so the
+# part-return duty shows too). MANUFACTURER_SIMULATOR_ARGS replaces these (see the simulator's --help).
+SIMULATOR_DEFAULT_ARGS = "--return-parts-days 14"
+# deploy/kafka/kafka.sh's defaults for the manufacturer's listener and SCRAM user.
+MANUFACTURER_PORT_OFFSET = 10
+MANUFACTURER_USERNAME = "manufacturer"
+MANUFACTURER_PASSWORD = "manufacturer-secret"
 
 
 def say(msg: str) -> None:
@@ -46,6 +61,15 @@ class Platform:
     # Tests: the services get SIGTERM when the thread that started them dies, so even a test
     # run killed outright leaves no server behind. (`./run start` leaves them running, by design.)
     die_with_parent: bool = False
+    # The manufacturer simulator, on Kafka's SASL/SCRAM listener (`kafka.sh start --manufacturer`). Off by
+    # default (the e2e platform's Kafka has no such listener); `from_env` (./run start) turns it on.
+    simulator: bool = False
+    manufacturer_bootstrap: str | None = None
+    """The manufacturer's listener; default: the first broker's port + 10, as kafka.sh puts it."""
+    manufacturer_username: str = MANUFACTURER_USERNAME
+    manufacturer_password: str = MANUFACTURER_PASSWORD
+    simulator_args: tuple[str, ...] = tuple(shlex.split(SIMULATOR_DEFAULT_ARGS))
+    _spawned: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls) -> Platform:
@@ -58,7 +82,38 @@ class Platform:
         if base:
             lowest = min(DEFAULT_PORTS.values())
             p.ports = {s: int(base) + (port - lowest) for s, port in DEFAULT_PORTS.items()}
+        p.simulator = os.environ.get("MANUFACTURER_SIMULATOR", "1") not in ("0", "false", "no", "")
+        if port := os.environ.get("KAFKA_MANUFACTURER_PORT"):
+            p.manufacturer_bootstrap = f"127.0.0.1:{port}"
+        p.manufacturer_bootstrap = os.environ.get("MANUFACTURER_KAFKA_BOOTSTRAP", p.manufacturer_bootstrap)
+        p.manufacturer_username = os.environ.get("MANUFACTURER_KAFKA_USERNAME", p.manufacturer_username)
+        p.manufacturer_password = os.environ.get("MANUFACTURER_KAFKA_PASSWORD", p.manufacturer_password)
+        if "MANUFACTURER_SIMULATOR_ARGS" in os.environ:
+            p.simulator_args = tuple(shlex.split(os.environ["MANUFACTURER_SIMULATOR_ARGS"]))
         return p
+
+    def processes(self) -> tuple[str, ...]:
+        """What `start` runs, in start order: the services, then the simulator when it is on."""
+        return SERVICES + ((SIMULATOR,) if self.simulator else ())
+
+    def sasl_bootstrap(self) -> str:
+        if self.manufacturer_bootstrap:
+            return self.manufacturer_bootstrap
+        host, _, port = self.kafka_bootstrap.split(",")[0].rpartition(":")
+        return f"{host}:{int(port) + MANUFACTURER_PORT_OFFSET}"
+
+    def command(self, name: str) -> list[str]:
+        if name == SIMULATOR:
+            # Credentials go by environment (simulator_env), not on the command line (ps shows that).
+            return [sys.executable, SIMULATOR_SCRIPT, "--bootstrap", self.sasl_bootstrap(), *self.simulator_args]
+        return [sys.executable, "-m", registry.service(name).package]
+
+    def simulator_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("DATABASE_URL", "HTTP_PORT", "KAFKA_BOOTSTRAP_SERVERS", "JWT_SECRET"))}
+        env.update(MANUFACTURER_KAFKA_USERNAME=self.manufacturer_username,
+                   MANUFACTURER_KAFKA_PASSWORD=self.manufacturer_password, PYTHONUNBUFFERED="1")
+        return env
 
     def url(self, svc: str) -> str:
         return f"http://127.0.0.1:{self.ports[svc]}"
@@ -81,6 +136,9 @@ class Platform:
     def pid_file(self, svc: str) -> Path:
         return self.state_dir / f"{svc}.pid"
 
+    def log_file(self, svc: str) -> Path:
+        return self.state_dir / f"{svc}.log"
+
     # -- lifecycle -------------------------------------------------------------------------------
     def migrate(self) -> None:
         from importlib import import_module
@@ -101,7 +159,7 @@ class Platform:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             return None
-        if f"-m {registry.service(svc).package}" not in cmdline or "State:\tZ" in status:
+        if _marker(svc) not in cmdline or "State:\tZ" in status:
             return None
         return pid
 
@@ -113,21 +171,63 @@ class Platform:
             if self.running(svc):
                 say(f"{svc}: already running (pid {self.running(svc)})")
                 continue
-            log = open(self.state_dir / f"{svc}.log", "ab")
-            proc = subprocess.Popen([sys.executable, "-m", registry.service(svc).package], cwd=ROOT,
-                                    env=self.env(svc), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                    preexec_fn=_die_with_parent if self.die_with_parent else None)
-            self.pid_file(svc).write_text(str(proc.pid))
-            say(f"{svc}: started pid {proc.pid} on {self.url(svc)} (log {self.state_dir / (svc + '.log')})")
+            proc = self._spawn(svc, self.env(svc))
+            say(f"{svc}: started pid {proc.pid} on {self.url(svc)} (log {self.log_file(svc)})")
         self.wait_ready(timeout)
+        if self.simulator:
+            self.start_simulator(timeout)
+
+    def _exited(self, name: str) -> bool:
+        # A process started by this object is asked directly: right after the spawn, /proc's cmdline of the
+        # child can still read empty (before its exec), which `running()` would take for "not ours".
+        if (proc := self._spawned.get(name)) is not None:
+            return proc.poll() is not None
+        return not self.running(name)
+
+    def _spawn(self, name: str, env: dict[str, str]) -> subprocess.Popen:
+        with open(self.log_file(name), "ab") as log:
+            proc = subprocess.Popen(self.command(name), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True,
+                                    preexec_fn=_die_with_parent if self.die_with_parent else None)
+        self.pid_file(name).write_text(str(proc.pid))
+        self._spawned[name] = proc
+        return proc
+
+    def start_simulator(self, timeout: float = 60.0) -> None:
+        """The manufacturer, as a process of its own on its SASL listener; ready once it reads its partitions."""
+        if pid := self.running(SIMULATOR):
+            say(f"{SIMULATOR}: already running (pid {pid})")
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_file(SIMULATOR)
+        start_at = log.stat().st_size if log.exists() else 0
+        proc = self._spawn(SIMULATOR, self.simulator_env())
+        say(f"{SIMULATOR}: started pid {proc.pid} on {self.sasl_bootstrap()} as {self.manufacturer_username} "
+            f"(log {log})")
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(log, "rb") as f:
+                f.seek(start_at)
+                if SIMULATOR_READY in f.read():
+                    say(f"{SIMULATOR}: ready")
+                    return
+            if self._exited(SIMULATOR):
+                self.pid_file(SIMULATOR).unlink(missing_ok=True)
+                tail = log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{SIMULATOR} exited during start-up (is Kafka started with `kafka.sh start "
+                                   f"--manufacturer`, its SASL listener on {self.sasl_bootstrap()}?); "
+                                   f"log tail:\n{tail}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{SIMULATOR} not ready after {timeout:.0f}s (log {log})")
+            time.sleep(0.3)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         pending = set(SERVICES)
         while pending:
             for svc in sorted(pending):
-                if not self.running(svc):
-                    tail = (self.state_dir / f"{svc}.log").read_text(errors="replace")[-3000:]
+                if self._exited(svc):
+                    tail = self.log_file(svc).read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"{svc} exited during start-up; log tail:\n{tail}")
                 try:
                     if httpx.get(self.url(svc) + "/ready", timeout=2).status_code == 200:
@@ -140,8 +240,10 @@ class Platform:
             if pending:
                 time.sleep(0.5)
 
-    def stop(self, services: tuple[str, ...] = SERVICES) -> None:
-        for svc in reversed(services):
+    def stop(self, services: tuple[str, ...] | None = None) -> None:
+        """Stop by pid, in reverse start order; by default everything, the simulator too if it runs (whether
+        or not this Platform would start it)."""
+        for svc in reversed(services if services is not None else SERVICES + (SIMULATOR,)):
             pid = self.running(svc)
             if pid is None:
                 self.pid_file(svc).unlink(missing_ok=True)
@@ -154,14 +256,19 @@ class Platform:
             else:
                 os.kill(pid, signal.SIGKILL)
             self.pid_file(svc).unlink(missing_ok=True)
+            if (proc := self._spawned.pop(svc, None)) is not None:
+                proc.poll()  # reap our child
             say(f"{svc}: stopped (pid {pid})")
 
     def status(self) -> dict[str, str]:
         out = {}
-        for svc in SERVICES:
+        for svc in SERVICES + (SIMULATOR,):
             pid = self.running(svc)
             if not pid:
-                out[svc] = "stopped"
+                out[svc] = "stopped" if svc != SIMULATOR or self.simulator else "stopped (MANUFACTURER_SIMULATOR=0)"
+                continue
+            if svc == SIMULATOR:
+                out[svc] = f"pid {pid}, Kafka SASL {self.sasl_bootstrap()} as {self.manufacturer_username}"
                 continue
             try:
                 r = httpx.get(self.url(svc) + "/ready", timeout=2)
@@ -169,6 +276,11 @@ class Platform:
             except httpx.HTTPError as e:
                 out[svc] = f"pid {pid}, not answering ({type(e).__name__})"
         return out
+
+
+def _marker(name: str) -> str:
+    """What a managed process's command line holds (a pid file's pid may have been reused by another program)."""
+    return SIMULATOR_SCRIPT if name == SIMULATOR else f"-m {registry.service(name).package}"
 
 
 def _die_with_parent() -> None:
@@ -191,12 +303,13 @@ def main() -> None:
             from deploy.demo import load_demo
 
             asyncio.run(load_demo(p))
-        say(f"all {len(SERVICES)} services are ready: gateway " + p.url("gateway") + "/docs")
+        say(f"all {len(SERVICES)} services are ready" + (f" (and the {SIMULATOR})" if p.simulator else "")
+            + ": gateway " + p.url("gateway") + "/docs")
     elif a.command == "stop":
         p.stop()
     else:
         for svc, s in p.status().items():
-            print(f"{svc:10} {s}")
+            print(f"{svc:22} {s}")
 
 
 if __name__ == "__main__":

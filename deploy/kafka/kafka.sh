@@ -398,6 +398,9 @@ cmd_start() {
     if [[ -n "$rec" && "$rec" != "$brokers" ]]; then
       die "a $rec-broker cluster is already running in $STATE (nodes ${running[*]}); stop it first"
     fi
+    if ((manufacturer)) && ! manufacturer_enabled; then
+      die "running without the manufacturer's listener (started without --manufacturer); stop it first (kafka.sh stop)"
+    fi
     if ((${#running[@]} == brokers)); then
       log "already running: node(s) ${running[*]} (bootstrap $(cat "$STATE/bootstrap" 2>/dev/null || echo '?'))"
       return 0

@@ -11,6 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = {"kafka", "postgres", "prometheus", "grafana"}
+# Beside the platform's services: the manufacturer's side (an outside party, on its own listener) and the
+# one-shot that gives it its credential and ACLs.
+MANUFACTURER = {"kafka-init", "manufacturer-simulator"}
 
 
 def test_compose_declares_broker_database_and_every_service():
@@ -19,7 +22,8 @@ def test_compose_declares_broker_database_and_every_service():
     assert svcs["kafka"]["image"].startswith("apache/kafka:4")
     assert "KAFKA_PROCESS_ROLES" in svcs["kafka"]["environment"]  # KRaft, no ZooKeeper
     assert svcs["postgres"]["image"].startswith("postgres:")
-    assert set(svcs) - INFRASTRUCTURE == set(registry.names()), "compose services differ from shared/registry.py"
+    assert set(svcs) - INFRASTRUCTURE - MANUFACTURER == set(registry.names()), \
+        "compose services differ from shared/registry.py"
     for s in registry.SERVICES:
         assert s.name in svcs, f"service {s.name} missing"
         env = svcs[s.name]["environment"]
@@ -59,3 +63,71 @@ def test_dashboard_and_alerts_only_use_metrics_the_services_export():
               for r in g["rules"]]
     used = {m for e in exprs for m in re.findall(r"\b(http_\w+|outbox_\w+|kafka_\w+)\b", e)}
     assert used and used <= exported, f"unknown metrics: {used - exported}"
+
+
+def _image_properties(env: dict) -> dict[str, str]:
+    """server.properties as the apache/kafka image writes it from KAFKA_* variables (KafkaDockerWrapper:
+    "_" -> ".", then "..." -> "-", ".." -> "_")."""
+    skip = {"KAFKA_VERSION", "KAFKA_HEAP_OPT", "KAFKA_LOG4J_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS",
+            "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS",
+            "KAFKA_TOOLS_LOG4J_LOGLEVEL", "KAFKA_JMX_HOSTNAME"}
+    out = {}
+    for k, v in env.items():
+        if k.startswith("KAFKA_") and k not in skip:
+            out[k.replace("KAFKA_", "").lower().replace("_", ".").replace("...", "-").replace("..", "_")] = str(v)
+    return out
+
+
+def _kafka_sh_manufacturer_properties() -> dict[str, str]:
+    """The properties deploy/kafka/kafka.sh adds with --manufacturer (the local twin of compose)."""
+    script = (ROOT / "deploy/kafka/kafka.sh").read_text()
+    block = re.search(r'if manufacturer_enabled; then\n\s*cat >>"\$d/server.properties" <<EOF\n(.*?)\nEOF',
+                      script, flags=re.S)
+    assert block, "kafka.sh's manufacturer block not found"
+    return dict(line.split("=", 1) for line in block.group(1).splitlines() if line and not line.startswith("#"))
+
+
+def test_compose_kafka_has_the_manufacturer_listener_and_acls_as_kafka_sh_does():
+    kafka = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["kafka"]
+    props = _image_properties(kafka["environment"])
+    listeners = dict(x.split("://", 1) for x in props["listeners"].split(","))
+    advertised = dict(x.split("://", 1) for x in props["advertised.listeners"].split(","))
+    protocols = dict(x.split(":") for x in props["listener.security.protocol.map"].split(","))
+    assert listeners["MANUFACTURER"] == ":9094" and advertised["MANUFACTURER"] == "kafka:9094"
+    assert protocols["MANUFACTURER"] == "SASL_PLAINTEXT"
+    assert {n for n, p in protocols.items() if p != "SASL_PLAINTEXT"} == {"PLAINTEXT", "CONTROLLER", "PLAINTEXT_HOST"}
+    # the image's start script demands a JAAS file in KAFKA_OPTS for listeners named SASL_*://
+    assert "SASL_" not in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"].replace("SASL_PLAINTEXT", "")
+    local = _kafka_sh_manufacturer_properties()
+    assert set(local) == {"sasl.enabled.mechanisms", "listener.name.manufacturer.sasl.enabled.mechanisms",
+                          "listener.name.manufacturer.scram-sha-512.sasl.jaas.config", "authorizer.class.name",
+                          "super.users", "allow.everyone.if.no.acl.found"}
+    for key, value in local.items():
+        assert props.get(key) == value, f"compose's {key} differs from kafka.sh's ({props.get(key)!r} != {value!r})"
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+
+def test_compose_creates_the_manufacturers_credential_and_acls_and_runs_the_simulator_there():
+    svcs = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    init = svcs["kafka-init"]
+    assert init["image"] == svcs["kafka"]["image"]
+    assert init["depends_on"]["kafka"]["condition"] == "service_healthy"
+    script = " ".join(init["command"]).replace("\\\n", " ")
+    assert "--bootstrap-server $$bs" in script and "bs=kafka:9092" in script  # as a super user, on PLAINTEXT
+    assert "SCRAM-SHA-512=[password=$$MANUFACTURER_KAFKA_PASSWORD]" in script
+    grants = [" ".join(g.split()) for g in re.findall(r"kafka-acls\.sh (.*?)(?:\n|$)", script)]
+    assert any("--operation Read --operation Describe --topic oem.warranty-claims" in g for g in grants)
+    assert any("--operation Write --operation Describe --topic oem.warranty-decisions" in g for g in grants)
+    assert any("--group manufacturer. --resource-pattern-type prefixed" in g for g in grants)
+    assert len(grants) == 3, "the manufacturer gets these three grants and nothing else"
+
+    sim = svcs["manufacturer-simulator"]
+    assert (ROOT / "deploy/manufacturer_simulator.py").is_file()
+    cmd = sim["command"]
+    assert "deploy/manufacturer_simulator.py" in cmd
+    assert cmd[cmd.index("--bootstrap") + 1] == "kafka:9094", "the simulator uses the manufacturer's listener"
+    assert "KAFKA_BOOTSTRAP_SERVERS" not in sim["environment"]
+    assert sim["environment"]["MANUFACTURER_KAFKA_USERNAME"] == init["environment"]["MANUFACTURER_KAFKA_USERNAME"]
+    assert sim["environment"]["MANUFACTURER_KAFKA_PASSWORD"] == init["environment"]["MANUFACTURER_KAFKA_PASSWORD"]
+    assert sim["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
+    assert sim["build"]["args"]["SERVICE"] == registry.service("claims").package  # shared + aiokafka

@@ -11,9 +11,12 @@ from shared.service import create_service_app
 from .config import Settings
 from .entrypoints.api import router
 from .entrypoints.consumers import EVENTS
+from .service_layer.renewals import daily_renewal_reminders
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(settings or Settings(), routers=[router], events=EVENTS, clock=clock)
+    settings = settings or Settings()
+    return create_service_app(settings, routers=[router], events=EVENTS, clock=clock,
+                              background=[daily_renewal_reminders] if settings.run_renewal_loop else [])

@@ -118,3 +118,31 @@ async def test_wrong_credentials_do_not_connect(secured_broker):
     with pytest.raises(KafkaError):
         await asyncio.wait_for(producer.start(), 30)
     await producer.stop()
+
+
+def test_the_launcher_starts_and_stops_the_simulator_on_the_sasl_listener(secured_broker, tmp_path):
+    """`./run start`'s path: deploy/launcher.py runs the simulator as a managed process (pid file, log,
+    status) with the manufacturer's credentials on its own listener, and stops it by pid."""
+    sys.path.insert(0, str(ROOT))
+    from deploy.launcher import SIMULATOR, Platform
+
+    internal, external = secured_broker
+    p = Platform(kafka_bootstrap=internal, state_dir=tmp_path, simulator=True, manufacturer_password=PASSWORD,
+                 simulator_args=("--group", f"manufacturer.launcher-{uuid.uuid4().hex[:6]}", "--from-latest"))
+    assert p.sasl_bootstrap() == external
+    try:
+        p.start_simulator(timeout=90)
+        pid = p.running(SIMULATOR)
+        assert pid and p.status()[SIMULATOR].startswith(f"pid {pid}, Kafka SASL {external}")
+        p.start_simulator()  # a second start finds it running
+        assert p.running(SIMULATOR) == pid
+    finally:
+        p.stop((SIMULATOR,))
+    assert p.running(SIMULATOR) is None and not p.pid_file(SIMULATOR).exists()
+    assert "manufacturer-simulator: ready" in p.log_file(SIMULATOR).read_text()
+    # wrong credentials: the start fails with the log's tail, and leaves no pid file behind
+    bad = Platform(kafka_bootstrap=internal, state_dir=tmp_path / "bad", simulator=True,
+                   manufacturer_password="wrong")
+    with pytest.raises(RuntimeError, match="exited during start-up"):
+        bad.start_simulator(timeout=90)
+    assert not bad.pid_file(SIMULATOR).exists()

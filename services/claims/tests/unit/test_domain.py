@@ -259,3 +259,48 @@ def test_the_submitted_claim_serialises_without_personal_data():
     public = c.events[-1].model_dump(mode="json")
     text = str(public)
     assert "王" not in text and "138" not in text and set(public) == PUBLIC_FIELDS[OemWarrantyClaimSubmittedV2]
+
+
+# -- insurance renewal reminders (续保提醒) ---------------------------------------------------------------
+def _policy_claim(policy="P-1", expiry=date(2026, 12, 20), opened=NOW, insurer="PICC", **kw):
+    from claims.domain.insurance_claim import InsuranceClaim
+
+    return InsuranceClaim.open(id=kw.pop("id", f"ic-{policy}-{expiry}-{opened:%j}"), dealer_group_id="dg",
+                               store_id="s-1", vehicle_id="v-1", now=opened, accident_date=opened.date(),
+                               insurer=insurer, policy_number=policy, policy_expiry=expiry, liability="full",
+                               payment_route="insurer_pays_store", **kw)
+
+
+def test_renewal_reminder_once_per_policy_and_window():
+    from claims.domain.insurance_claim import renewals_due
+
+    first = _policy_claim(opened=datetime(2026, 3, 1, tzinfo=SH))
+    second = _policy_claim(opened=datetime(2026, 6, 1, tzinfo=SH))  # another accident, same policy
+    other = _policy_claim(policy="P-2", expiry=date(2027, 6, 30))
+    claims = [second, first, other]
+    assert renewals_due(claims, date(2026, 11, 1)) == []  # 49 days ahead: not yet
+    due = renewals_due(claims, date(2026, 11, 21))
+    assert due == [first]  # one per policy, on its earliest claim, whichever order they come in
+    assert first.remind_renewal(date(2026, 11, 21))
+    assert first.renewal_reminded_for == date(2026, 12, 20)
+    assert [e.expires_on for e in first.events if type(e).__name__ == "InsuranceRenewalDue"] == [
+        date(2026, 12, 20)]
+    for day in (date(2026, 11, 22), date(2026, 12, 20)):  # the next days of the window: nothing again
+        assert renewals_due(claims, day) == [] and not first.remind_renewal(day)
+    assert renewals_due(claims, date(2026, 12, 21)) == []  # expired: too late for a renewal reminder
+    # the renewed policy, seen on next year's claim: a new window, reminded once more
+    renewed = _policy_claim(expiry=date(2027, 12, 20), opened=datetime(2027, 2, 1, tzinfo=SH))
+    claims.append(renewed)
+    assert renewals_due(claims, date(2027, 11, 25)) == [renewed]
+
+
+def test_no_renewal_reminder_for_a_policy_already_renewed_or_without_expiry():
+    from claims.domain.insurance_claim import renewals_due
+
+    old = _policy_claim(opened=datetime(2026, 3, 1, tzinfo=SH))
+    renewed = _policy_claim(policy=" p-1 ", expiry=date(2027, 12, 20), opened=datetime(2026, 11, 10, tzinfo=SH))
+    unknown = _policy_claim(policy="P-3", expiry=None)
+    assert renewals_due([old, renewed, unknown], date(2026, 11, 21)) == []
+    # a claim saved before the window was recorded (the flag only) counts as reminded for the expiry it holds
+    legacy = _policy_claim(policy="P-4", renewal_reminded=True)
+    assert legacy.reminded_this_window and renewals_due([legacy], date(2026, 11, 21)) == []

@@ -4,7 +4,7 @@ payments against the receivable, chased weekly until paid."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
@@ -73,6 +73,8 @@ class InsuranceClaim(Aggregate):
     approved_at: datetime | None = None
     payments: list[InsurancePayment] = []
     renewal_reminded: bool = False
+    renewal_reminded_for: date | None = None
+    """The policy expiry whose renewal was reminded: one reminder per policy and renewal window."""
 
     @classmethod
     def open(cls, *, now: datetime, **fields) -> InsuranceClaim:
@@ -134,15 +136,48 @@ class InsuranceClaim(Aggregate):
         self.changed()
         self.raise_event(contract.InsurancePaymentReceived(claim_id=self.id, amount=amount, payment_ref=payment_ref))
 
+    @property
+    def policy_key(self) -> tuple[str, str]:
+        return self.insurer.strip().casefold(), self.policy_number.strip().casefold()
+
+    @property
+    def reminded_this_window(self) -> bool:
+        """The renewal of this claim's policy expiry was reminded (claims from before the window was recorded
+        carry only the flag: their reminder was for the expiry they hold)."""
+        if self.policy_expiry is None:
+            return False
+        return self.renewal_reminded_for == self.policy_expiry or (
+            self.renewal_reminded and self.renewal_reminded_for is None)
+
     def remind_renewal(self, today: date, *, days_ahead: int = 30) -> bool:
-        """Raise the renewal reminder (续保提醒) once, when the policy expires within `days_ahead` days."""
-        if self.renewal_reminded or self.policy_expiry is None:
+        """Raise the renewal reminder (续保提醒) once per renewal window: when the policy expires within
+        `days_ahead` days and this expiry was not reminded yet."""
+        if self.policy_expiry is None or self.reminded_this_window:
             return False
-        if not (today <= self.policy_expiry <= date.fromordinal(today.toordinal() + days_ahead)):
+        if not (today <= self.policy_expiry <= today + timedelta(days=days_ahead)):
             return False
-        self.renewal_reminded = True
+        self.renewal_reminded, self.renewal_reminded_for = True, self.policy_expiry
         self.changed()
         self.raise_event(contract.InsuranceRenewalDue(vehicle_id=self.vehicle_id, insurer=self.insurer,
                                                       policy_number=self.policy_number,
                                                       expires_on=self.policy_expiry))
         return True
+
+
+def renewals_due(claims: list[InsuranceClaim], today: date, *, days_ahead: int = 30) -> list[InsuranceClaim]:
+    """The claims to raise a renewal reminder on: one per policy (insurer and policy number) whose latest known
+    expiry falls within `days_ahead` days and was not reminded yet, on any of its claims. A policy seen on two
+    accident claims is reminded once; a policy already renewed (a later claim shows a later expiry) not at all;
+    the next year's expiry is a new window."""
+    by_policy: dict[tuple[str, str], list[InsuranceClaim]] = {}
+    for c in claims:
+        if c.policy_expiry is not None:
+            by_policy.setdefault(c.policy_key, []).append(c)
+    due = []
+    for policy_claims in by_policy.values():
+        expiry = max(c.policy_expiry for c in policy_claims)
+        current = [c for c in policy_claims if c.policy_expiry == expiry]
+        if not (today <= expiry <= today + timedelta(days=days_ahead)) or any(c.reminded_this_window for c in current):
+            continue
+        due.append(min(current, key=lambda c: (c.opened_at, c.id)))  # the same one, whichever instance runs
+    return due

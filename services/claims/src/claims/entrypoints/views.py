@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from shared.kit import UnitOfWork
 
 from ..domain.eligibility import Eligibility
@@ -97,6 +97,8 @@ class InsuranceClaimPublic(BaseModel):
     paid: Decimal
     outstanding: Decimal
     renewal_reminded: bool
+    renewal_reminded_for: date | None = Field(default=None, description="The policy expiry whose renewal was "
+                                              "reminded (once per policy and renewal window)")
     version: int
 
 

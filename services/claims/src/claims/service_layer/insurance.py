@@ -4,12 +4,13 @@ renewal reminders."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from shared.kit import UnitOfWork
 
 from ..adapters.orm import InsuranceClaimRow
 from ..adapters.repository import InsuranceClaims
-from ..domain.insurance_claim import InsuranceClaim
+from ..domain.insurance_claim import InsuranceClaim, renewals_due
 from .commands import ApproveEstimate, EstimateRepair, OpenInsuranceClaim, RecordPayment, RemindRenewals
 
 
@@ -45,11 +46,18 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> InsuranceClaim:
 
 
 async def remind_renewals(uow: UnitOfWork, cmd: RemindRenewals) -> list[InsuranceClaim]:
-    """Renewal reminders (续保提醒) for policies expiring soon, once each: crm puts them on its reminder list."""
-    today = uow.now().date()
+    """Renewal reminders (续保提醒) for policies expiring soon, once per policy and renewal window: crm puts them
+    on its reminder list. The daily job (service_layer/renewals.py) runs the same for every group."""
+    return await renewals_for(uow, uow.now().date(), days_ahead=cmd.days_ahead)
+
+
+async def renewals_for(uow: UnitOfWork, today: date, *, days_ahead: int) -> list[InsuranceClaim]:
+    # Every policy not yet expired (not only those in the window: a later expiry on another claim of the same
+    # policy means it was renewed already).
+    claims = await uow.repo(InsuranceClaims).list(InsuranceClaimRow.policy_expiry >= today)
     reminded = []
-    for claim in await uow.repo(InsuranceClaims).list(InsuranceClaimRow.policy_expiry.is_not(None)):
-        if claim.remind_renewal(today, days_ahead=cmd.days_ahead):
+    for claim in renewals_due(claims, today, days_ahead=days_ahead):
+        if claim.remind_renewal(today, days_ahead=days_ahead):
             await uow.repo(InsuranceClaims).save(claim)
             reminded.append(claim)
     return reminded
