@@ -1,4 +1,8 @@
-"""Password hashing with the standard library's scrypt (memory-hard; no extra dependency needed)."""
+"""Password hashing with argon2id (argon2-cffi, the reference implementation's binding).
+
+Hashes written before argon2 are the standard library's scrypt (`scrypt$salt$digest`); they still
+verify, and `needs_rehash` tells the login to replace them with argon2 once the password is known.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,39 @@ import hmac
 import os
 from functools import cache
 
-_N, _R, _P = 2**14, 8, 1
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()  # argon2id, the library's current RFC 9106 low-memory parameters
+_N, _R, _P = 2**14, 8, 1  # the legacy scrypt parameters
 
 
 def hash_password(password: str) -> str:
-    salt = os.urandom(16)
+    return _HASHER.hash(password)
+
+
+def _verify_scrypt(password: str, stored: str) -> bool:
+    try:
+        _, salt_b64, digest_b64 = stored.split("$")
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+    except ValueError:
+        return False
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+    return hmac.compare_digest(digest, expected)
 
 
 def verify_password(password: str, stored: str) -> bool:
+    if stored.startswith("scrypt$"):
+        return _verify_scrypt(password, stored)
     try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-    if scheme != "scrypt":
-        return False
-    salt = base64.b64decode(salt_b64)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def needs_rehash(stored: str) -> bool:
+    """A legacy scrypt hash, or an argon2 hash made with weaker parameters than today's."""
+    return stored.startswith("scrypt$") or _HASHER.check_needs_rehash(stored)
 
 
 @cache
