@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import shared.registry as registry
-from shared.settings import DEV_JWT_SECRET
+from shared.settings import DEV_JWT_KEYS, DEV_SIGNING_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = registry.names()  # start order (shared/registry.py): the gateway last, it fronts the rest
@@ -56,7 +56,8 @@ class Platform:
     state_dir: Path = ROOT / ".local/platform"
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     databases: dict[str, str] = field(default_factory=lambda: {s.name: s.database for s in registry.SERVICES})
-    jwt_secret: str = DEV_JWT_SECRET
+    jwt_keys: str = DEV_JWT_KEYS  # every service verifies with these public keys
+    jwt_signing_keys: str = DEV_SIGNING_KEYS  # the gateway alone signs
     extra_env: dict[str, str] = field(default_factory=dict)
     # Tests: the services get SIGTERM when the thread that started them dies, so even a test
     # run killed outright leaves no server behind. (`./run start` leaves them running, by design.)
@@ -77,7 +78,8 @@ class Platform:
         pg_port = os.environ.get("PGPORT_LOCAL", "55432")
         p.pg_server_url = os.environ.get("PG_SERVER_URL", f"postgresql://postgres@127.0.0.1:{pg_port}")
         p.kafka_bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", p.kafka_bootstrap)
-        p.jwt_secret = os.environ.get("JWT_SECRET", p.jwt_secret)
+        p.jwt_keys = os.environ.get("JWT_KEYS", p.jwt_keys)
+        p.jwt_signing_keys = os.environ.get("JWT_SIGNING_KEYS", p.jwt_signing_keys)
         base = os.environ.get("PLATFORM_BASE_PORT")
         if base:
             lowest = min(DEFAULT_PORTS.values())
@@ -125,10 +127,12 @@ class Platform:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "HTTP_PORT"))}
         env.update(
             DATABASE_URL=self.database_url(svc), KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
-            HTTP_PORT=str(self.ports[svc]), HTTP_HOST="127.0.0.1", JWT_SECRET=self.jwt_secret,
+            HTTP_PORT=str(self.ports[svc]), HTTP_HOST="127.0.0.1", JWT_KEYS=self.jwt_keys,
             PYTHONUNBUFFERED="1",
         )
+        env.pop("JWT_SIGNING_KEYS", None)
         if svc == "gateway":
+            env["JWT_SIGNING_KEYS"] = self.jwt_signing_keys
             env.update({s.url_env: self.url(s.name) for s in registry.backends()})
         env.update(self.extra_env)
         return env

@@ -8,7 +8,7 @@ import pytest_asyncio
 from gateway.users import upsert_users
 
 from deploy.launcher import SERVICES, Platform
-from tests.support.e2e import JWT_SECRET, gateway_users
+from tests.support.e2e import JWT_KEYS, JWT_SIGNING_KEYS, gateway_users
 from tests.support.infra import create_database, drop_database
 
 
@@ -20,7 +20,7 @@ async def platform(infra, tmp_path_factory):
     p = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=infra.kafka_bootstrap,
                  state_dir=tmp_path_factory.mktemp("platform"), databases=names,
                  ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
-                 jwt_secret=JWT_SECRET, die_with_parent=True,
+                 jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
                  extra_env={"KAFKA_GROUP_PREFIX": "e2e."})  # in-process service tests use the plain groups
     try:
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop

@@ -16,13 +16,14 @@ from schemathesis.specs.openapi.checks import (
 )
 from shared.auth import Principal, Role, issue_token
 
-from tests.support.e2e import GROUP, JWT_SECRET, STORE
+from tests.support.e2e import GROUP, SIGNING_KEY, STORE
 from tests.support.infra import ROOT
 
 # The service manager may do everything, so the fuzzer gets past the role checks into the handlers.
 TOKEN = issue_token(Principal(user_id="fuzzer", name="fuzzer", dealer_group_id=GROUP,
                               roles=frozenset({Role.SERVICE_MANAGER, Role.GENERAL_MANAGER}),
-                              store_ids=frozenset({STORE})), secret=JWT_SECRET, issuer="aftersales-gateway")
+                              store_ids=frozenset({STORE})), key=SIGNING_KEY, issuer="aftersales-gateway",
+                     ttl_seconds=3 * 3600)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 

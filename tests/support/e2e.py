@@ -4,12 +4,18 @@ real workshop service (dispatch, clocking, the three checks, the wash)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
+from shared.auth import KeySet, generate_signing_key
 
 from tests.support.factories import eventually, new_phone, new_vin
 
 PASSWORD = "e2e-secret-pw"
-JWT_SECRET = "e2e-jwt-secret-0123456789abcdef0123"
+# The platform's key: the gateway signs with it, every process verifies with its public half.
+SIGNING_KEY = generate_signing_key("e2e-1")
+JWT_KEYS = KeySet.of(SIGNING_KEY).to_json()
+JWT_SIGNING_KEYS = json.dumps({"keys": [SIGNING_KEY.private_jwk()]})
 GROUP, STORE = "dg-e2e", "s-e2e"
 
 # The gateway's users (username, group, roles, stores): the front desk, an outsider, and the workshop floor.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,13 +13,17 @@ import pytest
 import pytest_asyncio
 import shared.registry as registry
 from fastapi import FastAPI
-from shared.auth import Principal, Role, issue_token
+from shared.auth import KeySet, Principal, Role, generate_signing_key, issue_token
 from shared.clock import Clock
 from shared.migrations import upgrade_async
 
 from .infra import SERVICES, Infra, create_database, drop_database, session_infra
 
-JWT_SECRET = "test-secret-0123456789abcdef0123456789"
+# The tests' own signing key (made per run): `make_token` mints a token any service under test accepts,
+# since every service gets its public half (JWT_KEYS) and the gateway signs with it too.
+SIGNING_KEY = generate_signing_key("test-1")
+JWT_KEYS = KeySet.of(SIGNING_KEY).to_json()
+JWT_SIGNING_KEYS = json.dumps({"keys": [SIGNING_KEY.private_jwk()]})
 JWT_ISSUER = "aftersales-gateway"
 
 
@@ -43,11 +48,11 @@ async def service_databases(infra: Infra) -> AsyncIterator[dict[str, str]]:
 
 
 def make_token(roles: list[Role] | Role, *, group: str = "dg-test", stores: list[str] | None = None,
-               user: str = "tester") -> str:
+               user: str = "tester", ttl_seconds: int = 900, now: float | None = None) -> str:
     roles = [roles] if isinstance(roles, Role) else roles
     p = Principal(user_id=user, name=user, dealer_group_id=group, roles=frozenset(roles),
                   store_ids=frozenset(stores or []))
-    return issue_token(p, secret=JWT_SECRET, issuer=JWT_ISSUER)
+    return issue_token(p, key=SIGNING_KEY, issuer=JWT_ISSUER, ttl_seconds=ttl_seconds, now=now)
 
 
 def auth(roles: list[Role] | Role, **kw) -> dict[str, str]:
@@ -67,7 +72,8 @@ class RunningService:
 
 def service_settings(name: str, infra: Infra, database_url: str, **overrides):
     cfg = importlib.import_module(f"{registry.service(name).package}.config")
-    values = dict(database_url=database_url, kafka_bootstrap_servers=infra.kafka_bootstrap, jwt_secret=JWT_SECRET,
+    values = dict(database_url=database_url, kafka_bootstrap_servers=infra.kafka_bootstrap, jwt_keys=JWT_KEYS,
+                  jwt_signing_keys=JWT_SIGNING_KEYS,
                   jwt_issuer=JWT_ISSUER, log_json=False, outbox_poll_seconds=0.5, consumer_retry_backoff_seconds=0.05)
     values.update(overrides)
     return cfg.Settings(**values)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 
+import jwt
 import pytest
-from shared.auth import Principal, Role, issue_token, verify_token
+from shared.auth import KeySet, Principal, Role, generate_signing_key, issue_token, parse_key_set, verify_token
 from shared.errors import Forbidden, Unauthorized
 
-SECRET = "unit-secret-0123456789abcdef0123456789"
+KEY = generate_signing_key("k-1")
+KEYS = KeySet.of(KEY)
 
 
 def principal(**kw) -> Principal:
@@ -15,9 +21,27 @@ def principal(**kw) -> Principal:
     return Principal(**{**base, **kw})
 
 
-def test_token_round_trip_keeps_group_stores_and_roles():
-    p = verify_token(issue_token(principal(), secret=SECRET, issuer="gw"), secret=SECRET, issuer="gw")
-    assert p == principal()
+def b64(d: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+
+def hs256(body: dict, secret: bytes) -> str:
+    """Signed by hand: PyJWT itself refuses to use a JWK as an HMAC secret."""
+    signing_input = f"{b64({'alg': 'HS256', 'kid': 'k-1', 'typ': 'JWT'})}.{b64(body)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def claims(**kw) -> dict:
+    return {"sub": "u1", "dg": "dg-1", "roles": ["advisor"], "stores": ["s-1"], "iss": "gw",
+            "exp": int(time.time()) + 60, **kw}
+
+
+def test_token_round_trip_keeps_group_stores_roles_and_session():
+    token = issue_token(principal(session_id="sess-1"), key=KEY, issuer="gw")
+    assert jwt.get_unverified_header(token) == {"alg": "ES256", "kid": "k-1", "typ": "JWT"}
+    p = verify_token(token, keys=KEYS, issuer="gw")
+    assert p == principal(session_id="sess-1")
     assert p.can_access_store("s-1") and not p.can_access_store("s-2")
 
 
@@ -26,25 +50,50 @@ def test_group_roles_span_every_store_of_the_group():
     assert analyst.can_access_store("s-99")
 
 
-@pytest.mark.parametrize("token_kw, verify_kw, words", [
-    ({"secret": "another-secret-0123456789abcdef0123"}, {}, "invalid token"),
-    ({"issuer": "someone-else"}, {}, "invalid token"),
-    ({"now": time.time() - 10 * 3600}, {}, "expired"),
+def test_the_key_set_travels_as_jwks_json_without_private_parts():
+    text = KEYS.to_json()
+    assert '"d"' not in text
+    again = parse_key_set(text)
+    assert verify_token(issue_token(principal(), key=KEY, issuer="gw"), keys=again, issuer="gw").user_id == "u1"
+    # a set written with private parts is read as its public halves
+    assert parse_key_set(json.dumps({"keys": [KEY.private_jwk()]})).keys.keys() == {"k-1"}
+
+
+FORGER = generate_signing_key("k-1")  # same kid, another private key
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: issue_token(principal(), key=FORGER, issuer="gw"), "invalid token"),
+    (lambda: issue_token(principal(), key=generate_signing_key("k-unknown"), issuer="gw"), "unknown key"),
+    (lambda: issue_token(principal(), key=KEY, issuer="someone-else"), "invalid token"),
+    (lambda: issue_token(principal(), key=KEY, issuer="gw", now=time.time() - 3600), "expired"),
+    # alg none: an unsigned token naming a known kid
+    (lambda: f"{b64({'alg': 'none', 'kid': 'k-1', 'typ': 'JWT'})}.{b64(claims())}.", "not accepted"),
+    # algorithm confusion: HS256 keyed with the public key's text
+    (lambda: hs256(claims(), KEYS.to_json().encode()), "not accepted"),
+    (lambda: "not-a-token", "invalid token"),
 ])
-def test_bad_tokens_are_refused_with_401(token_kw, verify_kw, words):
-    kw = {"secret": SECRET, "issuer": "gw"} | token_kw
-    token = issue_token(principal(), **kw)
+def test_bad_tokens_are_refused_with_401(make, words):
     with pytest.raises(Unauthorized) as e:
-        verify_token(token, secret=SECRET, issuer="gw")
+        verify_token(make(), keys=KEYS, issuer="gw")
     assert e.value.status_code == 401 and words in e.value.message
 
 
-def test_unknown_roles_in_a_token_grant_nothing():
-    import jwt
+def test_a_rotated_key_set_accepts_both_keys_and_new_tokens_carry_the_new_kid():
+    new = generate_signing_key("k-2")
+    both = KeySet.of(KEY, new)
+    old_token = issue_token(principal(), key=KEY, issuer="gw")
+    new_token = issue_token(principal(), key=new, issuer="gw")
+    assert jwt.get_unverified_header(new_token)["kid"] == "k-2"
+    assert verify_token(old_token, keys=both, issuer="gw").user_id == "u1"
+    assert verify_token(new_token, keys=both, issuer="gw").user_id == "u1"
+    with pytest.raises(Unauthorized):  # once the old key is dropped from the set
+        verify_token(old_token, keys=KeySet.of(new), issuer="gw")
 
-    token = jwt.encode({"sub": "u", "dg": "dg-1", "roles": ["emperor"], "iss": "gw", "exp": time.time() + 60},
-                       SECRET, algorithm="HS256")
-    assert verify_token(token, secret=SECRET, issuer="gw").roles == frozenset()
+
+def test_unknown_roles_in_a_token_grant_nothing():
+    token = jwt.encode(claims(roles=["emperor"]), KEY.private_key, algorithm="ES256", headers={"kid": "k-1"})
+    assert verify_token(token, keys=KEYS, issuer="gw").roles == frozenset()
 
 
 def test_a_store_outside_the_callers_scope_is_a_domain_refusal_mapped_to_403():

@@ -26,7 +26,7 @@ from .messaging.relay import OutboxRelay, make_producer
 from .messaging.topics import ensure_topics
 from .observability import configure_logging, configure_tracing, get_logger, instrument_app
 from .openapi import document
-from .settings import DEV_JWT_SECRET, ServiceSettings
+from .settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -157,8 +157,8 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
             poll_seconds=settings.outbox_poll_seconds, retention_hours=settings.outbox_retention_hours,
         )
         await runtime.relay.start()
-    if settings.jwt_secret == DEV_JWT_SECRET:
-        log.warning("auth.dev_secret", detail="development mode: tokens are signed with the public dev secret")
+    if settings.uses_development_key:
+        log.warning("auth.dev_key", detail="development mode: tokens signed with the public dev key are accepted")
 
 
 async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]) -> None:

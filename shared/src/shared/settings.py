@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import json
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"
+# The development signing key: public (it is in this file), so only DEV_MODE accepts tokens signed with
+# it. Production sets JWT_KEYS (every service: the public keys) and JWT_SIGNING_KEYS (the gateway only).
+DEV_KEY_ID = "dev-1"
+DEV_SIGNING_JWK = {"kty": "EC", "crv": "P-256", "kid": DEV_KEY_ID, "alg": "ES256", "use": "sig",
+                   "x": "2-Hs8xoQWcRIdWM_fK_LPr6g9HUy8vwrihQZ_NwMliw",
+                   "y": "CyG2mxclMq4R93pOmqdhfJmN0J-8g6BV-dwgArcquXQ",
+                   "d": "Rt8re3B65iiThXPFX9x8ES1aLRb3v1-_NNZv8AiTXMA"}
+DEV_SIGNING_KEYS = json.dumps({"keys": [DEV_SIGNING_JWK]})
+DEV_JWT_KEYS = json.dumps({"keys": [{k: v for k, v in DEV_SIGNING_JWK.items() if k != "d"}]})
 
 
 class InsecureSettings(RuntimeError):
@@ -27,12 +37,13 @@ class ServiceSettings(BaseSettings):
     kafka_group_prefix: str = Field(default="", description="Prefix of this environment's consumer group ids")
     kafka_partitions: int = Field(default=3, description="Partitions of topics this service creates")
     kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32,
-                            description="HS256 key shared by the gateway and every service; set it in production")
+    jwt_keys: str = Field(default=DEV_JWT_KEYS, description=(
+        "JWKS JSON ({\"keys\": [...]}) of the public ES256 keys tokens may be signed with, each with its kid; "
+        "the same for the gateway and every service. Rotation: add the new key, later drop the old one"))
     dev_mode: bool = Field(default=False, description="Development only: allows the public development "
-                           "JWT secret (./run start and the tests set DEV_MODE=1)")
+                           "signing key (./run start and the tests set DEV_MODE=1)")
     jwt_issuer: str = "aftersales-gateway"
-    jwt_ttl_seconds: int = 8 * 3600
+    jwt_ttl_seconds: int = Field(default=900, description="Lifetime of an access token (refresh tokens renew it)")
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint; none = no export")
@@ -45,12 +56,29 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=100, ge=1, description="Records handled per transaction (1 = each alone)")
     kafka_startup_timeout_seconds: float = 60.0
 
+    @field_validator("jwt_keys", mode="before")
+    @classmethod
+    def _a_key_set(cls, v: str) -> str:
+        if not v:  # an empty JWT_KEYS (docker compose's default) means the development key
+            return DEV_JWT_KEYS
+        from .auth import parse_key_set
+
+        parse_key_set(v)  # a malformed key set stops the service at start, not at its first request
+        return v
+
+    @property
+    def uses_development_key(self) -> bool:
+        from .auth import parse_key_set
+
+        dev = parse_key_set(DEV_JWT_KEYS).keys[DEV_KEY_ID].public_numbers()
+        return any(k.public_numbers() == dev for k in parse_key_set(self.jwt_keys).keys.values())
+
     def refuse_development_secret(self) -> None:
-        """A service outside development must not accept tokens signed with a secret anyone can read."""
-        if self.jwt_secret == DEV_JWT_SECRET and not self.dev_mode:
+        """A service outside development must not accept tokens signed with a key anyone can read."""
+        if self.uses_development_key and not self.dev_mode:
             raise InsecureSettings(
-                f"{self.service_name}: JWT_SECRET is the public development default. Set JWT_SECRET to a "
-                "secret of 32 or more characters shared by the gateway and every service, or set DEV_MODE=1 "
+                f"{self.service_name}: JWT_KEYS holds the public development key ({DEV_KEY_ID!r}). Set JWT_KEYS "
+                "to the gateway's public key set (JWKS JSON, the same for every service), or set DEV_MODE=1 "
                 "on a development machine.")
 
     @property

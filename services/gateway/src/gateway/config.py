@@ -1,6 +1,7 @@
 import shared.registry as registry
-from pydantic import Field, create_model
-from shared.settings import ServiceSettings
+from pydantic import Field, create_model, field_validator
+from shared.auth import SigningKey, parse_key_set, parse_signing_keys
+from shared.settings import DEV_KEY_ID, DEV_SIGNING_KEYS, InsecureSettings, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
@@ -10,6 +11,44 @@ class GatewaySettings(ServiceSettings):
     http_port: int = registry.service("gateway").http_port
     database_url: str = Field(default=registry.service("gateway").database_url())
     upstream_timeout_seconds: float = 5.0
+    jwt_signing_keys: str = Field(default=DEV_SIGNING_KEYS, description=(
+        "JWKS JSON of the gateway's private ES256 keys (with d). Only the gateway holds it; JWT_KEYS of "
+        "every service holds their public halves"))
+    jwt_signing_kid: str = Field(default="", description=(
+        "kid of the key that signs new tokens; empty = the first key of JWT_SIGNING_KEYS. Rotation: add "
+        "the new key's public half to JWT_KEYS everywhere, then switch this; drop the old key once its "
+        "tokens expired (JWT_TTL_SECONDS)"))
+    refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, description="Lifetime of a refresh token")
+
+    @field_validator("jwt_signing_keys", mode="before")
+    @classmethod
+    def _signing_keys(cls, v: str) -> str:
+        v = v or DEV_SIGNING_KEYS
+        parse_signing_keys(v)
+        return v
+
+    @property
+    def signing_key(self) -> SigningKey:
+        keys = parse_signing_keys(self.jwt_signing_keys)
+        if not self.jwt_signing_kid:
+            return keys[0]
+        for k in keys:
+            if k.kid == self.jwt_signing_kid:
+                return k
+        raise InsecureSettings(f"JWT_SIGNING_KID {self.jwt_signing_kid!r} is not a key of JWT_SIGNING_KEYS")
+
+    def refuse_development_secret(self) -> None:
+        """Besides the check of every service: the gateway must not sign with the public development
+        key outside development, and its signing key must be one every service accepts."""
+        super().refuse_development_secret()
+        key = self.signing_key
+        if key.kid == DEV_KEY_ID and not self.dev_mode:
+            raise InsecureSettings("gateway: JWT_SIGNING_KEYS signs with the public development key. Set "
+                                   "JWT_SIGNING_KEYS (and JWT_KEYS) or set DEV_MODE=1 on a development machine.")
+        public = parse_key_set(self.jwt_keys).keys.get(key.kid)
+        if public is None or public.public_numbers() != key.private_key.public_key().public_numbers():
+            raise InsecureSettings(f"gateway: the signing key {key.kid!r} is not in JWT_KEYS, so no service "
+                                   "would accept the tokens it signs. Add its public half to JWT_KEYS.")
 
     def service_urls(self) -> dict[str, str]:
         """Fronted service -> its base URL."""

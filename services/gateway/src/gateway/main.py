@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from shared.auth import Principal
 from shared.clock import Clock
 from shared.service import Runtime, create_service_app
 
 from .config import Settings
 from .entrypoints.api import router
+from .entrypoints.identity import router as identity
+from .service_layer.sessions import check_token
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -19,13 +22,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     app: FastAPI
 
-    async def started(_: Runtime) -> None:
+    async def started(runtime: Runtime) -> None:
         app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds)
+
+    async def token_guard(_: Request, principal: Principal) -> None:
+        """Revocation: a logged-out session's or a deactivated user's token stops here at once."""
+        async with app.state.runtime.sessions() as session:
+            await check_token(session, principal)
 
     app = create_service_app(
         settings,
-        routers=[router],
+        routers=[identity, router],
         clock=clock,
         on_started=started,
     )
+    app.state.token_guard = token_guard
     return app

@@ -1,54 +1,20 @@
-"""The gateway: issues tokens, forwards commands, composes queries across services."""
+"""The gateway: forwards commands, composes queries across services (tokens: identity.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 import shared.registry as registry
-from fastapi import APIRouter, Form, HTTPException, Request, Response
-from pydantic import BaseModel
-from shared.auth import CurrentPrincipal, Principal, Role, issue_token
-from shared.db import unit_of_work
-from shared.errors import Unauthorized
+from fastapi import APIRouter, HTTPException, Request, Response
+from shared.auth import CurrentPrincipal
 from shared.observability import current_trace_headers
-from shared.openapi import answers
-
-from ..adapters.orm import UserRow
-from ..domain.passwords import check_login
 
 router = APIRouter()
 
 SERVICES = tuple(s.name for s in registry.backends())
 _FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-
-
-@router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401))
-async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]):
-    """OAuth2 password flow: a signed JWT carrying the user's dealer group, stores and roles."""
-    settings = request.app.state.settings
-    async with unit_of_work(request.app.state.runtime.sessions) as session:
-        user = await session.get(UserRow, username)
-    if not check_login(user.password_hash if user else None, password, active=bool(user and user.active)):
-        raise Unauthorized("wrong username or password")
-    principal = Principal(user_id=user.username, name=user.display_name, dealer_group_id=user.dealer_group_id,
-                          roles=frozenset(Role(r) for r in user.roles), store_ids=frozenset(user.store_ids))
-    token = issue_token(principal, secret=settings.jwt_secret, issuer=settings.jwt_issuer,
-                        ttl_seconds=settings.jwt_ttl_seconds)
-    return Token(access_token=token, expires_in=settings.jwt_ttl_seconds)
-
-
-@router.get("/me", tags=["auth"])
-async def me(principal: CurrentPrincipal) -> dict:
-    return {"user_id": principal.user_id, "name": principal.name, "dealer_group_id": principal.dealer_group_id,
-            "roles": sorted(principal.roles), "store_ids": sorted(principal.store_ids)}
 
 
 def _client(request: Request) -> httpx.AsyncClient:

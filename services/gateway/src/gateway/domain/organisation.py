@@ -1,0 +1,85 @@
+"""The dealer group and its stores: records the gateway owns (name, brand, city, time zone, hours)."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from shared.kit import Aggregate
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class OpeningHours(BaseModel):
+    """One day's opening: `day` mon..sun, opens before it closes (a day not listed is closed)."""
+
+    day: str = Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> OpeningHours:
+        if self.opens >= self.closes:
+            raise ValueError(f"{self.day}: opens at {self.opens} but closes at {self.closes}")
+        return self
+
+
+def check_time_zone(tz: str) -> str:
+    """An IANA time zone name (Asia/Shanghai); `ZoneInfo` alone would accept file paths."""
+    if tz not in available_timezones():
+        raise ValueError(f"unknown time zone {tz!r} (an IANA name such as Asia/Shanghai)")
+    try:
+        ZoneInfo(tz)
+    except ZoneInfoNotFoundError as e:  # pragma: no cover - listed zones load
+        raise ValueError(str(e)) from None
+    return tz
+
+
+class StoreDetails(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    brand: str = Field(min_length=1, max_length=100)
+    city: str = Field(min_length=1, max_length=100)
+    time_zone: str = "Asia/Shanghai"
+    opening_hours: list[OpeningHours] = Field(default_factory=list, max_length=14)
+
+    _tz = field_validator("time_zone")(lambda cls, v: check_time_zone(v))
+
+
+class Store(Aggregate):
+    """A store (4S shop) of a dealer group. Its id is its code, chosen by the group (`s-pudong`)."""
+
+    kind: ClassVar[str] = "store"
+
+    name: str
+    brand: str
+    city: str
+    time_zone: str
+    opening_hours: list[OpeningHours] = Field(default_factory=list)
+
+    @classmethod
+    def open(cls, *, dealer_group_id: str, store_id: str, details: StoreDetails) -> Store:
+        return cls(id=store_id, dealer_group_id=dealer_group_id, store_id=store_id, **details.model_dump())
+
+    def change(self, details: StoreDetails) -> None:
+        for k, v in details.model_dump().items():
+            setattr(self, k, v)
+        self.opening_hours = list(details.opening_hours)
+        self.changed()
+
+
+class DealerGroup(Aggregate):
+    """A dealer group: a group record (store_id empty), created with its first administrator."""
+
+    kind: ClassVar[str] = "dealer group"
+
+    name: str
+
+    @classmethod
+    def found(cls, *, dealer_group_id: str, name: str) -> DealerGroup:
+        return cls(id=dealer_group_id, dealer_group_id=dealer_group_id, store_id="", name=name)
+
+    def rename(self, name: str) -> None:
+        self.name = name
+        self.changed()
