@@ -1,8 +1,29 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from gateway.domain.users import check_user_scope
-from shared.errors import DomainError
+from gateway.adapters.repository import Stores, Users
+from gateway.domain.organisation import Store, StoreDetails
+from gateway.domain.users import User, check_may_grant, check_stores_of_group, check_user_scope
+from gateway.service_layer import organisation as handlers
+from gateway.service_layer.commands import ChangeUser, CreateUser, UserCommand
+from pydantic import ValidationError
+from shared.auth import Principal, Role
+from shared.clock import FixedClock
+from shared.errors import DomainError, Forbidden
+from shared.kit import InMemoryUnitOfWork
+
+NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)
+
+
+def actor(*roles: Role, stores=(), group="dg-1") -> Principal:
+    return Principal(user_id="me", name="me", dealer_group_id=group, roles=frozenset(roles),
+                     store_ids=frozenset(stores))
+
+
+ADMIN = actor(Role.GROUP_ADMIN)
+MANAGER = actor(Role.SERVICE_MANAGER, stores=["s-1"])
 
 
 def test_a_store_level_user_needs_a_store():
@@ -17,3 +38,80 @@ def test_a_group_role_needs_no_store_and_unknown_roles_are_refused():
     with pytest.raises(DomainError) as e:
         check_user_scope(["emperor"], ["s-1"])
     assert e.value.field == "roles"
+
+
+def test_stores_must_be_records_of_the_group():
+    check_stores_of_group(["s-1"], ["s-1", "s-2"])
+    with pytest.raises(DomainError) as e:
+        check_stores_of_group(["s-1", "s-9"], ["s-1"])
+    assert e.value.status_code == 422 and "s-9" in e.value.message and e.value.field == "store_ids"
+
+
+@pytest.mark.parametrize("who, group, roles, stores, field", [
+    (ADMIN, "dg-2", ["advisor"], ["s-1"], "dealer_group_id"),  # another group, even for its admin
+    (MANAGER, "dg-2", ["advisor"], ["s-1"], "dealer_group_id"),
+    (MANAGER, "dg-1", ["advisor"], ["s-2"], "store_ids"),  # a store it does not hold
+    (MANAGER, "dg-1", ["group_analyst"], [], "roles"),  # a group role
+    (MANAGER, "dg-1", ["service_manager"], ["s-1"], "roles"),  # its own rank
+    (actor(Role.ADVISOR, stores=["s-1"]), "dg-1", ["advisor"], ["s-1"], None),  # not an administrator
+])
+def test_who_may_grant_what(who, group, roles, stores, field):
+    with pytest.raises(Forbidden) as e:
+        check_may_grant(who, dealer_group_id=group, roles=roles, store_ids=stores)
+    assert e.value.field == field
+
+
+def test_the_group_admin_grants_anything_in_its_group_and_a_manager_its_own_stores():
+    check_may_grant(ADMIN, dealer_group_id="dg-1", roles=["group_admin"], store_ids=[])
+    check_may_grant(MANAGER, dealer_group_id="dg-1", roles=["advisor", "technician"], store_ids=["s-1"])
+
+
+def test_store_details_refuse_unknown_time_zones_and_inverted_hours():
+    StoreDetails(name="n", brand="b", city="c", time_zone="Europe/Berlin",
+                 opening_hours=[{"day": "sat", "opens": "09:00", "closes": "12:00"}])
+    with pytest.raises(ValidationError):
+        StoreDetails(name="n", brand="b", city="c", time_zone="../../etc/passwd")
+    with pytest.raises(ValidationError):
+        StoreDetails(name="n", brand="b", city="c",
+                     opening_hours=[{"day": "mon", "opens": "18:00", "closes": "08:00"}])
+    with pytest.raises(ValidationError):
+        StoreDetails(name="n", brand="b", city="c", opening_hours=[{"day": "funday", "opens": "8:00", "closes": "9:00"}])
+
+
+async def uow_with_stores(who: Principal, *stores: str) -> InMemoryUnitOfWork:
+    uow = InMemoryUnitOfWork(clock=FixedClock(NOW), actor=ADMIN)
+    for s in stores:
+        await uow.repo(Stores).add(Store.open(dealer_group_id="dg-1", store_id=s, details=StoreDetails(
+            name=s, brand="Audi", city="上海")))
+    return uow.as_actor(who)
+
+
+async def test_a_manager_changes_only_users_wholly_inside_its_stores():
+    uow = await uow_with_stores(ADMIN, "s-1", "s-2")
+    both = User.create(username="both", dealer_group_id="dg-1", display_name="b", roles=["advisor"],
+                       store_ids=["s-1", "s-2"])
+    await uow.repo(Users).add(both)
+    mine = User.create(username="mine", dealer_group_id="dg-1", display_name="m", roles=["advisor"], store_ids=["s-1"])
+    await uow.repo(Users).add(mine)
+    as_manager = uow.as_actor(MANAGER)
+    with pytest.raises(Forbidden):
+        await handlers.deactivate_user(as_manager, UserCommand(user_id="both"))
+    with pytest.raises(Forbidden):  # moving its user to a store it does not hold
+        await handlers.change_user(as_manager, ChangeUser(user_id="mine", version=1, store_ids=["s-2"]))
+    changed = await handlers.change_user(as_manager, ChangeUser(user_id="mine", version=1, roles=[Role.TECHNICIAN]))
+    assert changed.roles == ["technician"] and changed.version == 2
+    # the audit trail names the manager and the change
+    assert uow.audit_log[-1]["actor_id"] == "me" and uow.audit_log[-1]["changes"] == {"roles[0]": ["advisor",
+                                                                                                   "technician"]}
+
+
+async def test_a_store_role_without_a_store_is_refused_even_for_the_group_admin():
+    uow = await uow_with_stores(ADMIN, "s-1")
+    with pytest.raises(DomainError) as e:
+        User.create(username="x", dealer_group_id="dg-1", display_name="x", roles=["advisor"], store_ids=[])
+    assert e.value.field == "store_ids"
+    with pytest.raises(DomainError) as e:
+        await handlers.change_user(uow, ChangeUser(user_id="nobody", version=1))
+    assert e.value.status_code == 404
+    with pytest.raises(ValidationError):  # too short a password
+        CreateUser(username="x", password="short", roles=[Role.ADVISOR], store_ids=["s-1"])
