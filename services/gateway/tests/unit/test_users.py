@@ -75,7 +75,8 @@ def test_store_details_refuse_unknown_time_zones_and_inverted_hours():
         StoreDetails(name="n", brand="b", city="c",
                      opening_hours=[{"day": "mon", "opens": "18:00", "closes": "08:00"}])
     with pytest.raises(ValidationError):
-        StoreDetails(name="n", brand="b", city="c", opening_hours=[{"day": "funday", "opens": "8:00", "closes": "9:00"}])
+        StoreDetails(name="n", brand="b", city="c",
+                     opening_hours=[{"day": "funday", "opens": "8:00", "closes": "9:00"}])
 
 
 async def uow_with_stores(who: Principal, *stores: str) -> InMemoryUnitOfWork:
