@@ -66,3 +66,9 @@ def test_servers_and_tags_are_declared(spec):
     used = {t for _, _, op in operations(spec) for t in op.get("tags", [])}
     assert used <= declared, used - declared
     assert all(t.get("description") for t in spec["tags"])
+
+
+def test_each_route_behind_roles_shows_them():
+    spec = json.loads((ROOT / "docs/openapi/gateway.json").read_text())
+    op = spec["paths"]["/org/users"]["post"]
+    assert op["x-roles"] == ["group_admin", "service_manager"] and "Roles allowed" in op["description"]

@@ -258,4 +258,5 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
         principal.check_scope()
         return principal
 
+    check.roles = sorted(r.value for r in allowed)  # type: ignore[attr-defined]  # the OpenAPI shows them
     return check

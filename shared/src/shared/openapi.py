@@ -83,6 +83,36 @@ async def _http_refusal(_: Request, exc: StarletteHTTPException) -> JSONResponse
                         headers=getattr(exc, "headers", None))
 
 
+def route_roles(app: FastAPI) -> dict[tuple[str, str], list[str]]:
+    """(path, METHOD) -> the roles its `require_roles` dependency allows (shared.auth)."""
+    from fastapi.routing import APIRoute
+
+    def found(dependant) -> list[str] | None:
+        roles = getattr(dependant.call, "roles", None)
+        if isinstance(roles, list):
+            return roles
+        for sub in dependant.dependencies:
+            if (r := found(sub)) is not None:
+                return r
+        return None
+
+    out: dict[tuple[str, str], list[str]] = {}
+
+    def walk(routes, prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                if roles := found(route.dependant):
+                    for m in route.methods:
+                        out[(prefix + route.path_format, m)] = roles
+            elif (inner := getattr(route, "original_router", None)) is not None:
+                # FastAPI >= 0.16x includes routers lazily: the routes are the included router's
+                context = getattr(route, "include_context", None)
+                walk(inner.routes, prefix + getattr(context, "prefix", ""))
+
+    walk(app.routes, "")
+    return out
+
+
 def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str]) -> None:
     """Give `app` the error model, its documented 4xx answers, servers and declared tags."""
     app.add_exception_handler(RequestValidationError, _request_invalid)
@@ -102,8 +132,13 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        allowed = route_roles(app)
         for path, operations in schema.get("paths", {}).items():
             for method, op in operations.items():
+                roles = allowed.get((path, method.upper()))
+                if roles:
+                    op["x-roles"] = roles
+                    op["description"] = (op.get("description", "") + f"\n\nRoles allowed: {', '.join(roles)}.").strip()
                 for code in error_answers(path, method, op):
                     op["responses"][str(code)] = {"description": ERROR_ANSWERS[code], "content": ref}
         app.openapi_schema = schema

@@ -116,3 +116,13 @@ async def test_a_store_role_without_a_store_is_refused_even_for_the_group_admin(
     assert e.value.status_code == 404
     with pytest.raises(ValidationError):  # too short a password
         CreateUser(username="x", password="short", roles=[Role.ADVISOR], store_ids=["s-1"])
+
+
+async def test_only_the_group_admin_opens_stores_not_the_service_manager():
+    from gateway.service_layer.commands import OpenStore
+
+    uow = await uow_with_stores(MANAGER, "s-1")
+    with pytest.raises(Forbidden):
+        await handlers.open_store(uow, OpenStore(store_id="s-2", name="n", brand="b", city="c"))
+    store = await handlers.open_store(uow.as_actor(ADMIN), OpenStore(store_id="s-2", name="n", brand="b", city="c"))
+    assert store.store_id == "s-2" and store.time_zone == "Asia/Shanghai"

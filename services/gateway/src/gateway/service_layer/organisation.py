@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.errors import Conflict
+from shared.auth import Role
+from shared.errors import Conflict, Forbidden
 from shared.kit import UnitOfWork
 from sqlalchemy import select
 
@@ -17,8 +18,16 @@ from . import sessions
 from .commands import ChangeStore, ChangeUser, CreateUser, OpenStore, RenameGroup, UserCommand
 
 
+def _group_admin(uow: UnitOfWork) -> None:
+    """The group and its stores are the group administrator's alone (the service manager, who may do
+    everything in its stores, does not found stores)."""
+    if Role.GROUP_ADMIN not in uow.actor.roles:
+        raise Forbidden("only a group administrator changes the dealer group and its stores")
+
+
 async def rename_group(uow: UnitOfWork, cmd: RenameGroup) -> DealerGroup:
     """The caller's group record (made on first use: groups made before the records existed)."""
+    _group_admin(uow)
     groups = uow.repo(DealerGroups)
     group = await groups.find(uow.actor.dealer_group_id)
     if group is None:
@@ -36,6 +45,7 @@ def _details(cmd: OpenStore | ChangeStore) -> StoreDetails:
 
 
 async def open_store(uow: UnitOfWork, cmd: OpenStore) -> Store:
+    _group_admin(uow)
     stores = uow.repo(Stores)
     if await stores.find(cmd.store_id, lock=False) is not None:
         raise Conflict(f"store {cmd.store_id} exists", field="store_id")
@@ -45,6 +55,7 @@ async def open_store(uow: UnitOfWork, cmd: OpenStore) -> Store:
 
 
 async def change_store(uow: UnitOfWork, cmd: ChangeStore) -> Store:
+    _group_admin(uow)
     store = await uow.repo(Stores).get(cmd.store_id)
     store.check_version(cmd.version)
     store.change(_details(cmd))
