@@ -125,7 +125,7 @@ async def me(principal: CurrentPrincipal) -> Me:
 
 
 # -- the organisation -------------------------------------------------------------------------------
-@router.get("/org/group", response_model=views.GroupView, tags=["organisation"])
+@router.get("/org/group", response_model=views.GroupView, tags=["organisation"], responses=answers(404))
 async def get_group(uow: Member):
     group = await uow.repo(DealerGroups).find(uow.actor.dealer_group_id, lock=False)
     if group is None:
