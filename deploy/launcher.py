@@ -112,7 +112,7 @@ class Platform:
 
     def simulator_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("DATABASE_URL", "HTTP_PORT", "KAFKA_BOOTSTRAP_SERVERS", "JWT_SECRET"))}
+               if not k.startswith(("DATABASE_URL", "HTTP_PORT", "KAFKA_BOOTSTRAP_SERVERS", "JWT_"))}
         env.update(MANUFACTURER_KAFKA_USERNAME=self.manufacturer_username,
                    MANUFACTURER_KAFKA_PASSWORD=self.manufacturer_password, PYTHONUNBUFFERED="1")
         return env

@@ -33,11 +33,13 @@ def test_run_start_manages_the_simulator_after_the_services(clean_env):
     # kafka.sh's manufacturer listener: the broker's port + 10, unless told otherwise
     assert cmd[cmd.index("--bootstrap") + 1] == "127.0.0.1:59102"
     assert "--return-parts-days" in cmd
+    clean_env.setenv("JWT_SIGNING_KEYS", "the gateway's private keys")
     env = p.simulator_env()
     assert env["MANUFACTURER_KAFKA_USERNAME"] == "manufacturer"
     assert env["MANUFACTURER_KAFKA_PASSWORD"] == "manufacturer-secret"  # kafka.sh's default
     assert "manufacturer-secret" not in " ".join(cmd), "a password on the command line shows in ps"
-    assert "KAFKA_BOOTSTRAP_SERVERS" not in env and "JWT_SECRET" not in env  # it is an outsider
+    assert "KAFKA_BOOTSTRAP_SERVERS" not in env  # it is an outsider: no key of the platform either
+    assert not {k for k in env if k.startswith("JWT_")}
 
 
 def test_simulator_settings_follow_the_environment(clean_env):
