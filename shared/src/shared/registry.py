@@ -68,7 +68,7 @@ SERVICES: tuple[Service, ...] = (
         summary="Customers and vehicles (system of record), follow-up calls, complaints, reminders.",
         produces=(crm.CUSTOMERS, crm.FOLLOW_UPS, crm.COMPLAINTS),
         consumer_groups=("crm.care",),
-        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS, claims.WARRANTY),
+        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS, claims.WARRANTY, claims.INSURANCE),
     ),
     Service(
         "reception", 8001, "reception",

@@ -93,3 +93,17 @@ def test_the_same_reminder_has_the_same_key_every_day():
     a = kinds(v, date(2026, 5, 10))[TaskKind.INSURANCE_EXPIRING]
     b = kinds(v, date(2026, 5, 20))[TaskKind.INSURANCE_EXPIRING]
     assert a.key == b.key
+
+
+def test_an_insurance_renewal_from_claims_is_the_same_task_as_the_daily_jobs():
+    from datetime import date as day
+
+    from crm.domain.reminders import TaskKind, insurance_renewal_call
+
+    r = insurance_renewal_call(vehicle_id="v-1", customer_id="c-1", store_id="s-1", insurer="平安", policy_number="P-9",
+                               expires_on=day(2027, 3, 31), today=day(2027, 2, 1))
+    assert (r.kind, r.due_on, r.key) == (TaskKind.INSURANCE_EXPIRING, day(2027, 3, 1),
+                                         "insurance_expiring:v-1:2027-03-31")
+    late = insurance_renewal_call(vehicle_id="v-1", customer_id="c-1", store_id="s-1", insurer="平安",
+                                  policy_number="P-9", expires_on=day(2027, 3, 31), today=day(2027, 3, 20))
+    assert late.due_on == day(2027, 3, 20) and "平安" in late.detail

@@ -163,6 +163,16 @@ def reminders_due(v: VehicleFacts, customer: CustomerFacts, today: date) -> list
     return out
 
 
+def insurance_renewal_call(*, vehicle_id: str, customer_id: str, store_id: str, insurer: str, policy_number: str,
+                           expires_on: date, today: date) -> Reminder:
+    """A policy claims learnt of expires soon: call a month before to offer the renewal (续保). Same key as the
+    daily job's insurance reminder for that expiry, so the two never make two tasks."""
+    return Reminder(TaskKind.INSURANCE_EXPIRING, vehicle_id, customer_id, store_id,
+                    max(expires_on - timedelta(days=CALL_DAYS_BEFORE_EXPIRY), today),
+                    f"{TaskKind.INSURANCE_EXPIRING.value}:{vehicle_id}:{expires_on.isoformat()}",
+                    f"{insurer} policy {policy_number} expires {expires_on.isoformat()}: offer the renewal")
+
+
 def lapsed_return_call(*, customer_id: str, vehicle_id: str, store_id: str, repair_order_id: str,
                        delivered_on: date) -> Reminder:
     """A lapsed customer came back: call them 7 days after the visit to see how it went."""
