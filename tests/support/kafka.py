@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
 async def read_topic(bootstrap: str, topic: str, *, until, timeout: float = 30.0) -> list:
@@ -41,3 +42,14 @@ async def publish(producer, env, *, topic: str | None = None, copies: int = 1) -
     topic = topic or event_class(env.type).topic
     for _ in range(copies):
         await producer.send_and_wait(topic, env.value(), key=env.subject.encode(), headers=env.headers())
+
+
+@asynccontextmanager
+async def kafka_producer(infra):
+    """A producer on the test broker (acks=all), stopped however the block ends."""
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()

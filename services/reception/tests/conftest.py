@@ -18,7 +18,7 @@ from shared.contracts.base import DomainEvent
 from shared.messaging.envelope import Envelope, Tenant
 
 from tests.support.factories import eventually, new_store, new_vin
-from tests.support.kafka import publish
+from tests.support.kafka import kafka_producer, publish
 
 GROUP = "dg-test"
 SH = ZoneInfo("Asia/Shanghai")
@@ -107,12 +107,8 @@ class Upstream:
 
 @pytest_asyncio.fixture(scope="session")
 async def upstream(infra) -> Upstream:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
+    async with kafka_producer(infra) as producer:
         yield Upstream(producer, infra.kafka_bootstrap)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture

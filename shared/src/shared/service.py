@@ -105,10 +105,8 @@ def create_service_app(
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     known = _registered(settings.service_name)
     app = FastAPI(title=title or settings.service_name, description=description or (known.summary if known else ""),
-                  version="0.1.0", lifespan=lifespan,
-                  # One schema per model: "X-Input"/"X-Output" twins share a title, and client generators
-                  # (openapi-python-client) refuse two models of one name.
-                  separate_input_output_schemas=False)
+                  # One schema per model: "X-Input"/"X-Output" twins share a title, which client generators refuse.
+                  version="0.1.0", lifespan=lifespan, separate_input_output_schemas=False)
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.broker = broker
