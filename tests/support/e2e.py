@@ -18,7 +18,8 @@ JWT_KEYS = KeySet.of(SIGNING_KEY).to_json()
 JWT_SIGNING_KEYS = json.dumps({"keys": [SIGNING_KEY.private_jwk()]})
 GROUP, STORE = "dg-e2e", "s-e2e"
 
-# The gateway's users (username, group, roles, stores): the front desk, an outsider, and the workshop floor.
+# The gateway's users (username, group, roles, stores): the front desk, an outsider, the workshop floor and
+# the store's service manager (who reads everything of the store, warranty claims too).
 USERS = [
     ("advisor", GROUP, ["advisor"], [STORE]),
     ("outsider", "dg-other", ["advisor"], ["s-x"]),
@@ -29,6 +30,7 @@ USERS = [
     ("ws.tech", GROUP, ["technician"], [STORE]),
     ("ws.leader", GROUP, ["team_leader"], [STORE]),
     ("ws.qc", GROUP, ["qc_inspector"], [STORE]),
+    ("svc.mgr", GROUP, ["service_manager"], [STORE]),
 ]
 
 

@@ -11,6 +11,9 @@ class GatewaySettings(ServiceSettings):
     http_port: int = registry.service("gateway").http_port
     database_url: str = Field(default=registry.service("gateway").database_url())
     upstream_timeout_seconds: float = 5.0
+    compose_timeout_seconds: float = Field(default=2.0, description=(
+        "How long a composed query waits for each service; one slower than this is named unavailable "
+        "and the answer is marked partial"))
     jwt_signing_keys: str = Field(default=DEV_SIGNING_KEYS, description=(
         "JWKS JSON of the gateway's private ES256 keys (with d). Only the gateway holds it; JWT_KEYS of "
         "every service holds their public halves"))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import httpx
 import shared.registry as registry
 from fastapi import APIRouter, HTTPException, Request, Response
 from shared.auth import CurrentPrincipal
 from shared.observability import current_trace_headers
+
+from .compose import Call, Composed, compose
+from .composed_views import (
+    ClaimStatus,
+    OrderStatus,
+    PartsStatus,
+    RepairOrderStatus,
+    VehicleOverview,
+    WorkshopStatus,
+)
 
 router = APIRouter()
 
@@ -42,31 +49,60 @@ async def forward(service: str, path: str, request: Request, principal: CurrentP
     return Response(upstream.content, status_code=upstream.status_code, headers=keep)
 
 
+def _url(request: Request, service: str, path: str) -> str:
+    return f"{request.app.state.settings.service_urls()[service]}{path}"
+
+
+async def _compose(request: Request, calls: list[Call]) -> Composed:
+    settings = request.app.state.settings
+    return await compose(_client(request), calls, _headers(request), settings.compose_timeout_seconds)
+
+
+@router.get("/api/repair-orders/{ro_id}/status", tags=["composed"], response_model=RepairOrderStatus)
+async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_id: str) -> RepairOrderStatus:
+    """A repair order's full status: reception's order (estimate, delivery blockers), workshop's jobs (who,
+    state, the three checks), the parts room's planned/issued/returned and the order's warranty claims.
+    The services are asked at once, each within COMPOSE_TIMEOUT_SECONDS; one that does not answer leaves
+    its part null, the answer `partial` and the service named in `unavailable`. 404 when reception has no
+    such order; 403 when a service refuses the caller (another store)."""
+    got = await _compose(request, [
+        Call("reception", _url(request, "reception", f"/repair-orders/{ro_id}"), required=True),
+        Call("workshop", _url(request, "workshop", f"/work-orders/{ro_id}")),
+        Call("parts", _url(request, "parts", f"/repair-orders/{ro_id}/reconciliation")),
+        Call("claims", _url(request, "claims", "/warranty-claims"), {"repair_order_id": ro_id}),
+    ])
+    claims = got.get("claims")
+    return RepairOrderStatus(
+        repair_order_id=ro_id, partial=got.partial, unavailable=got.unavailable, withheld=got.withheld,
+        order=OrderStatus.model_validate(got.get("reception")) if got.get("reception") else None,
+        workshop=WorkshopStatus.model_validate(got.get("workshop")) if got.get("workshop") else None,
+        parts=PartsStatus.model_validate(got.get("parts")) if got.get("parts") else None,
+        claims=None if claims is None else [ClaimStatus.model_validate(c) for c in claims or []])
+
+
+@router.get("/api/vehicle-overview", tags=["composed"], response_model=VehicleOverview)
+async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: str) -> VehicleOverview:
+    """A vehicle across services: crm's record and reception's view, then the follow-up calls of the
+    vehicle's owner about this vehicle (crm). Partial when a service is down."""
+    got = await _compose(request, [
+        Call("crm", _url(request, "crm", "/vehicles"), {"vin": vin}),
+        Call("reception", _url(request, "reception", "/vehicles"), {"vin": vin}),
+    ])
+    crm, follow_ups = got.get("crm"), None
+    if crm and crm.get("owner_customer_id"):
+        more = await _compose(request, [Call("crm", _url(request, "crm", "/follow-ups"),
+                                             {"customer_id": crm["owner_customer_id"]})])
+        if more.partial:
+            got.unavailable.append("crm")
+        elif more.withheld:
+            got.withheld.append("crm")
+        else:
+            follow_ups = [f for f in more.get("crm") or [] if f.get("vehicle_id") in (None, crm.get("id"))]
+    return VehicleOverview(vin=vin.strip().upper(), partial=got.partial, unavailable=got.unavailable,
+                           withheld=got.withheld, crm=crm, reception=got.get("reception"), follow_ups=follow_ups)
+
+
+# Last: the composed routes above share the /api/ prefix and must match before the pass-through.
 for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
     router.add_api_route("/api/{service}/{path:path}", forward, methods=[_method], tags=["forwarded"],
                          operation_id=f"forward_{_method.lower()}", summary=f"Forward a {_method} to a service")
-
-
-async def _get_json(request: Request, service: str, path: str, params: dict | None = None) -> tuple[int, Any]:
-    url = f"{request.app.state.settings.service_urls()[service]}{path}"
-    r = await _client(request).get(url, params=params, headers=_headers(request))
-    return r.status_code, (r.json() if r.headers.get("content-type", "").startswith("application/json") else None)
-
-
-@router.get("/api/vehicle-overview", tags=["composed"])
-async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: str) -> dict:
-    """A vehicle across services: crm's record and reception's view. Partial when a service is down."""
-    calls = {
-        "crm": _get_json(request, "crm", "/vehicles", {"vin": vin}),
-        "reception": _get_json(request, "reception", "/vehicles", {"vin": vin}),
-    }
-    results = await asyncio.gather(*calls.values(), return_exceptions=True)
-    out: dict[str, Any] = {"vin": vin.strip().upper(), "partial": False, "unavailable": []}
-    for name, res in zip(calls, results, strict=True):
-        if isinstance(res, Exception) or res[0] >= 500:
-            out["partial"] = True
-            out["unavailable"].append(name)
-            out[name] = None
-        else:
-            out[name] = res[1] if res[0] == 200 else None
-    return out
