@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import shared.registry as registry
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -65,10 +67,11 @@ async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_
     The services are asked at once, each within COMPOSE_TIMEOUT_SECONDS; one that does not answer leaves
     its part null, the answer `partial` and the service named in `unavailable`. 404 when reception has no
     such order; 403 when a service refuses the caller (another store)."""
+    ro = quote(ro_id, safe="")  # the id goes into the services' paths: any character the caller sent, escaped
     got = await _compose(request, [
-        Call("reception", _url(request, "reception", f"/repair-orders/{ro_id}"), required=True),
-        Call("workshop", _url(request, "workshop", f"/work-orders/{ro_id}")),
-        Call("parts", _url(request, "parts", f"/repair-orders/{ro_id}/reconciliation")),
+        Call("reception", _url(request, "reception", f"/repair-orders/{ro}"), required=True),
+        Call("workshop", _url(request, "workshop", f"/work-orders/{ro}")),
+        Call("parts", _url(request, "parts", f"/repair-orders/{ro}/reconciliation")),
         Call("claims", _url(request, "claims", "/warranty-claims"), {"repair_order_id": ro_id}),
     ])
     claims = got.get("claims")
