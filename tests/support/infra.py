@@ -77,8 +77,10 @@ def start_infra() -> Infra:
         infra._stops += [kafka.stop, pg.stop]
         return infra
     # Our own scripts, on ports apart from the dev platform's, with throwaway state.
-    kafka_port = os.environ.get("TEST_KAFKA_PORT", "59292")
-    pg_port = os.environ.get("TEST_PG_PORT", "55532")
+    # Below Linux's ephemeral range (32768-60999): there a client socket may hold the port for a while
+    # (TIME_WAIT) and the server cannot bind it.
+    kafka_port = os.environ.get("TEST_KAFKA_PORT", "29292")
+    pg_port = os.environ.get("TEST_PG_PORT", "25532")
     kenv = {**os.environ, "KAFKA_STATE_DIR": str(ROOT / ".local/test-kafka"), "KAFKA_PORT": kafka_port}
     penv = {**os.environ, "PG_STATE_DIR": str(ROOT / ".local/test-postgres"), "PGPORT_LOCAL": pg_port,
             "PG_FAST": "1", "PG_DATABASES": ""}
