@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from shared.auth import Principal
 from shared.kit import UnitOfWork
-from shared.observability import get_logger
+from shared.kit.jobs import daily_job
 
 from ..adapters import repository as repo
 from ..adapters.repository import Customers, Vehicles
@@ -16,8 +13,6 @@ from ..domain.reminders import VehicleFacts, reminders_due
 from .call_tasks import add_task
 from .commands import ReminderRun
 from .common import local_day
-
-log = get_logger(__name__)
 
 
 async def run_reminders(uow: UnitOfWork, cmd: ReminderRun) -> dict:
@@ -55,32 +50,13 @@ async def reminders_for(uow: UnitOfWork, today: date, *, store_id: str | None = 
     return created
 
 
-async def daily_reminders(runtime) -> None:
-    """Background job: once per local day (by the service's clock), run the reminders for every group."""
-    settings = runtime.settings
-    done_for: date | None = None
-    while True:
-        today = runtime.clock.now().astimezone(ZoneInfo(settings.timezone)).date()
-        if today != done_for:
-            try:
-                await _for_every_group(runtime, today)
-                done_for = today
-            except Exception as e:  # the loop must survive a bad night; it retries at the next poll
-                log.error("crm.reminders_failed", day=today.isoformat(), error=repr(e))
-        await asyncio.sleep(settings.reminder_poll_seconds)
+async def _made(uow: UnitOfWork, today: date) -> int:
+    return len(await reminders_for(uow, today))
 
 
-async def _for_every_group(runtime, today: date) -> None:
-    """One transaction per dealer group, acted on by the job itself."""
-    async with runtime.sessions() as session, session.begin():
-        groups = await repo.dealer_groups(session)
-    total = 0
-    for i, dg in enumerate(groups, 1):
-        async with runtime.sessions() as session, session.begin():
-            uow = UnitOfWork(session, outbox=runtime.outbox, clock=runtime.clock, settings=runtime.settings,
-                             actor=Principal.service(dg, "crm.reminders"), command="daily_reminders")
-            n = len(await reminders_for(uow, today))
-        total += n
-        log.info("crm.reminders_progress", day=today.isoformat(), dealer_group=dg, group=f"{i}/{len(groups)}",
-                 tasks_created=n)
-    log.info("crm.reminders_ran", day=today.isoformat(), tasks_created=total)
+async def _groups(session, today: date) -> list[str]:
+    return await repo.dealer_groups(session)
+
+
+# Background job: once per local day (by the service's clock), the reminders of every dealer group.
+daily_reminders = daily_job("crm.reminders", groups=_groups, run=_made, poll_seconds=lambda s: s.reminder_poll_seconds)
