@@ -56,8 +56,9 @@ class Repository(Generic[A]):
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self._loaded: dict[str, int] = {}
-        self._docs: dict[str, dict] = {}  # as loaded: the audit trail records what changed
+        # Each aggregate as loaded or last written: its version is the one `save` checks against, and the
+        # audit trail records what changed since.
+        self._docs: dict[str, dict] = {}
 
     # -- what is stored ----------------------------------------------------------------------
     def columns(self, agg: A) -> dict[str, Any]:
@@ -70,7 +71,6 @@ class Repository(Generic[A]):
 
     def from_doc(self, doc: dict[str, Any]) -> A:
         agg = self.aggregate.model_validate(doc)
-        self._loaded[agg.id] = agg.version
         self._docs[agg.id] = doc
         return agg  # type: ignore[return-value]
 
@@ -80,17 +80,14 @@ class Repository(Generic[A]):
 
     @classmethod
     def _stmt(cls, name: str):
-        built = Repository._statements.setdefault(cls, {})
-        if name not in built:
+        if cls not in Repository._statements:
             t = cls.table
-            built[name] = {
-                "get": select(t.c.doc, t.c.dealer_group_id, t.c.store_id).where(t.c.id == bindparam("id")),
-                "get_locked": select(t.c.doc, t.c.dealer_group_id, t.c.store_id)
-                .where(t.c.id == bindparam("id")).with_for_update(),
-                "insert": insert(t),
+            get = select(t.c.doc, t.c.dealer_group_id, t.c.store_id).where(t.c.id == bindparam("id"))
+            Repository._statements[cls] = {
+                "get": get, "get_locked": get.with_for_update(), "insert": insert(t),
                 "update": update(t).where(t.c.id == bindparam("_id"), t.c.version == bindparam("_loaded")),
-            }[name]
-        return built[name]
+            }
+        return Repository._statements[cls][name]
 
     # -- loading -----------------------------------------------------------------------------
     async def find(self, id: str, *, lock: bool = True) -> A | None:
@@ -138,18 +135,18 @@ class Repository(Generic[A]):
     async def save(self, agg: A) -> None:
         """Write the aggregate back if nobody changed it since it was loaded (else 409), then its audit row
         and its events, all in the same transaction."""
-        if agg.id not in self._loaded:
+        if agg.id not in self._docs:
             await self.add(agg)
             return
         doc = agg.model_dump(mode="json")
-        if not await self._update_if_unchanged(agg, doc, self._loaded[agg.id]):
+        if not await self._update_if_unchanged(agg, doc, self._docs[agg.id]["version"]):
             raise Conflict(f"{self.aggregate.kind} {agg.id} was changed by someone else; reload and retry",
                            field="version")
         await self._written(agg, doc)
 
     async def _written(self, agg: A, doc: dict[str, Any]) -> None:
         await self.uow.audit(self.aggregate_type, self._docs.get(agg.id), doc)
-        self._loaded[agg.id], self._docs[agg.id] = agg.version, doc
+        self._docs[agg.id] = doc
         await self.uow.collect(agg)
 
     # -- storage (the SQL table; the in-memory repository keeps a dict) ---------------------
