@@ -54,20 +54,16 @@ class AuditEntry(BaseModel):
 
 
 _T = audit_table()
-_HISTORY = select(_T).where(_T.c.aggregate_type == bindparam("kind"), _T.c.aggregate_id == bindparam("id"),
+HISTORY = select(_T).where(_T.c.aggregate_type == bindparam("kind"), _T.c.aggregate_id == bindparam("id"),
                             _T.c.dealer_group_id == bindparam("dg")).order_by(_T.c.id)
 RECORD = insert(_T)
 
 
 async def history(uow, repository: type, aggregate_id: str) -> list[AuditEntry]:
     """The audit trail of one aggregate the caller may read (404/403 as for reading it), oldest first."""
-    agg = await uow.repo(repository).get(aggregate_id, lock=False)
-    if uow.session is None:  # the in-memory unit of work keeps its trail in a list
-        rows = [r for r in uow.audit_log if r["aggregate_id"] == agg.id]
-        return [AuditEntry.model_validate(r) for r in rows]
-    rows = (await uow.session.execute(_HISTORY, {"kind": repository.table.name, "id": agg.id,
-                                                 "dg": uow.actor.dealer_group_id})).mappings()
-    return [AuditEntry.model_validate(dict(r)) for r in rows]
+    repo = uow.repo(repository)
+    agg = await repo.get(aggregate_id, lock=False)
+    return [AuditEntry.model_validate(r) for r in await uow.audit_trail(repo.aggregate_type, agg.id)]
 
 
 def entry(uow, *, aggregate_type: str, before: dict | None, after: dict) -> dict[str, Any] | None:

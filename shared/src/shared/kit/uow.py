@@ -68,6 +68,12 @@ class UnitOfWork:
         if row is not None:
             await self.session.execute(audit.RECORD, row)
 
+    async def audit_trail(self, aggregate_type: str, aggregate_id: str) -> list[dict]:
+        """The audit rows of one aggregate of the actor's group, oldest first."""
+        rows = await self.session.execute(audit.HISTORY, {"kind": aggregate_type, "id": aggregate_id,
+                                                          "dg": self.actor.dealer_group_id})
+        return [dict(r) for r in rows.mappings()]
+
     async def collect(self, agg: Aggregate) -> None:
         """Move the aggregate's raised events to the outbox, under its own tenant."""
         if agg.events:
@@ -98,6 +104,10 @@ class InMemoryUnitOfWork(UnitOfWork):
         row = audit.entry(self, aggregate_type=aggregate_type, before=before, after=after)
         if row is not None:
             self.audit_log.append(row)
+
+    async def audit_trail(self, aggregate_type: str, aggregate_id: str) -> list[dict]:
+        return [r for r in self.audit_log if (r["aggregate_type"], r["aggregate_id"]) == (aggregate_type, aggregate_id)
+                and r["dealer_group_id"] == self.actor.dealer_group_id]
 
     def as_actor(self, actor: Principal, command: str | None = None) -> InMemoryUnitOfWork:
         """The same store, acted on by someone else (a second user, the next request)."""
