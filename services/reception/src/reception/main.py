@@ -12,6 +12,7 @@ from .config import Settings
 from .entrypoints import consumers
 from .entrypoints.api import router
 from .entrypoints.appointments import router as appointments_router
+from .entrypoints.figures import router as figures_router
 from .entrypoints.history import router as history_router
 from .entrypoints.repair_orders import router as repair_orders_router
 from .entrypoints.stores import router as stores_router
@@ -23,7 +24,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     return create_service_app(
         settings,
-        routers=[router, appointments_router, repair_orders_router, stores_router, history_router],
+        routers=[router, appointments_router, repair_orders_router, stores_router, history_router,
+                 figures_router],
         events=consumers.GROUPS,
         clock=clock,
     )

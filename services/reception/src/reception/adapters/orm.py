@@ -154,5 +154,7 @@ class RepairOrderRow(Base, TenantColumns, table=True):
     open_hours: Decimal = Field(sa_column=Column(Numeric(8, 2), nullable=False))
     invoice_number: str | None = Field(default=None, max_length=40, unique=True)
     delivered_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    opened_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True, index=True))
+    invoiced_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True, index=True))
     version: int
     doc: dict = Field(sa_column=Column(JSONB, nullable=False))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.kit import Repository, UnitOfWork, Upsert
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from ..domain.appointment import Appointment
@@ -39,7 +39,8 @@ class RepairOrders(Repository[RepairOrder]):
 
     def columns(self, ro: RepairOrder) -> dict[str, Any]:
         return {"number": ro.number, "vehicle_id": ro.vehicle_id, "state": ro.state.value,
-                "open_hours": ro.open_hours, "invoice_number": ro.invoice_number, "delivered_at": ro.delivered_at}
+                "open_hours": ro.open_hours, "invoice_number": ro.invoice_number, "delivered_at": ro.delivered_at,
+                "opened_at": ro.opened_at, "invoiced_at": ro.invoiced_at}
 
 
 class Appointments(Repository[Appointment]):
@@ -101,6 +102,18 @@ async def vehicle_history(uow: UnitOfWork, vehicle_id: str, exclude: str | None 
         RepairOrderRow.dealer_group_id == uow.actor.dealer_group_id, RepairOrderRow.vehicle_id == vehicle_id,
         RepairOrderRow.id != (exclude or ""))))
     return [RepairOrder.model_validate(doc) for doc in rows.scalars()]
+
+
+async def orders_between(uow: UnitOfWork, start: datetime, end: datetime,
+                         store_id: str | None = None) -> list[RepairOrder]:
+    """Orders opened or invoiced in [start, end), of `store_id` or of every store the caller may see."""
+    orders = uow.repo(RepairOrders)
+    if uow.session is None:
+        return [o for o in await orders.list(store_id=store_id)
+                if any(t is not None and start <= t < end for t in (o.opened_at, o.invoiced_at))]
+    t = RepairOrderRow
+    return await orders.list(or_(and_(t.opened_at >= start, t.opened_at < end),
+                                 and_(t.invoiced_at >= start, t.invoiced_at < end)), store_id=store_id)
 
 
 async def lock_vehicle(uow: UnitOfWork, vehicle_id: str) -> None:

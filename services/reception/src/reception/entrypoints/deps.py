@@ -16,3 +16,5 @@ Reader = Query(
 VehicleReader = Query(
     Role.ADVISOR, Role.FRONT_DESK_SUPERVISOR, Role.WARRANTY_SPECIALIST, Role.INSURANCE_CLERK, Role.CUSTOMER_CARE,
     Role.GROUP_ANALYST, Role.GROUP_ADMIN)
+# The store's figures (docs/kpis.md): the managers who run the store by them, and the group's analysts.
+FiguresReader = Query(Role.FRONT_DESK_SUPERVISOR, Role.GENERAL_MANAGER, Role.GROUP_ANALYST, Role.GROUP_ADMIN)

@@ -49,5 +49,6 @@ class WorkOrderRow(Base, TenantColumns, table=True):
     id: str = Field(primary_key=True, max_length=64)
     state: str = Field(index=True, max_length=20)
     promised_at: datetime = Field(sa_column=tz_column())
+    last_checked_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True, index=True))
     version: int
     doc: dict = Field(sa_column=Column(JSONB, nullable=False))

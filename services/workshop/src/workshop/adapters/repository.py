@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from shared.kit import Repository, UnitOfWork
@@ -37,7 +38,9 @@ class WorkOrders(Repository[WorkOrder]):
     id_field = "repair_order_id"
 
     def columns(self, wo: WorkOrder) -> dict[str, Any]:
-        return {"state": wo.state.value, "promised_at": wo.promised_at}
+        checks = [c.at for j in wo.jobs for c in j.checks]
+        return {"state": wo.state.value, "promised_at": wo.promised_at,
+                "last_checked_at": max(checks) if checks else None}
 
 
 async def shop_of(uow: UnitOfWork, store_id: str, *, lock: bool = True) -> Shop:
@@ -57,12 +60,14 @@ async def open_orders(uow: UnitOfWork, store_id: str) -> list[WorkOrder]:
                              order_by=(WorkOrderRow.promised_at,), store_id=store_id)
 
 
-async def orders_since(uow: UnitOfWork, store_id: str, since) -> list[WorkOrder]:
-    """The store's orders promised since `since` (for the figures)."""
+async def checked_since(uow: UnitOfWork, since: datetime, store_id: str | None = None) -> list[WorkOrder]:
+    """Orders with a check (三检) recorded since `since` (for the figures), of `store_id` or of every store the
+    caller may see."""
     orders = uow.repo(WorkOrders)
     if uow.session is None:
-        return [o for o in await orders.list(store_id=store_id) if o.promised_at >= since]
-    return await orders.list(WorkOrderRow.promised_at >= since, store_id=store_id)
+        return [o for o in await orders.list(store_id=store_id)
+                if any(c.at >= since for j in o.jobs for c in j.checks)]
+    return await orders.list(WorkOrderRow.last_checked_at >= since, store_id=store_id)
 
 
 async def operation(uow: UnitOfWork, store_id: str, code: str) -> LabourOperation | None:

@@ -2,22 +2,24 @@
 
 # No `from __future__ import annotations`: `_job_route` builds routes whose annotations FastAPI reads at run time.
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, history
+from shared.kit.figures import FiguresAnswer, Granularity
 
 from ..adapters import repository as repo
 from ..adapters.repository import LabourOperations, Shops, WorkOrders
 from ..domain.catalogue import LabourOperation
 from ..domain.dispatch import Recommendation
-from ..domain.figures import figures as compute_figures
 from ..service_layer import commands as c
+from ..service_layer import figures as figures_handlers
 from ..service_layer import shop as shop_handlers
 from ..service_layer import work_orders as handlers
 from . import views
-from .deps import Director, Inspector, Reader, Supervisor, Washer, Worker
+from .deps import Director, FiguresReader, Inspector, Reader, Supervisor, Washer, Worker
 
 router = APIRouter(tags=["workshop"])
 Store = Annotated[str, Query(min_length=1, max_length=64)]
@@ -81,12 +83,26 @@ async def board(store_id: Store, uow: Reader):
     return views.board(store_id, await repo.open_orders(uow, store_id), uow.now())
 
 
-@router.get("/figures", response_model=views.FiguresPublic)
-async def figures(store_id: Store, uow: Reader, days: Annotated[int, Query(ge=1, le=366)] = 30):
-    """First-time-fix rate and efficiency (billed ÷ clocked) per technician, team and the store."""
-    since: datetime = uow.now() - timedelta(days=days)
-    out = compute_figures(await repo.orders_since(uow, store_id, since), uow.now())
-    return views.FiguresPublic(store_id=store_id, since=since, **{
+@router.get("/figures", response_model=FiguresAnswer)
+async def figures(uow: FiguresReader, date_from: date, date_to: date, granularity: Granularity = Granularity.WEEK,
+                  store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None):
+    """Per store and per day, ISO week or month (the stores' local dates): first-time-fix rate (一次修复率), the
+    pass rates of the three checks (三检; final: 终检合格率) and technician efficiency (billed ÷ clocked hours).
+    Definitions: docs/kpis.md."""
+    return await figures_handlers.figures(uow, date_from=date_from, date_to=date_to, granularity=granularity,
+                                          store_id=store_id)
+
+
+@router.get("/figures/technicians", response_model=views.FiguresPublic)
+async def technician_figures(store_id: Store, uow: Reader, date_from: date | None = None,
+                             date_to: date | None = None):
+    """First-time-fix rate and efficiency per technician, team and the store, over the jobs whose final
+    inspection passed from `date_from` to `date_to` (both included; default the 30 days to today)."""
+    today = uow.now().astimezone(ZoneInfo(uow.settings.store_timezone)).date()
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=29)
+    out = await figures_handlers.by_technician(uow, store_id, date_from, date_to)
+    return views.FiguresPublic(store_id=store_id, date_from=date_from, date_to=date_to, **{
         k: [views.figures_row(f) for f in v.values()] for k, v in out.items()})
 
 

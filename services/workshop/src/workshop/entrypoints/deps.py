@@ -18,3 +18,6 @@ Washer = Command(Role.WORKSHOP_SUPERVISOR, Role.QC_INSPECTOR, Role.TEAM_LEADER, 
 Reader = Query(Role.WORKSHOP_SUPERVISOR, Role.TECHNICAL_DIRECTOR, Role.TEAM_LEADER, Role.TECHNICIAN,
                Role.QC_INSPECTOR, Role.ADVISOR, Role.FRONT_DESK_SUPERVISOR, Role.GENERAL_MANAGER,
                Role.GROUP_ANALYST, Role.GROUP_ADMIN)
+# The store's figures (docs/kpis.md): the workshop's managers, the store's management and the group's analysts.
+FiguresReader = Query(Role.WORKSHOP_SUPERVISOR, Role.TECHNICAL_DIRECTOR, Role.FRONT_DESK_SUPERVISOR,
+                      Role.GENERAL_MANAGER, Role.GROUP_ANALYST, Role.GROUP_ADMIN)

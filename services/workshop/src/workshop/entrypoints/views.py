@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -130,7 +130,8 @@ class FiguresPublic(BaseModel):
     """First-time-fix rate (一次修复率) and efficiency per technician, team and the store."""
 
     store_id: str
-    since: datetime
+    date_from: date
+    date_to: date
     technicians: list[FiguresRow]
     teams: list[FiguresRow]
     store: list[FiguresRow]
