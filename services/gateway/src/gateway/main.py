@@ -12,6 +12,7 @@ from shared.service import Runtime, create_service_app
 
 from .config import Settings
 from .entrypoints.api import router
+from .entrypoints.figures import router as figures
 from .entrypoints.identity import router as identity
 from .service_layer.sessions import check_token
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app = create_service_app(
         settings,
-        routers=[identity, router],
+        routers=[identity, figures, router],  # figures before the pass-through
         clock=clock,
         on_started=started,
     )
