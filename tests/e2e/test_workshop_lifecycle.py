@@ -145,6 +145,6 @@ async def test_added_work_found_on_the_floor_is_approved_at_reception_and_a_fail
         await complete_and_check(gw, ro["id"], added["job_id"], tech, leader, qc)
         await ready_to_invoice(gw, advisor, ro["id"])
 
-        figures = (await gw.get("/api/workshop/figures", params={"store_id": STORE}, headers=sup)).json()
+        figures = (await gw.get("/api/workshop/figures/technicians", params={"store_id": STORE}, headers=sup)).json()
         mine = next(f for f in figures["technicians"] if f["key"] == "ws.tech")
         assert mine["reworks"] >= 1 and float(mine["first_time_fix_rate"]) < 1, mine

@@ -32,6 +32,14 @@ USERS = [
     ("ws.qc", GROUP, ["qc_inspector"], [STORE]),
     ("svc.mgr", GROUP, ["service_manager"], [STORE]),
 ]
+# A group of two stores of its own for the figures (tests/e2e/test_figures.py): no other test's work counts in
+# its group's rows. One advisor and one workshop floor serve both stores; the analyst sees the group, the
+# service manager store A only.
+KPI_GROUP, KPI_A, KPI_B = "dg-kpi", "s-kpi-a", "s-kpi-b"
+USERS += [(f"kpi.{name}", KPI_GROUP, [role], [KPI_A, KPI_B]) for name, role in (
+    ("advisor", "advisor"), ("sup", "workshop_supervisor"), ("tech", "technician"), ("leader", "team_leader"),
+    ("qc", "qc_inspector"))]
+USERS += [("kpi.analyst", KPI_GROUP, ["group_analyst"], []), ("kpi.mgr.a", KPI_GROUP, ["service_manager"], [KPI_A])]
 
 
 def gateway_users() -> list[dict]:
