@@ -72,7 +72,7 @@ async def figures(request: Request, _: FigureReader, date_from: date, date_to: d
 
 
 @router.get("/api/figures.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "One row per store × period × KPI"}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One row per store × period × KPI"}})
 async def figures_csv(request: Request, _: FigureReader, date_from: date, date_to: date,
                       granularity: Granularity = Granularity.WEEK, store_id: StoreId = None) -> Response:
     """The same figures as /api/figures, one CSV row per store × period × KPI (value, numerator, denominator,
