@@ -30,6 +30,13 @@ import httpx
 import shared.registry as registry
 from shared.settings import DEV_JWT_KEYS, DEV_SIGNING_KEYS
 
+try:
+    from deploy.local_prometheus import DEFAULT_PORT as PROMETHEUS_PORT
+    from deploy.local_prometheus import LocalPrometheus
+except ModuleNotFoundError:  # run as a script: deploy/ itself is on the path
+    from local_prometheus import DEFAULT_PORT as PROMETHEUS_PORT
+    from local_prometheus import LocalPrometheus
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = registry.names()  # start order (shared/registry.py): the gateway last, it fronts the rest
 DEFAULT_PORTS = {s.name: s.http_port for s in registry.SERVICES}
@@ -70,6 +77,9 @@ class Platform:
     manufacturer_username: str = MANUFACTURER_USERNAME
     manufacturer_password: str = MANUFACTURER_PASSWORD
     simulator_args: tuple[str, ...] = tuple(shlex.split(SIMULATOR_DEFAULT_ARGS))
+    # Prometheus scraping the services with the repo's alert rules; `from_env` (./run start) turns it on.
+    prometheus: bool = False
+    prometheus_port: int = PROMETHEUS_PORT
     _spawned: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -90,6 +100,8 @@ class Platform:
         p.manufacturer_bootstrap = os.environ.get("MANUFACTURER_KAFKA_BOOTSTRAP", p.manufacturer_bootstrap)
         p.manufacturer_username = os.environ.get("MANUFACTURER_KAFKA_USERNAME", p.manufacturer_username)
         p.manufacturer_password = os.environ.get("MANUFACTURER_KAFKA_PASSWORD", p.manufacturer_password)
+        p.prometheus = os.environ.get("PROMETHEUS", "1") not in ("0", "false", "no", "")
+        p.prometheus_port = int(os.environ.get("PROMETHEUS_PORT", p.prometheus_port))
         if "MANUFACTURER_SIMULATOR_ARGS" in os.environ:
             p.simulator_args = tuple(shlex.split(os.environ["MANUFACTURER_SIMULATOR_ARGS"]))
         return p
@@ -116,6 +128,20 @@ class Platform:
         env.update(MANUFACTURER_KAFKA_USERNAME=self.manufacturer_username,
                    MANUFACTURER_KAFKA_PASSWORD=self.manufacturer_password, PYTHONUNBUFFERED="1")
         return env
+
+    def monitor(self) -> LocalPrometheus:
+        """The platform's Prometheus (whether or not it runs), its configuration and data under the state folder."""
+        return LocalPrometheus(self.state_dir / "prometheus", port=self.prometheus_port)
+
+    def start_prometheus(self, timeout: float = 60.0) -> LocalPrometheus:
+        """Start Prometheus on the services' ports and wait until it sees every service up."""
+        prom = self.monitor()
+        targets = {svc: f"127.0.0.1:{self.ports[svc]}" for svc in SERVICES}
+        pid = prom.start(targets, timeout, preexec_fn=_die_with_parent if self.die_with_parent else None)
+        say(f"prometheus: pid {pid} on {prom.url} (config {prom.config_file}, log {prom.log_file})")
+        prom.wait_targets_up(SERVICES, timeout)
+        say(f"prometheus: all {len(SERVICES)} targets up")
+        return prom
 
     def url(self, svc: str) -> str:
         return f"http://127.0.0.1:{self.ports[svc]}"
@@ -180,6 +206,11 @@ class Platform:
         self.wait_ready(timeout)
         if self.simulator:
             self.start_simulator(timeout)
+        if self.prometheus:
+            if self.monitor().installed():
+                self.start_prometheus(timeout)
+            else:
+                say("prometheus: not installed (./run start installs Debian's package), not started")
 
     def _exited(self, name: str) -> bool:
         # A process started by this object is asked directly: right after the spawn, /proc's cmdline of the
@@ -247,6 +278,8 @@ class Platform:
     def stop(self, services: tuple[str, ...] | None = None) -> None:
         """Stop by pid, in reverse start order; by default everything, the simulator too if it runs (whether
         or not this Platform would start it)."""
+        if services is None and (pid := self.monitor().stop()):
+            say(f"prometheus: stopped (pid {pid})")
         for svc in reversed(services if services is not None else SERVICES + (SIMULATOR,)):
             pid = self.running(svc)
             if pid is None:
@@ -279,6 +312,8 @@ class Platform:
                 out[svc] = f"pid {pid}, {self.url(svc)}, ready={r.status_code == 200}"
             except httpx.HTTPError as e:
                 out[svc] = f"pid {pid}, not answering ({type(e).__name__})"
+        prom = self.monitor()
+        out["prometheus"] = f"pid {prom.running()}, {prom.url}" if prom.running() else "stopped"
         return out
 
 
@@ -309,6 +344,9 @@ def main() -> None:
             asyncio.run(load_demo(p))
         say(f"all {len(SERVICES)} services are ready" + (f" (and the {SIMULATOR})" if p.simulator else "")
             + ": gateway " + p.url("gateway") + "/docs")
+        if p.monitor().running():
+            say(f"operations: Prometheus {p.monitor().url}/targets (alerts {p.monitor().url}/alerts); "
+                "uv run ops doctor")
     elif a.command == "stop":
         p.stop()
     else:

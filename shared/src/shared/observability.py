@@ -23,14 +23,31 @@ HTTP_LATENCY = Histogram(
     "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
 )
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published (0: none waiting)",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published by the relay", ["service", "topic"])
 CONSUMER_LAG = Gauge(
-    "kafka_consumer_lag", "Messages behind the partition end", ["service", "consumer", "topic", "partition"]
+    "kafka_consumer_lag", "Messages behind the partition end (consumer = the group id)",
+    ["service", "consumer", "topic", "partition"],
 )
 CONSUMED = Counter(
     "kafka_events_consumed_total", "Events handled by consumers", ["service", "consumer", "type", "result"]
 )
-DEAD_LETTERS = Counter("kafka_dead_letters_total", "Messages sent to a dead-letter topic", ["service", "topic"])
+DEAD_LETTERS = Counter(
+    "kafka_dead_letters_total", "Messages sent to a dead-letter topic (topic = the original topic)",
+    ["service", "consumer", "topic"],
+)
+
+# -- business counters: facts an operator checks the platform by, counted once their event commits ---------
+BUSINESS_LABELS = ["service", "dealer_group", "store"]
+REPAIR_ORDERS_OPENED = Counter("aftersales_repair_orders_opened_total", "Repair orders opened", BUSINESS_LABELS)
+VEHICLES_DELIVERED = Counter("aftersales_vehicles_delivered_total", "Vehicles handed back to their customer",
+                             BUSINESS_LABELS)
+CLAIMS_SUBMITTED = Counter("aftersales_claims_submitted_total", "Warranty claims sent to the manufacturer",
+                           BUSINESS_LABELS)
+FOLLOW_UPS_FAILED = Counter("aftersales_follow_ups_failed_total", "Follow-up calls that failed", BUSINESS_LABELS)
 
 
 def configure_logging(service: str, level: str = "INFO", json_logs: bool = True) -> None:

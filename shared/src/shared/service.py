@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from prometheus_client import Counter
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -18,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .clock import Clock, SystemClock
+from .contracts import DomainEvent
 from .errors import DomainError
 from .kit.events import EventHandlers
 from .messaging.consumer import ConsumerDeps, IdempotentConsumer
+from .messaging.lag import LagMonitor
 from .messaging.outbox import Outbox
 from .messaging.relay import OutboxRelay, make_producer
 from .messaging.topics import ensure_topics
@@ -43,6 +46,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession] | None = None
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
+    lag_monitor: asyncio.Task | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
 
 
@@ -72,13 +76,16 @@ def create_service_app(
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
     tags: Mapping[str, str] | None = None,
+    counters: Mapping[type[DomainEvent], Counter] | None = None,
 ) -> FastAPI:
     """Build a service: its routers, its consumer groups (`events`), probes, metrics and error mapping.
     Its title and description default to its name and its summary in the service registry.
 
     `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
-    cancelled when it stops; they must take time from `runtime.clock`."""
-    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name), clock=clock or SystemClock(),
+    cancelled when it stops; they must take time from `runtime.clock`.
+
+    `counters`: the business counters (shared.observability) this service's own events count, once committed."""
+    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters), clock=clock or SystemClock(),
                       deps=ConsumerDeps.from_settings(settings))
     runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
@@ -155,12 +162,19 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
             poll_seconds=settings.outbox_poll_seconds, retention_hours=settings.outbox_retention_hours,
         )
         await runtime.relay.start()
+    if settings.consumer_lag_poll_seconds and runtime.consumers:
+        monitor = LagMonitor(settings.kafka_bootstrap_servers, settings.service_name, {
+            runtime.deps.group_prefix + c.name: (c.name, c.topics) for c in runtime.consumers},
+            interval=settings.consumer_lag_poll_seconds)
+        runtime.lag_monitor = asyncio.create_task(monitor.run(), name="consumer-lag")
     if settings.uses_development_key:
         log.warning("auth.dev_key", detail="development mode: tokens signed with the public dev key are accepted")
 
 
 async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]) -> None:
     """The reverse of `_start`: jobs, relay, consumers (committing what they handled), producer, pool."""
+    if runtime.lag_monitor:
+        tasks = [*tasks, runtime.lag_monitor]
     for t in tasks:
         t.cancel()
     for t in tasks:

@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, description="Fallback poll when no NOTIFY arrives")
     consumer_max_attempts: int = Field(default=3, description="Handler attempts before a message is dead-lettered")
     consumer_retry_backoff_seconds: float = 0.2
+    consumer_lag_poll_seconds: float = Field(default=15.0, ge=0, description="How often the consumer lag "
+                                             "gauge is read from the broker's committed offsets (0: never)")
     consumer_batch_size: int = Field(default=100, ge=1, description="Records handled per transaction (1 = each alone)")
     kafka_startup_timeout_seconds: float = 60.0
 

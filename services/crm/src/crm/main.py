@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from shared.clock import Clock
+from shared.contracts import crm as contracts
+from shared.observability import FOLLOW_UPS_FAILED
 from shared.service import create_service_app
 
 from .config import Settings
@@ -25,5 +27,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         routers=[router, care_router, history_router],
         events=[care],
         clock=clock,
+        counters={contracts.FollowUpFailed: FOLLOW_UPS_FAILED},
         background=[daily_reminders] if settings.run_reminder_loop else [],
     )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from shared.clock import Clock
+from shared.contracts import reception as contracts
+from shared.observability import REPAIR_ORDERS_OPENED, VEHICLES_DELIVERED
 from shared.service import create_service_app
 
 from .config import Settings
@@ -28,4 +30,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                  figures_router],
         events=consumers.GROUPS,
         clock=clock,
+        counters={contracts.RepairOrderOpened: REPAIR_ORDERS_OPENED, contracts.VehicleDelivered: VEHICLES_DELIVERED},
     )

@@ -164,10 +164,14 @@ class IdempotentConsumer:
         self.max_attempts = max_attempts
         self.backoff = retry_backoff_seconds
         self.router = KafkaRouter()
+        self.topics: list[str] = []
         self.committer = OffsetCommitter(commit_interval_seconds)
 
     def subscribe(self, topic: str, handlers: Mapping[type[DomainEvent], Handler]) -> None:
         by_type = {cls.event_type: fn for cls, fn in handlers.items()}
+        # The series exists at 0 from the start: a counter first seen at 1 shows no increase() to an alert.
+        DEAD_LETTERS.labels(self.service, self.name, topic)
+        self.topics.append(topic)
         batched = self.deps.batch_size > 1
         options = dict(batch=True, max_records=self.deps.batch_size) if batched else {}
 
@@ -359,7 +363,7 @@ class IdempotentConsumer:
                 log.error("consumer.dlq_publish_failed", consumer=self.name, error=repr(e))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
-        DEAD_LETTERS.labels(self.service, record.topic).inc()
+        DEAD_LETTERS.labels(self.service, self.name, record.topic).inc()
         log.error("consumer.dead_lettered", consumer=self.name, topic=record.topic,
                   partition=record.partition, offset=record.offset, error=str(error))
 

@@ -6,12 +6,14 @@ so a change and its events are never split by a crash (no dual write).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from prometheus_client import Counter
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.contracts import DomainEvent
 from shared.observability import current_trace_headers
@@ -26,11 +28,17 @@ from .envelope import Envelope, Tenant
 INSERT_OUTBOX = insert(outbox_table())
 
 
-class Outbox:
-    """Records events for one service (the CloudEvents `source`)."""
+# Business counters wait in the session until its transaction commits: an event rolled back was no fact.
+_PENDING_COUNTS = "outbox_pending_counts"
 
-    def __init__(self, source: str) -> None:
+
+class Outbox:
+    """Records events for one service (the CloudEvents `source`). `counters`: the business counters
+    (shared.observability) its event types count, incremented when the transaction recording them commits."""
+
+    def __init__(self, source: str, counters: Mapping[type[DomainEvent], Counter] | None = None) -> None:
         self.source = source
+        self.counters = {cls.event_type: c for cls, c in (counters or {}).items()}
 
     async def record(
         self,
@@ -65,7 +73,25 @@ class Outbox:
             trace_headers = current_trace_headers()
             rows = [_row(env, e, trace_headers) for env, e in zip(envs, events, strict=True)]
             await session.execute(INSERT_OUTBOX, rows)
+            self._count_on_commit(session, envs)
         return envs
+
+    def _count_on_commit(self, session: AsyncSession, envs: list[Envelope]) -> None:
+        counted = [(self.counters[env.type], env.tenant) for env in envs if env.type in self.counters]
+        if counted:
+            session.info.setdefault(_PENDING_COUNTS, []).extend(
+                (counter, (self.source, tenant.dealer_group_id, tenant.store_id)) for counter, tenant in counted)
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    for counter, labels in session.info.pop(_PENDING_COUNTS, ()):
+        counter.labels(*labels).inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING_COUNTS, None)
 
 
 def _row(env: Envelope, event: DomainEvent, trace_headers: dict[str, str]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import asyncpg_dsn
 from shared.messaging.envelope import json_bytes
-from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, get_logger
+from shared.observability import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, get_logger
 from shared.plumbing_tables import outbox_table
 
 log = get_logger(__name__)
@@ -134,6 +134,7 @@ class OutboxRelay:
                 raise
             except Exception as e:
                 log.error("outbox.relay_error", error=repr(e))
+                await self._observe_backlog_anyway()  # Kafka down is exactly when the age must keep growing
                 await asyncio.sleep(min(self.poll_seconds, 1.0))
         log.info("outbox.relay_stopped", service=self.service)
 
@@ -159,11 +160,21 @@ class OutboxRelay:
             log.info("outbox.cleaned", service=self.service, deleted=total)
         return total
 
+    async def _observe_backlog_anyway(self) -> None:
+        try:
+            await self._update_backlog()
+        except Exception as e:  # the database is down too: the gauges keep their last values
+            log.debug("outbox.backlog_unknown", error=repr(e))
+
     async def _update_backlog(self) -> None:
+        """How many rows wait, and how long the oldest has waited: a stuck relay shows as an age that grows."""
+        t = self.table
         async with self.engine.connect() as conn:
-            n = await conn.scalar(select(func.count()).select_from(self.table).where(
-                self.table.c.published_at.is_(None)))
+            n, oldest = (await conn.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None)))).one()
         OUTBOX_BACKLOG.labels(self.service).set(n or 0)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
 
     # -- one round -------------------------------------------------------------------
     async def publish_batch(self) -> int:
