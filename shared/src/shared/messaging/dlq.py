@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -74,9 +75,13 @@ async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
 
 
 async def replay(bootstrap: str, topic: str, *, consumer: str | None = None,
-                 offsets: set[str] | None = None) -> list[DeadLetter]:
-    """Send the chosen dead letters back to `topic`; returns what was replayed."""
-    letters = [d for d in await read_dead_letters(bootstrap, topic)
+                 offsets: set[str] | None = None, letters: list[DeadLetter] | None = None,
+                 on_sent: Callable[[DeadLetter], None] | None = None) -> list[DeadLetter]:
+    """Send the chosen dead letters (those given, or those read from `<topic>.dlq` that match) back to
+    `topic`; returns what was replayed. `on_sent` hears of each once Kafka has it (a progress bar)."""
+    if letters is None:
+        letters = await read_dead_letters(bootstrap, topic)
+    letters = [d for d in letters
                if (consumer is None or d.header("dlq_consumer") == consumer)
                and (not offsets or f"{d.partition}:{d.offset}" in offsets)]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
@@ -88,6 +93,8 @@ async def replay(bootstrap: str, topic: str, *, consumer: str | None = None,
             headers.append(("dlq_replayed_from", f"{d.partition}:{d.offset}".encode()))
             await producer.send_and_wait(d.header("dlq_original_topic") or topic, d.value, key=d.key,
                                          headers=headers)
+            if on_sent:
+                on_sent(d)
     finally:
         await producer.stop()
     return letters

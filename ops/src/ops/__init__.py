@@ -1,0 +1,1 @@
+"""The operations command (`uv run ops --help`)."""
