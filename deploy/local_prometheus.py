@@ -47,6 +47,8 @@ class LocalPrometheus:
     state_dir: Path
     port: int = DEFAULT_PORT
     binary: str = "prometheus"
+    interval: str = "5s"
+    """How often it scrapes and evaluates the rules."""
 
     @property
     def url(self) -> str:
@@ -84,7 +86,7 @@ class LocalPrometheus:
     def start(self, targets: Mapping[str, str], timeout: float = 60.0, preexec_fn=None) -> int:
         """Write the configuration, start Prometheus unless it runs, wait until it answers; its pid."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.config_file.write_text(config_yaml(targets))
+        self.config_file.write_text(config_yaml(targets, interval=self.interval))
         if pid := self.running():
             # Already up: have it read the (maybe changed) configuration again.
             os.kill(pid, signal.SIGHUP)

@@ -117,6 +117,7 @@ async def dead_letter_counts(where: Where, topics: list[str] | None = None) -> d
     await consumer.start()
     try:
         existing = await consumer.topics()
+        await consumer._client.force_metadata_update()  # topics() does not fill the partitions' metadata
         out: dict[str, int] = {}
         for topic in topics or list(TOPICS):
             if dlq_topic(topic) not in existing:
