@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import pytest_asyncio
 from gateway.users import upsert_users
@@ -21,7 +22,9 @@ async def platform(infra, tmp_path_factory):
                  state_dir=tmp_path_factory.mktemp("platform"), databases=names,
                  ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
                  jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
-                 extra_env={"KAFKA_GROUP_PREFIX": "e2e."})  # in-process service tests use the plain groups
+                 extra_env={"KAFKA_GROUP_PREFIX": "e2e."},  # in-process service tests use the plain groups
+                 # As ./run start: Prometheus too (start waits until it sees every service up), when installed.
+                 prometheus=shutil.which("prometheus") is not None, prometheus_port=18190)
     try:
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
         p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from deploy.launcher import SERVICES
 from tests.support.e2e import (
@@ -27,6 +28,20 @@ async def test_every_service_is_ready_and_serves_metrics_and_openapi(platform):
             metrics = (await http.get(platform.url(svc) + "/metrics")).text
             assert "http_requests_total" in metrics and "outbox_backlog" in metrics, svc
             assert (await http.get(platform.url(svc) + "/openapi.json")).json()["info"]["title"] == svc
+
+
+async def test_prometheus_scrapes_every_service_with_the_alert_rules(platform):
+    """What `./run start` prints at its end: a Prometheus whose targets are all the services, all up."""
+    if not platform.prometheus:
+        pytest.skip("prometheus not installed (./run test installs it)")
+    prom = platform.monitor()
+    assert prom.targets() == {svc: "up" for svc in SERVICES}
+    async with httpx.AsyncClient(base_url=prom.url, timeout=5) as http:
+        groups = (await http.get("/api/v1/rules")).json()["data"]["groups"]
+        rules = {r["name"] for g in groups for r in g["rules"]}
+        assert {"ServiceDown", "DeadLetters", "ConsumerLagGrowing", "OutboxBacklogOld", "HttpServerErrors"} <= rules
+        up = (await http.get("/api/v1/query", params={"query": 'sum(up{job="aftersales"})'})).json()
+        assert float(up["data"]["result"][0]["value"][1]) == len(SERVICES)
 
 
 async def test_vehicle_registered_through_the_gateway_reaches_reception(platform):
