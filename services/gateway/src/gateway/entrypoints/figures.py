@@ -71,8 +71,10 @@ async def figures(request: Request, _: FigureReader, date_from: date, date_to: d
     return await report(request, date_from, date_to, granularity, store_id)
 
 
-@router.get("/api/figures.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One row per store × period × KPI"}})
+_CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One row per store × period × KPI"}
+
+
+@router.get("/api/figures.csv", response_class=Response, responses={200: _CSV})
 async def figures_csv(request: Request, _: FigureReader, date_from: date, date_to: date,
                       granularity: Granularity = Granularity.WEEK, store_id: StoreId = None) -> Response:
     """The same figures as /api/figures, one CSV row per store × period × KPI (value, numerator, denominator,
