@@ -91,21 +91,29 @@ def _typed(column: Any, value: Any) -> Any:
     if kind in (datetime, date, Decimal):
         if not isinstance(value, str):
             raise ValueError(value)
-        return kind.fromisoformat(value) if kind is not Decimal else Decimal(value)
+        typed = kind.fromisoformat(value) if kind is not Decimal else Decimal(value)
+        zoned = getattr(getattr(column.type, "impl", column.type), "timezone", False)
+        if kind is datetime and zoned and typed.tzinfo is None:
+            raise ValueError(value)
+        return typed
     if kind in (int, float, str, bool) and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
         raise ValueError(value)
     return value
 
 
-def keyset_after(columns: list[Any], values: list[Any]):
-    """The where-clause of the records after `values` in the ascending order of `columns` (NULLs last, as
-    PostgreSQL sorts them). A row comparison when no column can be NULL: one index range scan."""
+def typed_key(columns: list[Any], values: list[Any]) -> list[Any]:
+    """A cursor's sort key as its columns' types: 422 naming `cursor` when it does not fit them."""
     try:
         if len(values) != len(columns):
             raise ValueError(values)
-        typed = [_typed(c, v) for c, v in zip(columns, values, strict=True)]
+        return [_typed(c, v) for c, v in zip(columns, values, strict=True)]
     except (ValueError, TypeError, ArithmeticError):
         raise DomainError("cursor does not fit this list; start again without it", field="cursor") from None
+
+
+def keyset_after(columns: list[Any], typed: list[Any]):
+    """The where-clause of the records after the key `typed` in the ascending order of `columns` (NULLs last,
+    as PostgreSQL sorts them). A row comparison when no column can be NULL: one index range scan."""
     if not any(c.nullable for c in columns) and None not in typed:
         return tuple_(*columns) > tuple_(*typed)
     options = []

@@ -34,7 +34,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from shared.errors import Conflict, NotFound
 
 from .aggregate import Aggregate
-from .pages import PageRequest, keyset_after
+from .pages import PageRequest, keyset_after, typed_key
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
@@ -133,7 +133,7 @@ class Repository(Generic[A]):
     async def _page(self, q, order_by, page: PageRequest, keep: Callable[[A], bool] | None) -> list[A]:
         key = self.sort_key(order_by)
         q = q.add_columns(*key).order_by(*key).limit(page.limit + 1)
-        after, kept = page.after, []
+        after, kept = (typed_key(key, page.after) if page.after is not None else None), []
         while len(kept) <= page.limit:
             rows = (await self.uow.session.execute(
                 q.where(keyset_after(key, after)) if after is not None else q)).all()
