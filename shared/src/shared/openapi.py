@@ -83,27 +83,18 @@ async def _http_refusal(_: Request, exc: StarletteHTTPException) -> JSONResponse
                         headers=getattr(exc, "headers", None))
 
 
-def route_roles(app: FastAPI) -> dict[tuple[str, str], list[str]]:
-    """(path, METHOD) -> the roles its `require_roles` dependency allows (shared.auth)."""
+def _route_marks(app: FastAPI, found) -> dict[tuple[str, str], Any]:
+    """(path, METHOD) -> what `found(dependant)` reads from the route's dependencies, where it is not None."""
     from fastapi.routing import APIRoute
 
-    def found(dependant) -> list[str] | None:
-        roles = getattr(dependant.call, "roles", None)
-        if isinstance(roles, list):
-            return roles
-        for sub in dependant.dependencies:
-            if (r := found(sub)) is not None:
-                return r
-        return None
-
-    out: dict[tuple[str, str], list[str]] = {}
+    out: dict[tuple[str, str], Any] = {}
 
     def walk(routes, prefix: str) -> None:
         for route in routes:
             if isinstance(route, APIRoute):
-                if roles := found(route.dependant):
+                if (mark := found(route.dependant)) is not None:
                     for m in route.methods:
-                        out[(prefix + route.path_format, m)] = roles
+                        out[(prefix + route.path_format, m)] = mark
             elif (inner := getattr(route, "original_router", None)) is not None:
                 # FastAPI >= 0.16x includes routers lazily: the routes are the included router's
                 context = getattr(route, "include_context", None)
@@ -111,6 +102,38 @@ def route_roles(app: FastAPI) -> dict[tuple[str, str], list[str]]:
 
     walk(app.routes, "")
     return out
+
+
+def _dependency_attr(name: str, kind: type):
+    def found(dependant):
+        value = getattr(dependant.call, name, None)
+        if isinstance(value, kind):
+            return value
+        for sub in dependant.dependencies:
+            if (v := found(sub)) is not None:
+                return v
+        return None
+    return found
+
+
+def route_roles(app: FastAPI) -> dict[tuple[str, str], list[str]]:
+    """(path, METHOD) -> the roles its `require_roles` dependency allows (shared.auth)."""
+    return {k: v for k, v in _route_marks(app, _dependency_attr("roles", list)).items() if v}
+
+
+def paged_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(path, METHOD) of the lists that take the kit's `Page` (shared.kit.pages)."""
+    return set(_route_marks(app, _dependency_attr("paged", bool)))
+
+
+PAGE_HEADERS = {
+    "Link": {"description": 'The next page, `<url>; rel="next"` (RFC 8288); absent on the last page.',
+             "schema": {"type": "string"}},
+    "X-Next-Cursor": {"description": "The `cursor` of the next page; absent on the last page.",
+                      "schema": {"type": "string"}},
+}
+PAGE_NOTE = ("\n\nPaged by cursor: at most `limit` records in the list's order; a next page is announced in "
+             "`Link` (rel=\"next\") and `X-Next-Cursor`. A cursor altered or reused with other filters is 422.")
 
 
 def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str]) -> None:
@@ -133,8 +156,12 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
             components.pop(name, None)
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         allowed = route_roles(app)
+        paged = paged_routes(app)
         for path, operations in schema.get("paths", {}).items():
             for method, op in operations.items():
+                if (path, method.upper()) in paged:
+                    op["responses"]["200"]["headers"] = PAGE_HEADERS
+                    op["description"] = (op.get("description", "") + PAGE_NOTE).strip()
                 roles = allowed.get((path, method.upper()))
                 if roles:
                     op["x-roles"] = roles

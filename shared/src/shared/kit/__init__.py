@@ -4,6 +4,7 @@
 - `Repository` / `UnitOfWork`: load with a row lock, save with the version check, events to the
   outbox in the same transaction; `InMemoryUnitOfWork` for handler tests without servers;
 - `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
+- `Page`: the route parameter of a list (`limit`, `cursor`), handed to `Repository.list(page=...)`;
 - `EventHandlers`: a consumer group's handlers, idempotent through the inbox;
 - `Upsert`: a replica row written by key, its SQL built once;
 - the audit trail: every saved change's row (who, when, which command, what changed), `history()`.
@@ -13,6 +14,7 @@ from .aggregate import Aggregate
 from .audit import AuditEntry, history
 from .events import EventHandlers
 from .http import AuditReader, Command, CommandBody, CommandRunner, Query
+from .pages import Page, PageRequest
 from .repository import InMemoryRepository, Repository
 from .uow import InMemoryUnitOfWork, UnitOfWork
 from .upsert import Upsert
@@ -27,6 +29,8 @@ __all__ = [
     "EventHandlers",
     "InMemoryRepository",
     "InMemoryUnitOfWork",
+    "Page",
+    "PageRequest",
     "Query",
     "Repository",
     "UnitOfWork",

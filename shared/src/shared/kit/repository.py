@@ -26,6 +26,7 @@ Worked example::
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -33,6 +34,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from shared.errors import Conflict, NotFound
 
 from .aggregate import Aggregate
+from .pages import PageRequest, keyset_after, typed_key
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
@@ -106,14 +108,48 @@ class Repository(Generic[A]):
             self.uow.actor.check_store(agg.store_id)
         return agg
 
-    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None) -> list[A]:
-        """Aggregates of the caller's group matching `where`, within the caller's stores (or `store_id`)."""
+    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None,
+                   page: PageRequest | None = None, keep: Callable[[A], bool] | None = None) -> list[A]:
+        """Aggregates of the caller's group matching `where`, within the caller's stores (or `store_id`).
+
+        With `page` (a list route's `Page`), one page in the order of `order_by` then id, after the page's
+        cursor, the next page announced on the response. `keep` filters what SQL cannot (a rule of the
+        domain): pages are still full, the kit reads on until it has them."""
         t = self.table
         q = select(t.c.doc).where(t.c.dealer_group_id == self.uow.actor.dealer_group_id, *where,
                                   *self.store_scope(store_id))
+        if page is not None:
+            return await self._page(q, order_by, page, keep)
         q = q.order_by(*order_by) if order_by else q
         q = q.limit(limit) if limit else q
-        return [self.from_doc(doc) for doc in (await self.uow.session.execute(q)).scalars()]
+        found = [self.from_doc(doc) for doc in (await self.uow.session.execute(q)).scalars()]
+        return found if keep is None else [a for a in found if keep(a)]
+
+    def sort_key(self, order_by) -> list:
+        """The keyset of a list: its sort columns, then the id (unique, so the order is total)."""
+        key = [self.table.c[getattr(c, "key", None) or str(c)] for c in order_by]
+        return key if key and key[-1] is self.table.c.id else [*key, self.table.c.id]
+
+    async def _page(self, q, order_by, page: PageRequest, keep: Callable[[A], bool] | None) -> list[A]:
+        key = self.sort_key(order_by)
+        q = q.add_columns(*key).order_by(*key).limit(page.limit + 1)
+        after, kept = (typed_key(key, page.after) if page.after is not None else None), []
+        while len(kept) <= page.limit:
+            rows = (await self.uow.session.execute(
+                q.where(keyset_after(key, after)) if after is not None else q)).all()
+            for row in rows:
+                agg = self.from_doc(row[0])
+                if keep is None or keep(agg):
+                    kept.append((agg, list(row[1:])))
+                    if len(kept) > page.limit:
+                        break
+            if len(rows) <= page.limit:
+                break
+            after = list(rows[-1][1:])
+        if len(kept) > page.limit:
+            kept = kept[:page.limit]
+            page.has_more(kept[-1][1])
+        return [agg for agg, _ in kept]
 
     def store_scope(self, store_id: str | None) -> list:
         """Where-clauses keeping a list inside the caller's stores (all of them for group records)."""
@@ -178,7 +214,8 @@ class InMemoryRepository(Repository[A]):
             return None
         return self.from_doc(copy.deepcopy(doc))
 
-    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None) -> list[A]:
+    async def list(self, *where, order_by=(), limit: int | None = None, store_id: str | None = None,
+                   page: PageRequest | None = None, keep: Callable[[A], bool] | None = None) -> list[A]:
         if where or order_by:
             raise NotImplementedError("SQL filters need the SQL repository")
         docs = [d for d in self.rows.values() if d["dealer_group_id"] == self.uow.actor.dealer_group_id]
@@ -187,7 +224,15 @@ class InMemoryRepository(Repository[A]):
         scope = {store_id} if store_id else (None if self.uow.actor.spans_group or not self.store_scoped
                                              else self.uow.actor.store_ids)
         docs = [d for d in docs if scope is None or d["store_id"] in scope]
-        return [self.from_doc(copy.deepcopy(d)) for d in docs[:limit]]
+        found = [self.from_doc(copy.deepcopy(d)) for d in docs]
+        found = [a for a in found if keep is None or keep(a)]
+        if page is None:
+            return found[:limit]
+        # By id, as the SQL repository orders a list without `order_by`.
+        found = sorted((a for a in found if page.after is None or a.id > page.after[-1]), key=lambda a: a.id)
+        if len(found) > page.limit:
+            page.has_more([found[page.limit - 1].id])
+        return found[:page.limit]
 
     @property
     def aggregate_type(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from shared.kit import Page
 
 from ..adapters.orm import InsuranceClaimRow, WarrantyClaimRow
 from ..adapters.repository import InsuranceClaims, WarrantyClaims
@@ -32,7 +33,7 @@ StoreId = Annotated[str | None, Query(max_length=64)]
 
 # -- warranty claims (索赔) ------------------------------------------------------------------------
 @router.get("/warranty-claims", response_model=list[WarrantyClaimPublic])
-async def list_warranty_claims(uow: WarrantyReader, state: ClaimState | None = None,
+async def list_warranty_claims(uow: WarrantyReader, page: Page, state: ClaimState | None = None,
                                repair_order_id: Annotated[str | None, Query(max_length=64)] = None,
                                store_id: StoreId = None):
     t = WarrantyClaimRow
@@ -41,16 +42,16 @@ async def list_warranty_claims(uow: WarrantyReader, state: ClaimState | None = N
         where.append(t.state == state.value)
     if repair_order_id:
         where.append(t.repair_order_id == repair_order_id)
-    found = await uow.repo(WarrantyClaims).list(*where, order_by=[t.id], limit=500, store_id=store_id)
+    found = await uow.repo(WarrantyClaims).list(*where, order_by=[t.id], page=page, store_id=store_id)
     return views.warranty_claims(uow, found)
 
 
 @router.get("/warranty-claims/overdue-part-returns", response_model=list[WarrantyClaimPublic])
-async def overdue_part_returns(uow: WarrantyReader, store_id: StoreId = None):
+async def overdue_part_returns(uow: WarrantyReader, page: Page, store_id: StoreId = None):
     """Claims whose old parts the manufacturer asked for and that were not shipped by its deadline."""
     t = WarrantyClaimRow
     found = await uow.repo(WarrantyClaims).list(t.return_parts_by < uow.now().date(), t.parts_shipped.is_(False),
-                                                order_by=[t.return_parts_by], store_id=store_id)
+                                                order_by=[t.return_parts_by], page=page, store_id=store_id)
     return views.warranty_claims(uow, found)
 
 

@@ -14,7 +14,7 @@ from operator import eq, le
 from typing import Any, ClassVar, TypeVar
 
 from shared.errors import Conflict, NotFound
-from shared.kit import Aggregate, Repository, UnitOfWork, Upsert
+from shared.kit import Aggregate, PageRequest, Repository, UnitOfWork, Upsert
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -263,23 +263,25 @@ def _given(*filters: tuple[Any, Callable[[Any, Any], Any], Any]) -> list:
     return [op(column, value) for column, op, value in filters if value]
 
 
-async def follow_ups(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None,
+async def follow_ups(uow: UnitOfWork, page: PageRequest, *, store_id: str | None = None, status: str | None = None,
                      due_before: datetime | None = None, customer_id: str | None = None) -> list[FollowUp]:
     t = FollowUpRow
     where = _given((t.status, eq, status), (t.due_from, le, due_before), (t.customer_id, eq, customer_id))
-    return await uow.repo(FollowUps).list(*where, order_by=[t.due_from], limit=500, store_id=store_id)
+    return await uow.repo(FollowUps).list(*where, order_by=[t.due_from], page=page, store_id=store_id)
 
 
-async def complaints(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None) -> list[Complaint]:
-    t = ComplaintRow
-    return await uow.repo(Complaints).list(*_given((t.status, eq, status)), order_by=[t.opened_at],
-                                           limit=500, store_id=store_id)
+async def complaints(uow: UnitOfWork, page: PageRequest, *, store_id: str | None = None, status: str | None = None,
+                     overdue: bool | None = None) -> list[Complaint]:
+    t, now = ComplaintRow, uow.now()
+    return await uow.repo(Complaints).list(*_given((t.status, eq, status)), order_by=[t.opened_at], page=page,
+                                           store_id=store_id,
+                                           keep=None if overdue is None else lambda c: c.is_overdue(now) == overdue)
 
 
-async def call_tasks(uow: UnitOfWork, *, store_id: str | None = None, status: str | None = None,
+async def call_tasks(uow: UnitOfWork, page: PageRequest, *, store_id: str | None = None, status: str | None = None,
                      due_on_or_before: date | None = None, kind: str | None = None,
                      customer_id: str | None = None) -> list[CallTask]:
     t = CallTaskRow
     where = _given((t.status, eq, status), (t.due_on, le, due_on_or_before), (t.kind, eq, kind),
                    (t.customer_id, eq, customer_id))
-    return await uow.repo(CallTasks).list(*where, order_by=[t.due_on, t.created_at], limit=1000, store_id=store_id)
+    return await uow.repo(CallTasks).list(*where, order_by=[t.due_on, t.created_at], page=page, store_id=store_id)

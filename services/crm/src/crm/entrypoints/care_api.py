@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from shared.kit import Page
 
 from ..adapters import repository as repo
 from ..adapters.repository import Complaints, FollowUps
@@ -41,9 +42,9 @@ router = APIRouter()
 
 # -- follow-ups ------------------------------------------------------------------------------
 @router.get("/follow-ups", response_model=list[FollowUpPublic], tags=["follow-ups"])
-async def list_follow_ups(uow: CareReader, store_id: str | None = None, status: str | None = None,
+async def list_follow_ups(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
                           due_before: datetime | None = None, customer_id: str | None = None):
-    found = await repo.follow_ups(uow, store_id=store_id, status=status, due_before=due_before,
+    found = await repo.follow_ups(uow, page, store_id=store_id, status=status, due_before=due_before,
                                   customer_id=customer_id)
     return [views.follow_up(uow, f) for f in found]
 
@@ -93,11 +94,10 @@ async def open_complaint(body: ComplaintCreate, run: ComplaintOpener):
 
 
 @router.get("/complaints", response_model=list[ComplaintPublic], tags=["complaints"])
-async def list_complaints(uow: CareReader, store_id: str | None = None, status: str | None = None,
+async def list_complaints(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
                           overdue: bool | None = None):
-    found = await repo.complaints(uow, store_id=store_id, status=status)
-    now = uow.now()
-    return [views.complaint(uow, c) for c in found if overdue is None or c.is_overdue(now) == overdue]
+    found = await repo.complaints(uow, page, store_id=store_id, status=status, overdue=overdue)
+    return [views.complaint(uow, c) for c in found]
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintPublic, tags=["complaints"])
@@ -132,10 +132,10 @@ async def reopen_complaint(complaint_id: str, body: ComplaintReopen, run: Compla
 
 # -- call tasks and reminders ----------------------------------------------------------------
 @router.get("/call-tasks", response_model=list[CallTaskPublic], tags=["reminders"])
-async def list_call_tasks(uow: CareReader, store_id: str | None = None, status: str | None = "open",
+async def list_call_tasks(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = "open",
                           due_on_or_before: date | None = None, kind: str | None = None,
                           customer_id: str | None = None):
-    found = await repo.call_tasks(uow, store_id=store_id, status=status, due_on_or_before=due_on_or_before,
+    found = await repo.call_tasks(uow, page, store_id=store_id, status=status, due_on_or_before=due_on_or_before,
                                   kind=kind, customer_id=customer_id)
     return [views.call_task(uow, task) for task in found]
 

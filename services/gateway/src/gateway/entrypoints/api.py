@@ -8,6 +8,7 @@ import httpx
 import shared.registry as registry
 from fastapi import APIRouter, HTTPException, Request, Response
 from shared.auth import CurrentPrincipal
+from shared.kit.pages import MAX_LIMIT, NEXT_CURSOR_HEADER
 from shared.observability import current_trace_headers
 
 from .compose import Call, Composed, compose
@@ -24,6 +25,7 @@ router = APIRouter()
 
 SERVICES = tuple(s.name for s in registry.backends())
 _FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
+_PASSED_BACK = ("content-type", "idempotent-replayed")
 
 
 def _client(request: Request) -> httpx.AsyncClient:
@@ -47,7 +49,12 @@ async def forward(service: str, path: str, request: Request, principal: CurrentP
             headers=_headers(request))
     except httpx.HTTPError as e:
         raise HTTPException(503, detail=f"{service} is unavailable: {type(e).__name__}") from e
-    keep = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "idempotent-replayed")}
+    keep = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_BACK}
+    if next_cursor := upstream.headers.get(NEXT_CURSOR_HEADER):
+        # The service's Link names its own address, which callers cannot reach: the next page through us is
+        # this very request with the next cursor (the filters the cursor is bound to are already here).
+        keep[NEXT_CURSOR_HEADER] = next_cursor
+        keep["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     return Response(upstream.content, status_code=upstream.status_code, headers=keep)
 
 
@@ -72,7 +79,8 @@ async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_
         Call("reception", _url(request, "reception", f"/repair-orders/{ro}"), required=True),
         Call("workshop", _url(request, "workshop", f"/work-orders/{ro}")),
         Call("parts", _url(request, "parts", f"/repair-orders/{ro}/reconciliation")),
-        Call("claims", _url(request, "claims", "/warranty-claims"), {"repair_order_id": ro_id}),
+        # One page, as large as a list gives (a repair order has a handful of claims).
+        Call("claims", _url(request, "claims", "/warranty-claims"), {"repair_order_id": ro_id, "limit": MAX_LIMIT}),
     ])
     claims = got.get("claims")
     return RepairOrderStatus(
@@ -94,7 +102,7 @@ async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: s
     crm, follow_ups = got.get("crm"), None
     if crm and crm.get("owner_customer_id"):
         more = await _compose(request, [Call("crm", _url(request, "crm", "/follow-ups"),
-                                             {"customer_id": crm["owner_customer_id"]})])
+                                             {"customer_id": crm["owner_customer_id"], "limit": MAX_LIMIT})])
         if more.partial:
             got.unavailable.append("crm")
         elif more.withheld:

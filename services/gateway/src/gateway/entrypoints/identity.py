@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from shared.auth import CurrentPrincipal, Role, parse_key_set
 from shared.db import unit_of_work
 from shared.errors import NotFound, Unauthorized
-from shared.kit import AuditEntry, Command, Query, history
+from shared.kit import AuditEntry, Command, Page, Query, history
 from shared.openapi import answers
 
 from ..adapters.orm import UserRow
@@ -139,8 +139,8 @@ async def rename_group(body: RenameGroup, run: GroupAdmin):
 
 
 @router.get("/org/stores", response_model=list[views.StoreView], tags=["organisation"])
-async def list_stores(uow: Member):
-    return [views.store(uow, s) for s in await uow.repo(Stores).list(order_by=[Stores.table.c.id])]
+async def list_stores(uow: Member, page: Page):
+    return [views.store(uow, s) for s in await uow.repo(Stores).list(order_by=[Stores.table.c.id], page=page)]
 
 
 @router.post("/org/stores", response_model=views.StoreView, status_code=201, tags=["organisation"])
@@ -159,11 +159,10 @@ async def change_store(store_id: str, body: ChangeStore, run: GroupAdmin):
 
 
 @router.get("/org/users", response_model=list[views.UserView], tags=["organisation"])
-async def list_users(uow: UserReader):
+async def list_users(uow: UserReader, page: Page):
     """The group's users; a service manager sees those of its stores only."""
-    users = await uow.repo(Users).list(order_by=[UserRow.__table__.c.id])
-    if not uow.actor.spans_group:
-        users = [u for u in users if set(u.store_ids) & uow.actor.store_ids]
+    mine = None if uow.actor.spans_group else (lambda u: bool(set(u.store_ids) & uow.actor.store_ids))
+    users = await uow.repo(Users).list(order_by=[UserRow.__table__.c.id], page=page, keep=mine)
     return [views.user(uow, u) for u in users]
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from shared.kit import AuditEntry, AuditReader, history
+from shared.kit import AuditEntry, AuditReader, Page, history
 
 from ..adapters.repository import (
     IssueSlips,
@@ -62,17 +62,20 @@ async def update_part(part_id: str, body: c.UpdatePart, run: PartsManager):
 
 
 @router.get("/parts", response_model=list[v.PartPublic])
-async def list_parts(store_id: StoreId, uow: Reader, below_safety_stock: bool = False):
-    found = [v.part(uow, p) for p in await uow.repo(Parts).list(store_id=store_id)]
-    return [p for p in found if p.below_safety_stock or not below_safety_stock]
+async def list_parts(store_id: StoreId, uow: Reader, page: Page, below_safety_stock: bool = False):
+    found = await uow.repo(Parts).list(store_id=store_id, page=page,
+                                       keep=(lambda p: p.available < p.safety_stock) if below_safety_stock else None)
+    return [v.part(uow, p) for p in found]
 
 
 @router.get("/parts/slow-movers", response_model=list[v.PartPublic])
-async def slow_movers(store_id: StoreId, uow: Reader, days: Annotated[int, Query(ge=1, le=3650)] = 90):
+async def slow_movers(store_id: StoreId, uow: Reader, page: Page,
+                      days: Annotated[int, Query(ge=1, le=3650)] = 90):
     """Parts with stock and no movement for `days` days (滞库件): candidates to cut."""
     since = uow.now() - timedelta(days=days)
-    return [v.part(uow, p) for p in await uow.repo(Parts).list(store_id=store_id)
-            if p.on_hand > 0 and (p.last_movement_at() or since) <= since]
+    found = await uow.repo(Parts).list(store_id=store_id, page=page,
+                                       keep=lambda p: p.on_hand > 0 and (p.last_movement_at() or since) <= since)
+    return [v.part(uow, p) for p in found]
 
 
 @router.get("/stores/{store_id}/figures", response_model=StoreFigures)

@@ -7,12 +7,13 @@ always inside the acting dealer group (`uow.actor`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.kit import Repository, UnitOfWork, Upsert
+from shared.kit import PageRequest, Repository, UnitOfWork, Upsert
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -131,11 +132,12 @@ async def queued_hours(uow: UnitOfWork, store_id: str) -> Decimal:
 
 # -- appointments ----------------------------------------------------------------------------------
 async def appointments_between(uow: UnitOfWork, store_id: str, start: datetime, end: datetime, *,
-                               states: tuple[str, ...] = ("booked",)) -> list[Appointment]:
+                               states: tuple[str, ...] = ("booked",), page: PageRequest | None = None,
+                               keep: Callable[[Appointment], bool] | None = None) -> list[Appointment]:
     """The store's bookings starting in [start, end), by slot (403 for a store outside the caller's)."""
     return await uow.repo(Appointments).list(
         AppointmentRow.state.in_(states), AppointmentRow.slot_start >= start, AppointmentRow.slot_start < end,
-        order_by=(AppointmentRow.slot_start,), store_id=store_id)
+        order_by=(AppointmentRow.slot_start,), store_id=store_id, page=page, keep=keep)
 
 
 async def booked_slots(uow: UnitOfWork, store_id: str, start: datetime, end: datetime,

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from shared.kit import Page
 
 from ..adapters.repository import Appointments
 from ..service_layer import appointments as handlers
@@ -28,22 +29,21 @@ async def book(body: c.BookAppointment, run: Booker):
 
 
 @router.get("/appointments/to-confirm", response_model=list[views.AppointmentPublic])
-async def to_confirm(store_id: StoreId, uow: Reader):
+async def to_confirm(store_id: StoreId, uow: Reader, page: Page):
     """Tomorrow's bookings to confirm with the workshop, parts and claims before close of business."""
-    return views.appointments(uow, await handlers.to_confirm(uow, store_id))
+    return views.appointments(uow, await handlers.to_confirm(uow, store_id, page))
 
 
 @router.get("/appointments/to-call", response_model=list[views.AppointmentPublic])
-async def to_call(store_id: StoreId, uow: Reader):
+async def to_call(store_id: StoreId, uow: Reader, page: Page):
     """Bookings to confirm with the customer: the slot starts within the hour."""
-    return views.appointments(uow, await handlers.to_call(uow, store_id))
+    return views.appointments(uow, await handlers.to_call(uow, store_id, page))
 
 
 @router.get("/appointments", response_model=list[views.AppointmentPublic])
-async def of_day(store_id: StoreId, day: date, uow: Reader, warranty_path: bool | None = None):
+async def of_day(store_id: StoreId, day: date, uow: Reader, page: Page, warranty_path: bool | None = None):
     """A day's bookings (the booking board); `warranty_path=true` for the supervisor's list."""
-    rows = await handlers.of_day(uow, store_id, day)
-    return views.appointments(uow, [a for a in rows if warranty_path is None or a.warranty_path == warranty_path])
+    return views.appointments(uow, await handlers.of_day(uow, store_id, day, page, warranty_path=warranty_path))
 
 
 @router.get("/appointments/{appointment_id}", response_model=views.AppointmentPublic)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from shared.errors import Conflict, DomainError, NotFound
-from shared.kit import UnitOfWork
+from shared.kit import PageRequest, UnitOfWork
 
 from ..adapters import repository as repo
 from ..adapters.repository import Appointments
@@ -140,23 +140,26 @@ async def no_show(uow: UnitOfWork, cmd: c.MarkNoShow) -> Appointment:
 
 
 # -- the advisor's lists (reads) -------------------------------------------------------------------
-async def to_confirm(uow: UnitOfWork, store_id: str) -> list[Appointment]:
+async def to_confirm(uow: UnitOfWork, store_id: str, page: PageRequest | None = None) -> list[Appointment]:
     """Tomorrow's bookings still to confirm with the workshop, parts or claims (before close of business)."""
     wh = working_hours(uow.settings)
     tomorrow = wh.local_day(uow.now()) + timedelta(days=1)
-    rows = await repo.appointments_between(uow, store_id, wh.day_start(tomorrow),
-                                           wh.day_start(tomorrow + timedelta(days=1)))
-    return [a for a in rows if a.parties_to_confirm()]
+    return await repo.appointments_between(uow, store_id, wh.day_start(tomorrow),
+                                           wh.day_start(tomorrow + timedelta(days=1)), page=page,
+                                           keep=lambda a: bool(a.parties_to_confirm()))
 
 
-async def to_call(uow: UnitOfWork, store_id: str) -> list[Appointment]:
+async def to_call(uow: UnitOfWork, store_id: str, page: PageRequest | None = None) -> list[Appointment]:
     """Bookings starting within the hour not yet confirmed with the customer."""
     now = uow.now()
-    rows = await repo.appointments_between(uow, store_id, now, now + timedelta(hours=1, seconds=1))
-    return [a for a in rows if a.needs_customer_call(now)]
+    return await repo.appointments_between(uow, store_id, now, now + timedelta(hours=1, seconds=1), page=page,
+                                           keep=lambda a: a.needs_customer_call(now))
 
 
-async def of_day(uow: UnitOfWork, store_id: str, day: date) -> list[Appointment]:
+async def of_day(uow: UnitOfWork, store_id: str, day: date, page: PageRequest | None = None, *,
+                 warranty_path: bool | None = None) -> list[Appointment]:
     wh = working_hours(uow.settings)
     return await repo.appointments_between(uow, store_id, wh.day_start(day), wh.day_start(day + timedelta(days=1)),
-                                           states=tuple(s.value for s in AppointmentState))
+                                           states=tuple(s.value for s in AppointmentState), page=page,
+                                           keep=None if warranty_path is None
+                                           else lambda a: a.warranty_path == warranty_path)

@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from shared.kit import AuditEntry, AuditReader, history
+from shared.kit import AuditEntry, AuditReader, Page, history
 from shared.kit.figures import FiguresAnswer, Granularity
 
 from ..adapters import repository as repo
@@ -71,8 +71,8 @@ async def define_operation(store_id: str, operation_code: str, body: c.DefineOpe
 
 
 @router.get("/stores/{store_id}/operations", response_model=list[LabourOperation])
-async def list_operations(store_id: str, uow: Reader):
-    return await uow.repo(LabourOperations).list(store_id=store_id)
+async def list_operations(store_id: str, uow: Reader, page: Page):
+    return await uow.repo(LabourOperations).list(store_id=store_id, page=page)
 
 
 # -- the board and figures ---------------------------------------------------------------------------
