@@ -35,7 +35,7 @@ async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):
 async def add_records(svc, group: str, *records) -> None:
     """Write aggregates as they stand straight through the running service's own repositories, in one
     transaction (their events go to its outbox): known records, dated as the test needs, for read tests.
-    `records` are (repository class, aggregate) pairs."""
+    `records` are (repository class, aggregate) pairs, or triples with the insert-only columns (created_by)."""
     from shared.auth import Principal
     from shared.kit import UnitOfWork
 
@@ -43,5 +43,5 @@ async def add_records(svc, group: str, *records) -> None:
     async with rt.sessions() as session, session.begin():
         uow = UnitOfWork(session, outbox=rt.outbox, clock=rt.clock, settings=rt.settings,
                          actor=Principal.service(group, "test"))
-        for repo, agg in records:
-            await uow.repo(repo).add(agg)
+        for repo, agg, *insert_only in records:
+            await uow.repo(repo).add(agg, **(insert_only[0] if insert_only else {}))
