@@ -25,6 +25,9 @@ def test_a_span_backwards_or_too_long_is_refused_naming_the_field():
     with pytest.raises(DomainError) as e:
         periods(date(2020, 1, 1), date(2026, 1, 1), Granularity.DAY)
     assert e.value.field == "granularity"
+    with pytest.raises(DomainError) as e:  # the month after December 9999 would overflow: a 422, not a 500
+        periods(date(9999, 12, 31), date(9999, 12, 31), Granularity.MONTH)
+    assert e.value.field == "date_from"
 
 
 def test_a_group_ratio_weighs_each_store_by_its_cars_not_an_average_of_ratios():

@@ -56,8 +56,15 @@ def next_period(start: date, granularity: Granularity) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+"""Dates a figures query may name: the calendar's ends would overflow a period's bounds (a 500, not a 422)."""
+
+
 def periods(date_from: date, date_to: date, granularity: Granularity) -> list[date]:
     """The starts of every period from the one holding `date_from` to the one holding `date_to`."""
+    for name, d in (("date_from", date_from), ("date_to", date_to)):
+        if not EARLIEST <= d <= LATEST:
+            raise DomainError(f"{name} {d} is outside {EARLIEST} to {LATEST}", field=name)
     if date_to < date_from:
         raise DomainError(f"date_to {date_to} is before date_from {date_from}", field="date_to")
     out, p = [], period_start(date_from, granularity)
