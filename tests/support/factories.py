@@ -30,3 +30,18 @@ async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):
         if result or asyncio.get_running_loop().time() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+async def add_records(svc, group: str, *records) -> None:
+    """Write aggregates as they stand straight through the running service's own repositories, in one
+    transaction (their events go to its outbox): known records, dated as the test needs, for read tests.
+    `records` are (repository class, aggregate) pairs, or triples with the insert-only columns (created_by)."""
+    from shared.auth import Principal
+    from shared.kit import UnitOfWork
+
+    rt = svc.runtime
+    async with rt.sessions() as session, session.begin():
+        uow = UnitOfWork(session, outbox=rt.outbox, clock=rt.clock, settings=rt.settings,
+                         actor=Principal.service(group, "test"))
+        for repo, agg, *insert_only in records:
+            await uow.repo(repo).add(agg, **(insert_only[0] if insert_only else {}))

@@ -25,6 +25,9 @@ def test_a_span_backwards_or_too_long_is_refused_naming_the_field():
     with pytest.raises(DomainError) as e:
         periods(date(2020, 1, 1), date(2026, 1, 1), Granularity.DAY)
     assert e.value.field == "granularity"
+    with pytest.raises(DomainError) as e:  # the month after December 9999 would overflow: a 422, not a 500
+        periods(date(9999, 12, 31), date(9999, 12, 31), Granularity.MONTH)
+    assert e.value.field == "date_from"
 
 
 def test_a_group_ratio_weighs_each_store_by_its_cars_not_an_average_of_ratios():
@@ -38,3 +41,30 @@ def test_counts_are_summed_and_a_ratio_over_nothing_is_null():
                                       ratio("booking_rate", "a", MON, 0, 0)], store_id=GROUP, period=MON)}
     assert got["vehicles_in"].value == 7
     assert got["booking_rate"].value is None
+
+
+def test_a_store_user_gets_their_stores_a_group_role_every_store_seen_and_another_store_is_refused():
+    from shared.auth import Principal, Role
+    from shared.errors import Forbidden
+    from shared.kit.figures import stores_in_scope
+
+    store = Principal(user_id="u", name="u", dealer_group_id="dg", roles=frozenset({Role.PARTS_MANAGER}),
+                      store_ids=frozenset({"b", "a"}))
+    analyst = Principal(user_id="g", name="g", dealer_group_id="dg", roles=frozenset({Role.GROUP_ANALYST}))
+    assert stores_in_scope(store, None, ["c"]) == ["a", "b"]  # their stores, with records or not
+    assert stores_in_scope(analyst, None, ["c", "a", "c"]) == ["a", "c"]
+    assert stores_in_scope(store, "a", []) == ["a"]
+    with pytest.raises(Forbidden):
+        stores_in_scope(store, "c", ["c"])
+
+
+def test_an_instant_falls_in_the_store_s_local_period():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from shared.kit.figures import period_of, span
+
+    sh = ZoneInfo("Asia/Shanghai")
+    # 16:30 UTC on Sunday 22 November is 00:30 on Monday 23 November in Shanghai: this week, not last
+    assert period_of(datetime(2026, 11, 22, 16, 30, tzinfo=UTC), Granularity.WEEK, sh) == MON
+    assert span([MON], Granularity.WEEK, sh) == (datetime(2026, 11, 23, tzinfo=sh), datetime(2026, 11, 30, tzinfo=sh))

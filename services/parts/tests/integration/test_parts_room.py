@@ -212,6 +212,7 @@ async def test_a_technicians_request_delivered_twice_makes_one_slip_and_one_rese
         recs = await read_topic(infra.kafka_bootstrap, "parts.issues",
                                 until=lambda rs: any(r.key == ro.encode() for r in rs), timeout=20)
         assert [header(r, "ce_type") for r in recs if r.key == ro.encode()] == ["PartsReserved.v1"]
-        figures = (await svc.client.get(f"/stores/{store}/figures", headers=token(Role.PARTS_MANAGER, stores=[store]),
-                                        params={"from": "2026-11-01", "to": "2026-12-01"})).json()
-        assert (figures["lines_requested"], figures["fill_rate"]) == (1, "1.0000"), figures
+        answer = (await svc.client.get("/figures", headers=token(Role.PARTS_MANAGER, stores=[store]), params={
+            "date_from": "2026-11-01", "date_to": "2026-12-01", "granularity": "month"})).json()
+        fill = {f["period"]: f for f in answer["figures"] if f["kpi"] == "parts_fill_rate"}
+        assert (fill["2026-12-01"]["denominator"], fill["2026-12-01"]["value"]) == ("1", "1.0000"), answer

@@ -15,6 +15,7 @@ from shared.clock import FixedClock
 from shared.contracts.common import PartLine, PayType
 from shared.errors import Conflict, DomainError, NotFound
 from shared.kit import InMemoryUnitOfWork
+from shared.kit.figures import Granularity
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -185,10 +186,12 @@ async def test_figures_for_the_parts_manager(uow):
     clerk = uow.as_actor(person(Role.PARTS_CLERK, user="clerk"))
     await issuing.issue_parts(clerk, c.IssueParts(slip_id=s.id, old_parts=[c.OldPartHandIn(part_no="PAD-1")]))
     await slip_for(uow)  # nothing left: not covered at request
-    f = await figures.figures(uow, "s1", None, None)
-    assert (f.lines_requested, f.lines_filled_at_first_request, f.fill_rate) == (2, 1, D("0.5000"))
-    # the one unit was opened and issued today: no stock at either end of the period, so no turnover figure
-    assert f.cost_of_issues == D("60.00") and f.average_stock_value == 0 and f.turnover is None
-    assert f.period_end == NOW.date() and f.days == 30
-    with pytest.raises(DomainError, match="starts after"):
-        await figures.figures(uow, "s1", NOW.date(), NOW.date() - timedelta(days=1))
+    today = NOW.date()
+    f = {x.kpi: x for x in (await figures.figures(uow, today, today, Granularity.DAY, None)).figures}
+    assert (f["parts_fill_rate"].numerator, f["parts_fill_rate"].denominator) == (1, 2)
+    assert f["parts_revenue"].value == D("120.00")  # 1 × the retail price at issue
+    # the one unit was opened and issued today: no stock at the day's end, so no turnover figure
+    assert f["parts_cost_issued"].value == D("60.00") and f["stock_turnover"].value is None
+    with pytest.raises(DomainError) as e:
+        await figures.figures(uow, today, today - timedelta(days=1), Granularity.DAY, None)
+    assert e.value.field == "date_to"

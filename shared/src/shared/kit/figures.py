@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from ..auth import Principal
 from ..errors import DomainError
 
 GROUP = "*"
@@ -54,8 +56,15 @@ def next_period(start: date, granularity: Granularity) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+"""Dates a figures query may name: the calendar's ends would overflow a period's bounds (a 500, not a 422)."""
+
+
 def periods(date_from: date, date_to: date, granularity: Granularity) -> list[date]:
     """The starts of every period from the one holding `date_from` to the one holding `date_to`."""
+    for name, d in (("date_from", date_from), ("date_to", date_to)):
+        if not EARLIEST <= d <= LATEST:
+            raise DomainError(f"{name} {d} is outside {EARLIEST} to {LATEST}", field=name)
     if date_to < date_from:
         raise DomainError(f"date_to {date_to} is before date_from {date_from}", field="date_to")
     out, p = [], period_start(date_from, granularity)
@@ -119,3 +128,38 @@ def combine(figures: Iterable[Figure], *, store_id: str, period: date) -> list[F
         else:
             out.append(total(kpi, store_id, period, sum(f.value or 0 for f in fs), unit=first.unit))
     return out
+
+
+# -- what every service's figures query shares --------------------------------------------------------
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def store_zone(settings: object) -> ZoneInfo:
+    """The stores' time zone: the service's `timezone` setting, else China's (until stores carry their own)."""
+    return ZoneInfo(getattr(settings, "timezone", None) or DEFAULT_TZ)
+
+
+def local_start(day: date, tz: tzinfo) -> datetime:
+    """The instant a local day begins (periods are local dates; records carry instants)."""
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def span(starts: list[date], granularity: Granularity, tz: tzinfo) -> tuple[datetime, datetime]:
+    """[from, to) in instants: the first period's first moment to the moment after the last period."""
+    return local_start(starts[0], tz), local_start(next_period(starts[-1], granularity), tz)
+
+
+def period_of(at: datetime, granularity: Granularity, tz: tzinfo) -> date:
+    """The start of the period the instant `at` falls in, by the store's local date."""
+    return period_start(at.astimezone(tz).date(), granularity)
+
+
+def stores_in_scope(actor: Principal, store_id: str | None, seen: Iterable[str]) -> list[str]:
+    """The stores a figures answer covers: the one asked for (403 outside the caller's stores); else a store
+    user's own stores; else, for a group role, every store the service has records of."""
+    if store_id:
+        actor.check_store(store_id)
+        return [store_id]
+    if actor.spans_group:
+        return sorted(set(seen))
+    return sorted(actor.store_ids)

@@ -138,6 +138,9 @@ class WarrantyClaim(Aggregate):
     parts_issue_signed_off_by: str | None = None
     submission: int = 0
     submitted_at: datetime | None = None
+    first_submitted_at: datetime | None = None
+    """When the claim first went to the manufacturer: the period its value counts in (resubmissions move
+    `submitted_at`, not this)."""
     decisions: list[Decision] = Field(default_factory=list)
     decided_at: datetime | None = None
     approved_amount: Decimal | None = None
@@ -254,6 +257,7 @@ class WarrantyClaim(Aggregate):
             raise DomainError("the parts issue must be signed off before the claim is submitted",
                               field="parts_issue_signed_off_by")
         self.state, self.submission, self.submitted_at = ClaimState.SUBMITTED, self.submission + 1, now
+        self.first_submitted_at = self.first_submitted_at or now
         self.changed()
         self.raise_event(contract.WarrantyClaimSubmitted(claim_id=self.id, claim_number=self.claim_number,
                                                          amount=self.amount))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.kit import Page
+from shared.kit.figures import FiguresAnswer, Granularity
 
 from ..adapters.orm import InsuranceClaimRow, WarrantyClaimRow
 from ..adapters.repository import InsuranceClaims, WarrantyClaims
 from ..domain.receivables import Ageing, ChaseGroup, ageing, chase_list
 from ..domain.warranty_claim import ClaimState
-from ..service_layer import insurance, warranty
+from ..service_layer import figures, insurance, warranty
 from ..service_layer.commands import (
     ApproveEstimate,
     CorrectLine,
@@ -24,7 +26,7 @@ from ..service_layer.commands import (
     SubmitClaim,
 )
 from . import views
-from .deps import InsuranceDesk, InsuranceReader, WarrantyDesk, WarrantyReader
+from .deps import FiguresReader, InsuranceDesk, InsuranceReader, WarrantyDesk, WarrantyReader
 from .views import InsuranceClaimPublic, LineEligibility, WarrantyClaimPublic
 
 router = APIRouter(tags=["claims"])
@@ -154,3 +156,14 @@ async def insurance_chase_list(uow: InsuranceReader, store_id: StoreId = None):
     """The weekly chase list (每周催收): open amounts a week old or more, by insurer and age."""
     found = await uow.repo(InsuranceClaims).list(InsuranceClaimRow.outstanding > 0, store_id=store_id)
     return chase_list([views.insurance_receivable(c) for c in found], uow.now().date())
+
+
+# -- figures (KPIs) ---------------------------------------------------------------------------------
+@router.get("/figures", response_model=FiguresAnswer)
+async def claims_figures(uow: FiguresReader, date_from: date, date_to: date,
+                         granularity: Granularity = Granularity.DAY, store_id: StoreId = None):
+    """The claims desk's KPIs per store and day, week or month (store-local dates): warranty claims submitted
+    and their value, approved and paid value, approval rate; insurance claims opened, approved and paid value.
+    docs/kpis.md "## claims" defines them. Without `store_id`: the caller's stores (a group role: every store
+    with claims)."""
+    return await figures.figures(uow, date_from, date_to, granularity, store_id)

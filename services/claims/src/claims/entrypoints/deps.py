@@ -14,3 +14,6 @@ WarrantyReader = Query(Role.WARRANTY_SPECIALIST, Role.SERVICE_MANAGER, Role.GENE
                        Role.GROUP_ADMIN)
 InsuranceReader = Query(Role.INSURANCE_CLERK, Role.SERVICE_MANAGER, Role.GENERAL_MANAGER, Role.GROUP_ANALYST,
                         Role.GROUP_ADMIN)
+# The desk's figures (KPIs): either desk's people and management.
+FiguresReader = Query(Role.WARRANTY_SPECIALIST, Role.INSURANCE_CLERK, Role.SERVICE_MANAGER, Role.GENERAL_MANAGER,
+                      Role.GROUP_ANALYST, Role.GROUP_ADMIN)

@@ -245,6 +245,13 @@ async def last_visits(uow: UnitOfWork) -> dict[str, ServiceVisitRow]:
     return {v.vehicle_id: v for v in rows}
 
 
+async def visits_before(uow: UnitOfWork, hi: datetime) -> list[ServiceVisitRow]:
+    """The group's deliveries before `hi`, oldest first (any store: a vehicle comes back where it likes)."""
+    t = ServiceVisitRow
+    return list((await uow.session.execute(select(t).where(
+        t.dealer_group_id == uow.actor.dealer_group_id, t.delivered_at < hi).order_by(t.delivered_at))).scalars())
+
+
 async def agreed_service_dates(uow: UnitOfWork) -> dict[str, date]:
     """Next service dates agreed on follow-up calls, by repair order."""
     t = FollowUpRow

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.kit import Page
+from shared.kit.figures import FiguresAnswer, Granularity
 
 from ..adapters import repository as repo
 from ..adapters.repository import Complaints, FollowUps
-from ..service_layer import call_tasks, complaints, follow_ups, reminders, reports
+from ..service_layer import call_tasks, complaints, figures, follow_ups, reminders, reports
 from ..service_layer.commands import (
     AttemptCreate,
     CallTaskDone,
@@ -160,6 +161,15 @@ async def weekly_follow_up_report(uow: ReportReader,
     """The Monday follow-up report: scheduled, reached, success rate (target ≥ 80%), failures by reason,
     per advisor, for the deliveries of the week. Default: last full week."""
     return await reports.weekly_follow_ups(uow, week_start, store_id)
+
+
+@router.get("/figures", tags=["reports"], response_model=FiguresAnswer)
+async def care_figures(uow: ReportReader, date_from: date, date_to: date, granularity: Granularity = Granularity.DAY,
+                       store_id: Annotated[str | None, Query(max_length=64)] = None):
+    """Customer care's KPIs per store and day, week or month (store-local dates): follow_up_success_rate, csi,
+    severe_complaint_rate, overdue_not_returned and lapsed_vehicles (counted at each period's end); docs/kpis.md
+    "## crm" defines them. Without `store_id`: the caller's stores (a group role: every store with records)."""
+    return await figures.figures(uow, date_from, date_to, granularity, store_id)
 
 
 @router.get("/reports/monthly", tags=["reports"], response_model=views.MonthlyReport)

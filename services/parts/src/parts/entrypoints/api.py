@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, Page, history
+from shared.kit.figures import FiguresAnswer, Granularity
 
 from ..adapters.repository import (
     IssueSlips,
@@ -18,7 +19,6 @@ from ..adapters.repository import (
     StockCounts,
     WriteOffs,
 )
-from ..domain.figures import StoreFigures
 from ..service_layer import commands as c
 from ..service_layer import counts, figures, issuing, purchasing, stock
 from . import views as v
@@ -78,14 +78,13 @@ async def slow_movers(store_id: StoreId, uow: Reader, page: Page,
     return [v.part(uow, p) for p in found]
 
 
-@router.get("/stores/{store_id}/figures", response_model=StoreFigures)
-async def store_figures(store_id: str, uow: FiguresReader,
-                        start: Annotated[date | None, Query(alias="from", description="First day (default: 29 "
-                                                            "days before `to`)")] = None,
-                        end: Annotated[date | None, Query(alias="to", description="Last day (default: today)")] = None):
-    """The store's parts fill rate (lines covered from stock at first request ÷ lines requested) and stock
-    turnover (cost of issues ÷ average stock value) over a period of at most 366 days, both ends included."""
-    return await figures.figures(uow, store_id, start, end)
+@router.get("/figures", response_model=FiguresAnswer)
+async def store_figures(uow: FiguresReader, date_from: date, date_to: date, granularity: Granularity = Granularity.DAY,
+                        store_id: Annotated[str | None, Query(max_length=64)] = None):
+    """The parts room's KPIs per store and day, week or month (store-local dates): parts_fill_rate,
+    parts_cost_issued, stock_turnover (turns a year), parts_revenue; docs/kpis.md "## parts" defines them.
+    Without `store_id`: the caller's stores (a group role: every store with parts records)."""
+    return await figures.figures(uow, date_from, date_to, granularity, store_id)
 
 
 @router.get("/parts/{part_id}", response_model=v.StockCardPublic)
