@@ -68,3 +68,37 @@ def test_an_instant_falls_in_the_store_s_local_period():
     # 16:30 UTC on Sunday 22 November is 00:30 on Monday 23 November in Shanghai: this week, not last
     assert period_of(datetime(2026, 11, 22, 16, 30, tzinfo=UTC), Granularity.WEEK, sh) == MON
     assert span([MON], Granularity.WEEK, sh) == (datetime(2026, 11, 23, tzinfo=sh), datetime(2026, 11, 30, tzinfo=sh))
+
+
+def test_a_state_at_the_period_s_end_sums_the_stores_but_takes_a_longer_period_s_last_value():
+    from shared.kit.figures import Combine, snapshot
+
+    tue, wed = date(2026, 11, 24), date(2026, 11, 25)
+    # 100 cars overdue at the end of each day are 100 at the end of the days, not 300
+    days = [snapshot("overdue_not_returned", "a", d, n) for d, n in ((wed, 100), (MON, 100), (tue, 98))]
+    [week] = combine(days, store_id="a", period=MON)
+    assert (week.value, week.combine) == (100, Combine.LATEST)
+    # two stores of one day add up; over days too, the group's is the stores' sum on the last day
+    stores = days + [snapshot("overdue_not_returned", "b", d, n) for d, n in ((MON, 7), (tue, 5), (wed, 4))]
+    assert [g.value for g in combine([f for f in stores if f.period == tue], store_id=GROUP, period=tue)] == [103]
+    assert [g.value for g in combine(stores, store_id=GROUP, period=MON)] == [104]
+
+
+@pytest.mark.parametrize(("unit", "value"), [
+    ("ratio", Decimal("0.6667")), ("CNY", Decimal("0.67")), ("turns/year", Decimal("0.67")),
+    ("score", Decimal("0.67")), ("count", Decimal("0.67"))])
+def test_a_combined_ratio_is_rounded_as_its_unit_says(unit, value):
+    # 2 ÷ 3 over two stores: 4 places as a bare ratio, to the fen in CNY, 2 places for turns, scores and counts
+    figs = [ratio("k", "a", MON, 1, 2, unit=unit), ratio("k", "b", MON, 1, 1, unit=unit)]
+    [group] = combine(figs, store_id=GROUP, period=MON)
+    assert (group.value, group.unit) == (value, unit)
+    assert ratio("k", "a", MON, 2, 3, unit=unit).value == value  # a store's figure is rounded the same way
+
+
+def test_a_unit_the_contract_does_not_know_is_refused():
+    from pydantic import ValidationError
+    from shared.kit.figures import PLACES, Unit
+
+    assert set(PLACES) == set(Unit)
+    with pytest.raises(ValidationError):
+        total("clocked", "a", MON, 3, unit="hours")

@@ -97,3 +97,15 @@ def test_each_day_counts_the_overdue_vehicles_at_its_own_end():
 def test_a_week_still_running_counts_the_overdue_vehicles_as_of_today():
     # today Thursday: v3 (due that day) is not overdue yet
     assert figures(today=MON + timedelta(days=3))["s1", MON, "overdue_not_returned"].value == 2
+
+
+def test_a_week_of_days_combines_to_the_week_s_overdue_count_not_their_sum():
+    days = [MON + timedelta(days=i) for i in range(7)]
+    by_day, week = figures(Granularity.DAY, days), figures()
+    for s in ("s1", "s2"):
+        overdue = [by_day[s, d, "overdue_not_returned"] for d in days]
+        assert overdue[0].combine == "latest"
+        [combined] = combine(overdue, store_id=s, period=MON)
+        assert combined.value == week[s, MON, "overdue_not_returned"].value  # s1: 2 at Sunday's end, not 15
+    [group] = combine([week[s, MON, "lapsed_vehicles"] for s in ("s1", "s2")], store_id=GROUP, period=MON)
+    assert group.value == 2  # stores add up

@@ -44,3 +44,14 @@ def test_the_csv_has_one_row_per_store_period_and_kpi_with_an_empty_cell_for_not
     assert (br["value"], br["numerator"], br["denominator"], br["unit"]) == ("", "0", "0", "ratio")
     rev = next(r for r in rows if r["store_id"] == GROUP and r["kpi"] == "revenue")
     assert (rev["period"], rev["value"], rev["unit"], rev["combine"]) == ("2026-11-23", "10.50", "CNY", "sum")
+
+
+def test_the_groups_overdue_count_of_each_period_is_its_stores_sum_at_that_period():
+    from shared.kit.figures import snapshot
+
+    nxt = date(2026, 11, 30)
+    figs = [snapshot("overdue_not_returned", s, p, n) for s, p, n in (("a", WEEK, 3), ("b", WEEK, 4),
+                                                                       ("a", nxt, 2), ("b", nxt, 4))]
+    got = {(f.store_id, f.period): f for f in with_group(figs)}
+    assert (got[GROUP, WEEK].value, got[GROUP, nxt].value) == (7, 6)
+    assert got[GROUP, WEEK].combine == "latest"

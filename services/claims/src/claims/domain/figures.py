@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
-from shared.kit.figures import Figure, Granularity, period_of, ratio, total
+from shared.kit.figures import Figure, Granularity, Unit, period_of, ratio, total
 
 from .insurance_claim import InsuranceClaim
 from .money import ZERO, money
@@ -34,9 +34,10 @@ from .warranty_claim import ClaimState, WarrantyClaim
 APPROVED = {ClaimState.APPROVED, ClaimState.PARTLY_APPROVED, ClaimState.PAID}
 DECIDED = APPROVED | {ClaimState.REJECTED}
 
-SUMS = (("warranty_claims_submitted", "count"), ("warranty_claim_value", "CNY"), ("warranty_approved_value", "CNY"),
-        ("warranty_paid_value", "CNY"), ("insurance_claims_opened", "count"), ("insurance_claim_value", "CNY"),
-        ("insurance_paid_value", "CNY"))
+COUNT, CNY = Unit.COUNT, Unit.CNY
+SUMS = (("warranty_claims_submitted", COUNT), ("warranty_claim_value", CNY), ("warranty_approved_value", CNY),
+        ("warranty_paid_value", CNY), ("insurance_claims_opened", COUNT), ("insurance_claim_value", CNY),
+        ("insurance_paid_value", CNY))
 
 
 class _Tally:
@@ -79,7 +80,7 @@ def claims_figures(*, stores: list[str], starts: list[date], granularity: Granul
     out: list[Figure] = []
     for s in stores:
         for start in sorted(t.starts):
-            out += [total(kpi, s, start, money(t(kpi, s, start)) if unit == "CNY" else t(kpi, s, start), unit=unit)
+            out += [total(kpi, s, start, money(t(kpi, s, start)) if unit is CNY else t(kpi, s, start), unit=unit)
                     for kpi, unit in SUMS]
             out.append(ratio("warranty_approval_rate", s, start, t("warranty_decided_approved", s, start),
                              t("warranty_decided_claimed", s, start)))

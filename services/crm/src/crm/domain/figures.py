@@ -10,8 +10,8 @@ so a week's figure and the week's report agree.
 - overdue_not_returned (逾期未回厂): vehicles whose next service (agreed date or mileage, or the first service
   after sale) fell due and that have not come back, counted at the period's end (today for a period still
   running). lapsed_vehicles (流失): those of them more than 3 months past due, whom customer care calls to
-  record why. Both are counts of the vehicle's home store at one moment: stores add up, periods do not (the
-  figure of a longer period is the one at its end).
+  record why. Both are counts of the vehicle's home store at one moment (`Combine.LATEST`): stores add
+  up, periods do not (the figure of a longer period is the one at its end).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from shared.kit.figures import Figure, Granularity, next_period, period_of, ratio, total
+from shared.kit.figures import Figure, Granularity, Unit, next_period, period_of, ratio, snapshot
 
 from .reminders import LAPSED_AFTER_MONTHS, Reading, VehicleFacts, add_months, service_due
 
@@ -114,8 +114,8 @@ def care_figures(*, stores: list[str], starts: list[date], granularity: Granular
             got = {kpi: n[(kpi, s, start)] for kpi in ("reached", "follow_ups", "score", "surveys", "severe", "visits")}
             overdue, lapsed = at_end.get(s, (0, 0))
             out += [ratio("follow_up_success_rate", s, start, got["reached"], got["follow_ups"]),
-                    ratio("csi", s, start, got["score"], got["surveys"], unit="score", places="0.01"),
+                    ratio("csi", s, start, got["score"], got["surveys"], unit=Unit.SCORE),
                     ratio("severe_complaint_rate", s, start, got["severe"], got["visits"]),
-                    total("overdue_not_returned", s, start, overdue),
-                    total("lapsed_vehicles", s, start, lapsed)]
+                    snapshot("overdue_not_returned", s, start, overdue),
+                    snapshot("lapsed_vehicles", s, start, lapsed)]
     return out

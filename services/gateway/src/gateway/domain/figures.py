@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from shared.kit.figures import GROUP, Figure, combine, ratio, total
+from shared.kit.figures import GROUP, Figure, Unit, combine, ratio, total
 
 CSV_COLUMNS = ("period", "store_id", "kpi", "value", "numerator", "denominator", "unit", "combine")
 
@@ -33,7 +33,7 @@ def derived(figures: Iterable[Figure]) -> list[Figure]:
         if revenue is None or cost is None or revenue.value is None or cost.value is None:
             continue
         profit = revenue.value - cost.value
-        out += [total("gross_profit", store_id, period, profit, unit="CNY"),
+        out += [total("gross_profit", store_id, period, profit, unit=Unit.CNY),
                 ratio("gross_margin", store_id, period, profit, revenue.value)]
     return out
 

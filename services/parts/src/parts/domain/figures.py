@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from shared.kit.figures import Figure, Granularity, next_period, period_of, ratio, total
+from shared.kit.figures import Figure, Granularity, Unit, next_period, period_of, ratio, total
 
 from .money import ZERO, money, moving_average_cost
 from .stock import Movement, Part
@@ -129,8 +129,8 @@ def parts_figures(*, stores: list[str], starts: list[date], granularity: Granula
         for start in starts:
             key = (s, start)
             out += [ratio("parts_fill_rate", s, start, *asked.get(key, (0, 0))),
-                    total("parts_cost_issued", s, start, money(cost[key]), unit="CNY"),
+                    total("parts_cost_issued", s, start, money(cost[key]), unit=Unit.CNY),
                     ratio("stock_turnover", s, start, money(cost[key]), _years(stock_days[key]),
-                          unit="turns/year", places="0.01"),
-                    total("parts_revenue", s, start, revenue[key], unit="CNY")]
+                          unit=Unit.TURNS_PER_YEAR),
+                    total("parts_revenue", s, start, revenue[key], unit=Unit.CNY)]
     return out
