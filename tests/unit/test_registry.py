@@ -94,3 +94,14 @@ def test_launcher_starts_every_service_with_its_port_database_and_the_gateway_ur
     for s in registry.backends():
         assert env[s.url_env] == f"http://127.0.0.1:{s.http_port + 100}"
     assert env["HTTP_PORT"] == str(registry.service("gateway").http_port + 100)
+
+
+@pytest.mark.parametrize("svc", registry.backends(), ids=lambda s: s.name)
+def test_every_service_names_the_stores_time_zone_timezone(svc: registry.Service, monkeypatch):
+    """One setting name (TIMEZONE): the kit's store_zone and daily jobs read `settings.timezone`, so a service
+    naming it otherwise would silently count its figures in the default zone."""
+    monkeypatch.setenv("TIMEZONE", "Europe/Berlin")
+    settings = importlib.import_module(f"{svc.package}.config").Settings()
+    from shared.kit.figures import store_zone
+
+    assert str(store_zone(settings)) == "Europe/Berlin"

@@ -10,7 +10,8 @@ class Settings(ServiceSettings):
     service_name: str = "reception"
     http_port: int = registry.service("reception").http_port
     database_url: str = Field(default=registry.service("reception").database_url())
-    store_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the stores' working hours")
+    timezone: str = Field(default="Asia/Shanghai", description="Stores' local time: working hours, the days of "
+                          "figures")
     workshop_opens: time = time(8, 0)
     workshop_closes: time = time(18, 0)
     default_labour_rate: Decimal = Field(default=Decimal("300.00"), description="CNY per flat-rate hour")

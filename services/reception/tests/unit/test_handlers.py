@@ -1,6 +1,6 @@
 """Handlers on the in-memory unit of work: no PostgreSQL, no Kafka."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -9,12 +9,13 @@ from reception.adapters.repository import Appointments, RepairOrders
 from reception.domain.appointment import Appointment, AppointmentState, BookedJob, Party
 from reception.domain.pricing import Job, Signature
 from reception.domain.repair_order import CheckInSheet, OldParts, PaymentMethod, RepairOrder, RoState, Transport
-from reception.service_layer import appointments, repair_orders
+from reception.service_layer import appointments, figures, repair_orders
 from reception.service_layer import commands as c
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, StaleVersion
 from shared.kit import InMemoryUnitOfWork
+from shared.kit.figures import Granularity
 from shared.messaging.envelope import Tenant
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -133,3 +134,16 @@ async def test_booking_for_a_store_outside_the_callers_is_forbidden_before_anyth
     with pytest.raises(Forbidden):
         await appointments.book(uow, cmd)  # the in-memory unit of work has no session: nothing else was asked
     assert uow.published == []
+
+
+async def test_figures_give_a_group_role_every_week_of_each_store_with_work_and_a_store_user_only_theirs(clock):
+    analyst = Principal(user_id="g", name="g", dealer_group_id="dg", roles=frozenset({Role.GROUP_ANALYST}))
+    u = InMemoryUnitOfWork(clock=clock, actor=analyst)
+    await u.repo(RepairOrders).add(opened_order("ro1", "s1"))  # opened Tuesday 1 December
+    this, nxt = date(2026, 11, 30), date(2026, 12, 7)
+    answer = await figures.figures(u, date_from=this, date_to=nxt, granularity=Granularity.WEEK, store_id=None)
+    assert {(f.store_id, f.period): f.value for f in answer.figures if f.kpi == "vehicles_in"} == {
+        ("s1", this): 1, ("s1", nxt): 0}  # the week without work too; no store without work
+    with pytest.raises(Forbidden):
+        await figures.figures(u.as_actor(advisor("s2")), date_from=this, date_to=nxt, granularity=Granularity.WEEK,
+                              store_id="s1")

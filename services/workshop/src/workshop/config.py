@@ -9,6 +9,6 @@ class Settings(ServiceSettings):
     service_name: str = "workshop"
     http_port: int = registry.service("workshop").http_port
     database_url: str = Field(default=registry.service("workshop").database_url())
-    store_timezone: str = Field(default="Asia/Shanghai", description="The stores' time zone (their calendar days)")
+    timezone: str = Field(default="Asia/Shanghai", description="Stores' local time: the days of capacity and figures")
     capacity_refresh_seconds: float = Field(default=3600.0, gt=0,
                                             description="How often the two-week capacity window is rolled forward")

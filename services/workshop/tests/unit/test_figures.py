@@ -5,10 +5,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
+import pytest
+from shared.auth import Principal, Role
+from shared.clock import FixedClock
 from shared.contracts.workshop import InspectionStage as S
+from shared.errors import Forbidden
+from shared.kit import InMemoryUnitOfWork
 from shared.kit.figures import Granularity
+from workshop.adapters.repository import WorkOrders
 from workshop.domain.figures import KPIS, figures, store_figures
 from workshop.domain.work_order import Job, WorkOrder
+from workshop.service_layer.figures import figures as answer
 
 SH = ZoneInfo("Asia/Shanghai")
 WEEK = date(2026, 11, 23)  # a Monday
@@ -65,3 +72,23 @@ def test_the_technician_view_counts_jobs_passed_in_the_span():
     assert figures([wo], TUE, TUE - timedelta(days=1), TUE + timedelta(seconds=1))["technicians"]["t-qian"] \
         .efficiency == D("1.25")
     assert figures([wo], TUE, TUE + timedelta(seconds=1), TUE + timedelta(days=1))["technicians"] == {}
+
+
+async def test_a_group_role_gets_every_period_of_each_store_with_work_and_a_store_user_only_their_stores():
+    a1, b1 = order("a1", "2"), order("b1", "3", store="s2")
+    work(a1, "a1-j0", at=TUE + timedelta(hours=3), clocked_h=1)
+    work(b1, "b1-j0", at=datetime(2026, 11, 30, 0, 30, tzinfo=SH), clocked_h=2)  # next week's
+    analyst = Principal(user_id="g", name="g", dealer_group_id="dg", roles=frozenset({Role.GROUP_ANALYST}))
+    uow = InMemoryUnitOfWork(clock=FixedClock(TUE + timedelta(days=14)), actor=analyst)
+    for wo in (a1, b1):
+        await uow.repo(WorkOrders).add(wo)
+    nxt = WEEK + timedelta(days=7)
+    got = await answer(uow, date_from=WEEK, date_to=nxt, granularity=Granularity.WEEK, store_id=None)
+    fix = {(f.store_id, f.period): f.value for f in got.figures if f.kpi == "first_time_fix_rate"}
+    # each store with work in the span, in every period (a week without work has nothing to divide)
+    assert fix == {("s1", WEEK): D(1), ("s1", nxt): None, ("s2", WEEK): None, ("s2", nxt): D(1)}
+    supervisor = Principal(user_id="u", name="u", dealer_group_id="dg", roles=frozenset({Role.WORKSHOP_SUPERVISOR}),
+                           store_ids=frozenset({"s1"}))
+    with pytest.raises(Forbidden):
+        await answer(uow.as_actor(supervisor), date_from=WEEK, date_to=nxt, granularity=Granularity.WEEK,
+                     store_id="s2")

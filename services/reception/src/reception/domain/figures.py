@@ -20,12 +20,12 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from shared.contracts.common import PayType
-from shared.kit.figures import Figure, Granularity, period_start, ratio, total
+from shared.kit.figures import Figure, Granularity, Unit, period_of, ratio, total
 
 from .pricing import LineKind
 from .repair_order import RepairOrder, RoState
 
-CNY = "CNY"
+CNY = Unit.CNY
 KPIS = ("vehicles_in", "booking_rate", "comeback_rate", "revenue", "revenue_labour", "revenue_parts",
         "revenue_materials", "first_service_discount", *(f"revenue_{p.value}" for p in PayType),
         "revenue_per_vehicle")
@@ -51,11 +51,6 @@ class Tally:
         return self.by_kind.get(kind, Decimal("0.00"))
 
 
-def local_period(at: datetime, tz: tzinfo, granularity: Granularity) -> date:
-    """The period an instant falls in, by the store's local calendar day."""
-    return period_start(at.astimezone(tz).date(), granularity)
-
-
 def tally(orders: Iterable[RepairOrder], *, stores: Iterable[str], periods: list[date], granularity: Granularity,
           tz: tzinfo) -> dict[tuple[str, date], Tally]:
     """Every (store, period) of `stores` (and of the orders) × `periods`, zero where nothing happened."""
@@ -63,7 +58,7 @@ def tally(orders: Iterable[RepairOrder], *, stores: Iterable[str], periods: list
     wanted = set(periods)
 
     def at(store_id: str, when: datetime) -> Tally | None:
-        p = local_period(when, tz, granularity)
+        p = period_of(when, granularity, tz)
         if p not in wanted:
             return None
         return out.setdefault((store_id, p), Tally())
@@ -94,7 +89,7 @@ def figures_of(store_id: str, period: date, t: Tally) -> list[Figure]:
         total("first_service_discount", store_id, period, -t.amount(LineKind.FIRST_SERVICE_FREE), unit=CNY),
         *(total(f"revenue_{p.value}", store_id, period, t.by_pay_type.get(p, Decimal("0.00")), unit=CNY)
           for p in PayType),
-        ratio("revenue_per_vehicle", store_id, period, t.revenue, t.invoiced, unit=CNY, places="0.01"),
+        ratio("revenue_per_vehicle", store_id, period, t.revenue, t.invoiced, unit=CNY),
     ]
 
 

@@ -10,4 +10,4 @@ from ..domain.capacity import WorkingHours
 
 def working_hours(settings: Settings) -> WorkingHours:
     return WorkingHours(opens=settings.workshop_opens, closes=settings.workshop_closes,
-                        tz=ZoneInfo(settings.store_timezone))
+                        tz=ZoneInfo(settings.timezone))

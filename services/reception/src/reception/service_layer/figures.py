@@ -1,12 +1,11 @@
-"""reception's figures for a span of days, days, weeks or months (docs/kpis.md)."""
+"""reception's figures for a span of days, weeks or months (docs/kpis.md)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from shared.kit import UnitOfWork
-from shared.kit.figures import FiguresAnswer, Granularity, next_period, periods
+from shared.kit.figures import FiguresAnswer, Granularity, periods, span, store_zone, stores_in_scope
 
 from ..adapters import repository as repo
 from ..domain import figures as kpis
@@ -18,10 +17,8 @@ async def figures(uow: UnitOfWork, *, date_from: date, date_to: date, granularit
     One store when named; else every store of the caller's (a store user's stores, with or without work;
     for a group role, each store with work in the span)."""
     starts = periods(date_from, date_to, granularity)
-    tz = ZoneInfo(uow.settings.store_timezone)
-    start = datetime.combine(starts[0], time(), tz)
-    end = datetime.combine(next_period(starts[-1], granularity), time(), tz)
-    orders = await repo.orders_between(uow, start, end, store_id)
-    stores = [store_id] if store_id else [] if uow.actor.spans_group else sorted(uow.actor.store_ids)
+    tz = store_zone(uow.settings)
+    orders = await repo.orders_between(uow, *span(starts, granularity, tz), store_id)
+    stores = stores_in_scope(uow.actor, store_id, [o.store_id for o in orders])
     return FiguresAnswer(service="reception", granularity=granularity, date_from=date_from, date_to=date_to,
                          figures=kpis.figures(orders, stores=stores, periods=starts, granularity=granularity, tz=tz))

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from shared.contracts.workshop import InspectionStage
-from shared.kit.figures import Figure, Granularity, period_start, ratio
+from shared.kit.figures import Figure, Granularity, period_of, ratio
 
 from .work_order import Job, JobState, WorkOrder
 
@@ -111,7 +111,7 @@ def tally(orders: Iterable[WorkOrder], *, stores: Iterable[str], periods: list[d
     wanted = set(periods)
 
     def at(store_id: str, when: datetime) -> Tally | None:
-        p = period_start(when.astimezone(tz).date(), granularity)
+        p = period_of(when, granularity, tz)
         return out.setdefault((store_id, p), Tally()) if p in wanted else None
 
     for o in orders:

@@ -4,11 +4,10 @@
 
 from datetime import date, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, Page, history
-from shared.kit.figures import FiguresAnswer, Granularity
+from shared.kit.figures import FiguresAnswer, Granularity, store_zone
 
 from ..adapters import repository as repo
 from ..adapters.repository import LabourOperations, Shops, WorkOrders
@@ -98,7 +97,7 @@ async def technician_figures(store_id: Store, uow: Reader, date_from: date | Non
                              date_to: date | None = None):
     """First-time-fix rate and efficiency per technician, team and the store, over the jobs whose final
     inspection passed from `date_from` to `date_to` (both included; default the 30 days to today)."""
-    today = uow.now().astimezone(ZoneInfo(uow.settings.store_timezone)).date()
+    today = uow.now().astimezone(store_zone(uow.settings)).date()
     date_to = date_to or today
     date_from = date_from or date_to - timedelta(days=29)
     out = await figures_handlers.by_technician(uow, store_id, date_from, date_to)

@@ -4,9 +4,8 @@ Every change that moves capacity republishes the coming two weeks (only the days
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from shared.kit import UnitOfWork
+from shared.kit.figures import store_zone
 
 from ..adapters.repository import LabourOperations, Shops, operation, shop_of
 from ..domain.catalogue import LabourOperation
@@ -15,8 +14,7 @@ from . import commands as c
 
 
 def today(uow: UnitOfWork):
-    tz = ZoneInfo(getattr(uow.settings, "store_timezone", None) or "Asia/Shanghai")
-    return uow.now().astimezone(tz).date()
+    return uow.now().astimezone(store_zone(uow.settings)).date()
 
 
 async def _save(uow: UnitOfWork, shop: Shop) -> Shop:
