@@ -29,8 +29,8 @@ from .doctor import BACKLOG_AGE_WARNING, LAG_WARNING
 from .probes import Where
 
 app = typer.Typer(help="What is wrong with a running platform, and the dead letters' way back. Where to look comes "
-                  "from the environment ./run start uses (KAFKA_BOOTSTRAP_SERVERS, PGPORT_LOCAL or PG_SERVER_URL, "
-                  "PLATFORM_BASE_PORT, PROMETHEUS_PORT, KAFKA_GROUP_PREFIX).",
+                  "from the environment (KAFKA_BOOTSTRAP_SERVERS; DATABASE_URL, else PG_SERVER_URL or PGPORT_LOCAL "
+                  "as ./run start uses; PLATFORM_BASE_PORT, PROMETHEUS_PORT, KAFKA_GROUP_PREFIX).",
                   no_args_is_help=True, rich_markup_mode=None)
 console = Console()
 
@@ -87,7 +87,7 @@ def outbox() -> None:
     console.print(backlog_table(rows))
     for b in rows:
         if b.error:
-            console.print(f"[red]{b.service}: database not reachable: {b.error}")
+            console.print(f"[red]{b.service}: outbox not readable: {b.error}")
 
 
 # -- dead letters ----------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ async def examine(where: Where) -> Report:
     r.problems += [f"{s}: {state}" for s, state in services.items() if state != "ready"]
     for b in r.backlogs:
         if b.error:
-            r.problems.append(f"{b.service}: PostgreSQL not reachable ({b.error})")
+            r.problems.append(f"{b.service}: outbox not readable ({b.error})")
         elif b.oldest_age_seconds and b.oldest_age_seconds > BACKLOG_AGE_WARNING:
             r.problems.append(f"{b.service}: {b.unsent} events unsent, the oldest {b.oldest_age_seconds:.0f}s old")
     r.problems += [f"{p.group} is {p.lag} behind on {p.topic}/{p.partition}" for p in r.lags if p.lag > LAG_WARNING]

@@ -1,7 +1,8 @@
 """What the ops command reads off a running platform: each probe answers plain data (the CLI draws it).
 
-Where things are comes from the same environment as `./run start` (deploy/launcher.py's `Platform.from_env`):
-KAFKA_BOOTSTRAP_SERVERS, PG_SERVER_URL or PGPORT_LOCAL, PLATFORM_BASE_PORT, PROMETHEUS_PORT, KAFKA_GROUP_PREFIX.
+Where things are comes from the environment, as for the services and the tests: KAFKA_BOOTSTRAP_SERVERS;
+DATABASE_URL (its server: each service's database on it), else `./run start`'s (deploy/launcher.py's
+`Platform.from_env`) PG_SERVER_URL or PGPORT_LOCAL; PLATFORM_BASE_PORT, PROMETHEUS_PORT, KAFKA_GROUP_PREFIX.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -35,8 +37,11 @@ class Where:
     def from_env(cls) -> Where:
         w = cls()
         w.kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", w.kafka)
-        pg_port = os.environ.get("PGPORT_LOCAL", "55432")
-        w.pg_server = os.environ.get("PG_SERVER_URL", f"postgresql://postgres@127.0.0.1:{pg_port}")
+        if database_url := os.environ.get("DATABASE_URL"):
+            w.pg_server = server_url(database_url)
+        else:
+            pg_port = os.environ.get("PGPORT_LOCAL", "55432")
+            w.pg_server = os.environ.get("PG_SERVER_URL", f"postgresql://postgres@127.0.0.1:{pg_port}")
         if base := os.environ.get("PLATFORM_BASE_PORT"):
             lowest = min(w.ports.values())
             w.ports = {s: int(base) + (p - lowest) for s, p in w.ports.items()}
@@ -45,7 +50,16 @@ class Where:
         return w
 
     def dsn(self, service: str) -> str:
-        return f"{self.pg_server.rstrip('/')}/{self.databases[service]}"
+        """The service's database on the server, keeping the server URL's options (e.g. ?sslmode=require)."""
+        u = urlsplit(self.pg_server)
+        return urlunsplit((u.scheme, u.netloc, f"/{self.databases[service]}", u.query, ""))
+
+
+def server_url(database_url: str) -> str:
+    """The server of a DATABASE_URL (any service's, or the tests' `.../postgres`): its database and any
+    +driver dropped, for asyncpg."""
+    u = urlsplit(database_url)
+    return urlunsplit(("postgresql", u.netloc, "", u.query, ""))
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -93,6 +107,8 @@ async def outbox_backlog(where: Where, service: str) -> Backlog:
             "SELECT count(*) FILTER (WHERE published_at IS NULL) AS unsent, "
             "min(created_at) FILTER (WHERE published_at IS NULL) AS oldest, "
             "count(*) FILTER (WHERE published_at > now() - interval '5 minutes') AS recent FROM outbox")
+    except asyncpg.PostgresError as e:  # e.g. a database not migrated (no outbox): a row saying so, not a traceback
+        return Backlog(service, 0, None, 0, error=f"{type(e).__name__}: {e}")
     finally:
         await conn.close()
     age = (datetime.now(UTC) - row["oldest"]).total_seconds() if row["oldest"] else None
