@@ -12,6 +12,7 @@ from shared.service import Runtime, create_service_app
 
 from .config import Settings
 from .entrypoints.api import router
+from .entrypoints.composed_routes import router as composed
 from .entrypoints.figures import router as figures
 from .entrypoints.identity import router as identity
 from .service_layer.sessions import check_token
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app = create_service_app(
         settings,
-        routers=[identity, figures, router],  # figures before the pass-through
+        routers=[identity, figures, composed, router],  # ahead of api's pass-through /api/{service}/{path}
         clock=clock,
         on_started=started,
     )

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 from shared.kit import Page
 from shared.kit.figures import FiguresAnswer, Granularity
 
@@ -31,19 +32,22 @@ from .views import InsuranceClaimPublic, LineEligibility, WarrantyClaimPublic
 
 router = APIRouter(tags=["claims"])
 StoreId = Annotated[str | None, Query(max_length=64)]
+RepairOrderId = Annotated[str, StringConstraints(max_length=64)]
 
 
 # -- warranty claims (索赔) ------------------------------------------------------------------------
 @router.get("/warranty-claims", response_model=list[WarrantyClaimPublic])
 async def list_warranty_claims(uow: WarrantyReader, page: Page, state: ClaimState | None = None,
-                               repair_order_id: Annotated[str | None, Query(max_length=64)] = None,
+                               repair_order_id: Annotated[list[RepairOrderId] | None, Query(max_length=200)] = None,
                                store_id: StoreId = None):
+    """The claims of the caller's stores; `repair_order_id` (repeatable, up to 200) keeps those of these orders."""
     t = WarrantyClaimRow
     where = []
     if state is not None:
         where.append(t.state == state.value)
-    if repair_order_id:
-        where.append(t.repair_order_id == repair_order_id)
+    orders = [ro for ro in repair_order_id or [] if ro]  # an empty value is no filter
+    if orders:
+        where.append(t.repair_order_id.in_(orders))
     found = await uow.repo(WarrantyClaims).list(*where, order_by=[t.id], page=page, store_id=store_id)
     return views.warranty_claims(uow, found)
 
@@ -115,6 +119,16 @@ async def warranty_ageing(uow: WarrantyReader, store_id: StoreId = None):
 async def open_insurance_claim(body: OpenInsuranceClaim, run: InsuranceDesk):
     """Accident-car intake: accident, insurer, policy, liability, towing, surveyor and the payment route."""
     return await run(insurance.open_insurance_claim, body, view=views.insurance_claim, status=201)
+
+
+@router.get("/insurance-claims", response_model=list[InsuranceClaimPublic])
+async def list_insurance_claims(uow: InsuranceReader, page: Page,
+                                vehicle_id: Annotated[str, Query(min_length=1, max_length=64)],
+                                store_id: StoreId = None):
+    """A vehicle's insurance claims at the caller's stores (a vehicle's history reads them)."""
+    t = InsuranceClaimRow
+    found = await uow.repo(InsuranceClaims).list(t.vehicle_id == vehicle_id, page=page, store_id=store_id)
+    return views.insurance_claims(uow, found)
 
 
 @router.get("/insurance-claims/{claim_id}", response_model=InsuranceClaimPublic)

@@ -99,6 +99,7 @@ class InsuranceClaimPublic(BaseModel):
     renewal_reminded: bool
     renewal_reminded_for: date | None = Field(default=None, description="The policy expiry whose renewal was "
                                               "reminded (once per policy and renewal window)")
+    opened_at: datetime
     version: int
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..domain.call_task import CallTask
-from ..domain.complaint import Complaint
+from ..domain.complaint import Complaint, ComplaintStatus
 from ..domain.follow_up import FollowUp
 from ..domain.model import Customer, Vehicle
 from ..domain.reminders import Reading
@@ -271,17 +271,24 @@ def _given(*filters: tuple[Any, Callable[[Any, Any], Any], Any]) -> list:
 
 
 async def follow_ups(uow: UnitOfWork, page: PageRequest, *, store_id: str | None = None, status: str | None = None,
-                     due_before: datetime | None = None, customer_id: str | None = None) -> list[FollowUp]:
+                     due_before: datetime | None = None, customer_id: str | None = None,
+                     vehicle_id: str | None = None) -> list[FollowUp]:
     t = FollowUpRow
-    where = _given((t.status, eq, status), (t.due_from, le, due_before), (t.customer_id, eq, customer_id))
+    where = _given((t.status, eq, status), (t.due_from, le, due_before), (t.customer_id, eq, customer_id),
+                   (t.vehicle_id, eq, vehicle_id))
     return await uow.repo(FollowUps).list(*where, order_by=[t.due_from], page=page, store_id=store_id)
 
 
 async def complaints(uow: UnitOfWork, page: PageRequest, *, store_id: str | None = None, status: str | None = None,
-                     overdue: bool | None = None) -> list[Complaint]:
+                     overdue: bool | None = None, vehicle_id: str | None = None,
+                     closed: bool | None = None) -> list[Complaint]:
+    """`closed=False`: the tickets still to close (open, assigned, resolved awaiting the customer, reopened)."""
     t, now = ComplaintRow, uow.now()
-    return await uow.repo(Complaints).list(*_given((t.status, eq, status)), order_by=[t.opened_at], page=page,
-                                           store_id=store_id,
+    where = _given((t.status, eq, status), (t.vehicle_id, eq, vehicle_id))
+    if closed is not None:
+        done = ComplaintStatus.CLOSED.value
+        where.append((t.status == done) if closed else (t.status != done))
+    return await uow.repo(Complaints).list(*where, order_by=[t.opened_at], page=page, store_id=store_id,
                                            keep=None if overdue is None else lambda c: c.is_overdue(now) == overdue)
 
 

@@ -44,9 +44,11 @@ router = APIRouter()
 # -- follow-ups ------------------------------------------------------------------------------
 @router.get("/follow-ups", response_model=list[FollowUpPublic], tags=["follow-ups"])
 async def list_follow_ups(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
-                          due_before: datetime | None = None, customer_id: str | None = None):
+                          due_before: datetime | None = None, customer_id: str | None = None,
+                          vehicle_id: str | None = None):
+    """The follow-up calls of the caller's stores, earliest due first; each filter given narrows the list."""
     found = await repo.follow_ups(uow, page, store_id=store_id, status=status, due_before=due_before,
-                                  customer_id=customer_id)
+                                  customer_id=customer_id, vehicle_id=vehicle_id)
     return [views.follow_up(uow, f) for f in found]
 
 
@@ -96,8 +98,12 @@ async def open_complaint(body: ComplaintCreate, run: ComplaintOpener):
 
 @router.get("/complaints", response_model=list[ComplaintPublic], tags=["complaints"])
 async def list_complaints(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
-                          overdue: bool | None = None):
-    found = await repo.complaints(uow, page, store_id=store_id, status=status, overdue=overdue)
+                          overdue: bool | None = None, vehicle_id: str | None = None,
+                          closed: Annotated[bool | None, Query(description=(
+                              "false: the tickets not yet closed (the customer has not confirmed)"))] = None):
+    """The complaint tickets of the caller's stores, oldest first; each filter given narrows the list."""
+    found = await repo.complaints(uow, page, store_id=store_id, status=status, overdue=overdue,
+                                  vehicle_id=vehicle_id, closed=closed)
     return [views.complaint(uow, c) for c in found]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from shared.kit import Aggregate
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class OpeningHours(BaseModel):
@@ -41,7 +43,7 @@ class StoreDetails(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     brand: str = Field(min_length=1, max_length=100)
     city: str = Field(min_length=1, max_length=100)
-    time_zone: str = "Asia/Shanghai"
+    time_zone: str = DEFAULT_TIME_ZONE
     opening_hours: list[OpeningHours] = Field(default_factory=list, max_length=14)
 
     _tz = field_validator("time_zone")(lambda cls, v: check_time_zone(v))
@@ -83,3 +85,22 @@ class DealerGroup(Aggregate):
     def rename(self, name: str) -> None:
         self.name = name
         self.changed()
+
+
+@dataclass(frozen=True)
+class LocalDay:
+    """A store's calendar day: its date and the instants it starts and ends (the next day's start)."""
+
+    day: date
+    start: datetime
+    end: datetime
+    time_zone: str
+
+
+def local_day(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> LocalDay:
+    """The day `now` falls on in the store's time zone: a board's "today" is the store's, not the server's
+    (16:30 UTC is already tomorrow in Shanghai)."""
+    tz = ZoneInfo(time_zone)
+    day = now.astimezone(tz).date()
+    return LocalDay(day=day, start=datetime.combine(day, time.min, tz),
+                    end=datetime.combine(day + timedelta(days=1), time.min, tz), time_zone=time_zone)

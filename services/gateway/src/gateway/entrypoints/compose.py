@@ -34,6 +34,13 @@ class Call:
     params: dict[str, Any] | None = None
     required: bool = False
     """A 404 of this call is a 404 of the whole query (the record the query is about)."""
+    service: str = ""
+    """The service asked, named in `unavailable`/`withheld` (default `name`): one service may answer several
+    calls of a query, each keyed by its own name."""
+
+    @property
+    def named(self) -> str:
+        return self.service or self.name
 
 
 @dataclass
@@ -50,6 +57,18 @@ class Composed:
 
     def get(self, name: str) -> Any:
         return self.parts.get(name)
+
+    def missing(self, names: list[str], call: Call) -> None:
+        if call.named not in names:
+            names.append(call.named)
+        self.parts[call.name] = None
+
+    def merge(self, more: Composed) -> Composed:
+        """A later round of the same query: its parts join these, its missing services too (named once)."""
+        self.parts.update(more.parts)
+        self.unavailable += [s for s in more.unavailable if s not in self.unavailable]
+        self.withheld += [s for s in more.withheld if s not in self.withheld]
+        return self
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
@@ -80,19 +99,16 @@ async def compose(client: httpx.AsyncClient, calls: list[Call], headers: dict[st
             if not isinstance(res, (httpx.HTTPError, TimeoutError, OSError)):
                 raise res
             log.warning("composed query: %s did not answer: %s", call.name, type(res).__name__)
-            out.unavailable.append(call.name)
-            out.parts[call.name] = None
+            out.missing(out.unavailable, call)
         elif _role_refusal(res) and not call.required:
-            out.withheld.append(call.name)
-            out.parts[call.name] = None
+            out.missing(out.withheld, call)
         elif res.status_code in _PROPAGATED or (res.status_code == 404 and call.required):
             refusals.append((res.status_code, f"{call.name}: {_body(res).get('detail', res.reason_phrase)}"))
         elif res.status_code == 404:
             out.parts[call.name] = None
         elif res.status_code >= 400 or not res.headers.get("content-type", "").startswith("application/json"):
             log.warning("composed query: %s answered %s", call.name, res.status_code)
-            out.unavailable.append(call.name)
-            out.parts[call.name] = None
+            out.missing(out.unavailable, call)
         else:
             out.parts[call.name] = res.json()
     if refusals:  # the most fundamental refusal wins: no token, then out of scope, then no such record

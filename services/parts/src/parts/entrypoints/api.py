@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, Page, history
 from shared.kit.figures import FiguresAnswer, Granularity
 
+from ..adapters.orm import RepairOrderCopyRow
 from ..adapters.repository import (
     IssueSlips,
     Parts,
@@ -131,10 +132,16 @@ async def get_slip(slip_id: str, uow: Reader):
 @router.get("/repair-orders/{repair_order_id}/reconciliation", response_model=v.ReconciliationPublic)
 async def reconciliation(repair_order_id: str, uow: Reader):
     """Planned vs issued vs returned for the order, per part."""
-    ro = await uow.repo(RepairOrderCopies).get(repair_order_id, lock=False)
-    lines = ro.reconciliation()
-    return v.ReconciliationPublic(repair_order_id=ro.id, open=ro.open, lines=lines,
-                                  agrees=all(ln["agrees"] for ln in lines))
+    return v.reconciliation(await uow.repo(RepairOrderCopies).get(repair_order_id, lock=False))
+
+
+@router.get("/reconciliations", response_model=list[v.ReconciliationPublic])
+async def reconciliations(uow: Reader, page: Page,
+                          repair_order_id: Annotated[list[str], Query(min_length=1, max_length=200)]):
+    """Planned vs issued vs returned for each order named (`repair_order_id` repeated, up to 200); an order the
+    parts room knows nothing of, or of a store outside the caller's, is left out."""
+    found = await uow.repo(RepairOrderCopies).list(RepairOrderCopyRow.id.in_(repair_order_id), page=page)
+    return [v.reconciliation(ro) for ro in found]
 
 
 # -- counts and write-offs -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from ..domain.counts import StockCount
-from ..domain.issuing import IssueSlip
+from ..domain.issuing import IssueSlip, RepairOrderCopy
 from ..domain.purchasing import PurchaseOrder, PurchasePlan, Receipt
 from ..domain.stock import Bin, LedgerEntry, Part, Supplier
 from ..domain.write_offs import WriteOff
@@ -103,6 +103,12 @@ class ReconciliationPublic(BaseModel):
     open: bool
     lines: list[ReconciliationLine]
     agrees: bool
+
+
+def reconciliation(ro: RepairOrderCopy) -> ReconciliationPublic:
+    lines = ro.reconciliation()
+    return ReconciliationPublic(repair_order_id=ro.id, open=ro.open, lines=lines,
+                                agrees=all(ln["agrees"] for ln in lines))
 
 
 def same(model: type[BaseModel]):

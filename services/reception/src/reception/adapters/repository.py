@@ -117,6 +117,13 @@ async def orders_between(uow: UnitOfWork, start: datetime, end: datetime,
                                  and_(t.invoiced_at >= start, t.invoiced_at < end)), store_id=store_id)
 
 
+async def orders_of_vehicle(uow: UnitOfWork, vehicle_id: str, page: PageRequest) -> list[RepairOrder]:
+    """The vehicle's orders at the caller's stores (a group role: every store of the group), by opening (the
+    order checked in and not yet opened, and those cancelled before opening, last)."""
+    return await uow.repo(RepairOrders).list(RepairOrderRow.vehicle_id == vehicle_id,
+                                             order_by=(RepairOrderRow.opened_at,), page=page)
+
+
 async def lock_vehicle(uow: UnitOfWork, vehicle_id: str) -> None:
     """Serialise check-ins of one vehicle until the transaction ends (one open order per vehicle)."""
     await uow.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"reception.vehicle:{vehicle_id}"))))
@@ -138,6 +145,12 @@ async def appointments_between(uow: UnitOfWork, store_id: str, start: datetime, 
     return await uow.repo(Appointments).list(
         AppointmentRow.state.in_(states), AppointmentRow.slot_start >= start, AppointmentRow.slot_start < end,
         order_by=(AppointmentRow.slot_start,), store_id=store_id, page=page, keep=keep)
+
+
+async def appointments_of_vehicle(uow: UnitOfWork, vehicle_id: str, page: PageRequest) -> list[Appointment]:
+    """The vehicle's bookings at the caller's stores, in every state, by slot."""
+    return await uow.repo(Appointments).list(AppointmentRow.vehicle_id == vehicle_id,
+                                             order_by=(AppointmentRow.slot_start,), page=page)
 
 
 async def booked_slots(uow: UnitOfWork, store_id: str, start: datetime, end: datetime,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from shared.kit import Page
 
+from ..adapters import repository as repo
 from ..adapters.repository import Appointments
 from ..service_layer import appointments as handlers
 from ..service_layer import commands as c
@@ -44,6 +45,12 @@ async def to_call(store_id: StoreId, uow: Reader, page: Page):
 async def of_day(store_id: StoreId, day: date, uow: Reader, page: Page, warranty_path: bool | None = None):
     """A day's bookings (the booking board); `warranty_path=true` for the supervisor's list."""
     return views.appointments(uow, await handlers.of_day(uow, store_id, day, page, warranty_path=warranty_path))
+
+
+@router.get("/vehicles/{vehicle_id}/appointments", response_model=list[views.AppointmentPublic])
+async def appointments_of_vehicle(vehicle_id: str, uow: Reader, page: Page):
+    """The vehicle's bookings in every state, by slot, at the caller's stores only (a group role: all)."""
+    return views.appointments(uow, await repo.appointments_of_vehicle(uow, vehicle_id, page))
 
 
 @router.get("/appointments/{appointment_id}", response_model=views.AppointmentPublic)

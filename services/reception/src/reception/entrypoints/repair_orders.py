@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from shared.kit import Page
 
+from ..adapters import repository as repo
 from ..adapters.repository import RepairOrders
 from ..service_layer import commands as c
 from ..service_layer import repair_orders as handlers
@@ -20,6 +22,13 @@ async def check_in(body: c.CheckIn, run: Advisor):
     the record unless `confirm_plate_change`. Publishes VehicleCheckedIn (and WalkInCustomerRecorded on a first
     visit)."""
     return await run(handlers.check_in, body, view=views.repair_order, status=201)
+
+
+@router.get("/vehicles/{vehicle_id}/repair-orders", response_model=list[views.VisitPublic])
+async def orders_of_vehicle(vehicle_id: str, uow: Reader, page: Page):
+    """The vehicle's repair orders by opening (one not yet opened last), at the caller's stores only: the vehicle
+    is a group record, its visits are the stores' (a group role sees every store's)."""
+    return [views.visit(uow, ro) for ro in await repo.orders_of_vehicle(uow, vehicle_id, page)]
 
 
 @router.get("/repair-orders/{ro_id}", response_model=views.RepairOrderPublic)

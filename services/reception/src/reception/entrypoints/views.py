@@ -63,6 +63,16 @@ class RepairOrderPublic(RepairOrder):
     recommended_work: list[RecommendedWork] = Field(default_factory=list)
 
 
+class VisitPublic(RepairOrder):
+    """A repair order in a vehicle's list of visits: the order and its estimate."""
+
+    estimate: EstimateTotals
+
+
+def visit(uow: UnitOfWork, ro: RepairOrder) -> dict:
+    return {**ro.model_dump(mode="json"), "estimate": estimate(ro.jobs, ro.materials).model_dump(mode="json")}
+
+
 class SettlementPublic(SettlementSheet):
     """The settlement sheet (结算单) by pay type, with the order's invoice and gate pass."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.kit import Repository, UnitOfWork
+from shared.kit import PageRequest, Repository, UnitOfWork
 from sqlalchemy import select
 
 from ..domain.catalogue import LabourOperation
@@ -58,6 +58,14 @@ async def open_orders(uow: UnitOfWork, store_id: str) -> list[WorkOrder]:
         return [o for o in await orders.list(store_id=store_id) if o.state is not WorkOrderState.CLOSED]
     return await orders.list(WorkOrderRow.state != WorkOrderState.CLOSED.value,
                              order_by=(WorkOrderRow.promised_at,), store_id=store_id)
+
+
+async def orders_by_id(uow: UnitOfWork, ro_ids: list[str], page: PageRequest | None = None) -> list[WorkOrder]:
+    """The work orders of these repair orders that are at the caller's stores (the others are left out)."""
+    orders = uow.repo(WorkOrders)
+    if uow.session is None:
+        return [o for o in await orders.list() if o.id in ro_ids]
+    return await orders.list(WorkOrderRow.id.in_(ro_ids), order_by=(WorkOrderRow.promised_at,), page=page)
 
 
 async def checked_since(uow: UnitOfWork, since: datetime, store_id: str | None = None) -> list[WorkOrder]:

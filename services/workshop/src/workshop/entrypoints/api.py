@@ -106,6 +106,14 @@ async def technician_figures(store_id: Store, uow: Reader, date_from: date | Non
 
 
 # -- work orders and jobs --------------------------------------------------------------------------------
+@router.get("/work-orders", response_model=list[views.WorkOrderPublic])
+async def work_orders(uow: Reader, page: Page,
+                      repair_order_id: Annotated[list[str], Query(min_length=1, max_length=200)]):
+    """The work orders of the repair orders named (`repair_order_id` repeated, up to 200), earliest promise
+    first; an order the workshop has not seen, or of a store outside the caller's, is left out."""
+    return [views.work_order(uow, wo) for wo in await repo.orders_by_id(uow, repair_order_id, page)]
+
+
 @router.get("/work-orders/{ro_id}", response_model=views.WorkOrderPublic)
 async def get_work_order(ro_id: str, uow: Reader):
     return views.work_order(uow, await uow.repo(WorkOrders).get(ro_id, lock=False))
