@@ -155,6 +155,9 @@ class Platform:
             DATABASE_URL=self.database_url(svc), KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
             HTTP_PORT=str(self.ports[svc]), HTTP_HOST="127.0.0.1", JWT_KEYS=self.jwt_keys,
             PYTHONUNBUFFERED="1",
+            # Static consumer group members, named by where they listen: a restarted service gets its partitions
+            # back at once instead of after its killed predecessor's session timed out (extra_env may set "").
+            KAFKA_GROUP_INSTANCE_ID=f"{svc}@127.0.0.1:{self.ports[svc]}",
         )
         env.pop("JWT_SIGNING_KEYS", None)
         if svc == "gateway":

@@ -2,6 +2,11 @@
 
 The key row is written in the command's own transaction, so the answer is recorded exactly
 when the change commits. A key reused with a different body is refused with 422.
+
+While the first request with a key runs, its transaction holds a lock on the key (`claim`): a concurrent
+retry does not run the command a second time (where the first one's uncommitted change would make it a
+business refusal, or the rule would pass twice) but is answered 409 `IdempotencyInProgress` with
+`Retry-After`; once the first commits, a retry gets its recorded answer.
 """
 
 from __future__ import annotations
@@ -10,12 +15,32 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .errors import DomainError
+from .errors import Conflict, DomainError
 from .plumbing_tables import idempotency_table
+
+# A transaction-scoped advisory lock on the (principal, key) pair: released by the commit or rollback itself.
+_TRY_LOCK_KEY = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:principal || ' ' || :key, 0))")
+
+
+class IdempotencyInProgress(Conflict):
+    """Another request with this Idempotency-Key is still running: retry it shortly for its answer."""
+
+    headers = {"Retry-After": "1"}
+
+    def __init__(self, key: str) -> None:
+        super().__init__("a request with this Idempotency-Key is still in progress; retry it shortly for its "
+                         "answer", field="Idempotency-Key", key=key)
+
+
+async def claim(session: AsyncSession, *, principal: str, key: str | None) -> None:
+    """Hold the key for this transaction, before looking for its recorded answer (`replay`): the lock is
+    taken after any earlier holder committed, so the replay that follows sees that holder's answer."""
+    if key and not (await session.execute(_TRY_LOCK_KEY, {"principal": principal, "key": key})).scalar():
+        raise IdempotencyInProgress(key)
 
 
 def request_hash(body: Any) -> str:

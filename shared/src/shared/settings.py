@@ -35,6 +35,10 @@ class ServiceSettings(BaseSettings):
     )
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_group_prefix: str = Field(default="", description="Prefix of this environment's consumer group ids")
+    kafka_group_instance_id: str = Field(default="", description=(
+        "This process's name among its service's instances, unique and stable across restarts (the launcher: "
+        "service@host:port). Set, the consumers are static group members: a restarted instance takes its "
+        "partitions back at once instead of waiting for its old session to time out. Empty: dynamic members"))
     kafka_partitions: int = Field(default=3, description="Partitions of topics this service creates")
     kafka_replication_factor: int = Field(default=1, description="3 on a three-broker cluster")
     jwt_keys: str = Field(default=DEV_JWT_KEYS, description=(

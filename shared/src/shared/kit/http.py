@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role, require_roles
 from shared.errors import DomainError
-from shared.idempotency import remember, replay, request_hash
+from shared.idempotency import claim, remember, replay, request_hash
 from shared.observability import current_trace_id
 
 from .uow import UnitOfWork
@@ -96,6 +96,7 @@ class CommandRunner:
         for _ in range(2):
             try:
                 async with sessions() as session, session.begin():
+                    await claim(session, principal=self.principal.user_id, key=key)
                     prior = await replay(session, principal=self.principal.user_id, key=key, body_hash=body_hash)
                     if prior is not None:
                         return JSONResponse(prior[1], status_code=prior[0], headers={"Idempotent-Replayed": "true"})

@@ -76,12 +76,16 @@ class ConsumerDeps:
     # Environments sharing one Kafka cluster (staging beside tests, say) must not share consumer
     # groups, or one environment's consumers take the other's partitions: prefix the group ids.
     group_prefix: str = ""
+    # Static membership (KIP-345): with an instance id, a restarted process rejoins as the member it was and gets
+    # its partitions back at once; without, the group waits for the killed member's session to time out first.
+    group_instance_id: str = ""
     # Records handled in one transaction (a savepoint each); 1 = one transaction per record.
     batch_size: int = 100
 
     @classmethod
     def from_settings(cls, settings) -> ConsumerDeps:
-        return cls(group_prefix=settings.kafka_group_prefix, batch_size=settings.consumer_batch_size)
+        return cls(group_prefix=settings.kafka_group_prefix, group_instance_id=settings.kafka_group_instance_id,
+                   batch_size=settings.consumer_batch_size)
 
 
 async def _tolerant_parser(record, original_parser):
@@ -173,7 +177,9 @@ class IdempotentConsumer:
         DEAD_LETTERS.labels(self.service, self.name, topic)
         self.topics.append(topic)
         batched = self.deps.batch_size > 1
-        options = dict(batch=True, max_records=self.deps.batch_size) if batched else {}
+        options: dict[str, Any] = dict(batch=True, max_records=self.deps.batch_size) if batched else {}
+        if self.deps.group_instance_id:  # one Kafka consumer per topic: each is a member of its own
+            options["group_instance_id"] = f"{self.deps.group_instance_id}/{topic}"
 
         @self.router.subscriber(
             topic,

@@ -1,0 +1,65 @@
+"""The reliability rig for this package: its own Kafka, databases on the session's PostgreSQL, the six services
+as processes on ports 18300+ (tests/reliability/harness.py). Started once, stopped however the run ends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+from gateway.users import upsert_users
+
+from deploy.launcher import SERVICES, Platform
+from tests.support.e2e import JWT_KEYS, JWT_SIGNING_KEYS
+from tests.support.infra import create_database, drop_database
+
+from .harness import BASE_PORT, Broker, Rig
+from .workload import users
+
+
+@dataclass(frozen=True)
+class Scale:
+    form: str
+    lifecycles: int
+    concurrency: int
+    kills: int  # service kills during the lifecycle run (fault points included)
+    broker_kills: int
+
+
+BOUNDED = Scale("bounded", lifecycles=12, concurrency=3, kills=4, broker_kills=1)
+FULL = Scale("full", lifecycles=80, concurrency=6, kills=24, broker_kills=2)
+
+
+@pytest.fixture(scope="package")
+def scale(request) -> Scale:
+    form = request.config.getoption("--reliability") or os.environ.get("RELIABILITY", "bounded")
+    return FULL if form == "full" else BOUNDED
+
+
+@pytest_asyncio.fixture(scope="package")
+async def rig(infra, tmp_path_factory, scale):
+    state = tmp_path_factory.mktemp("reliability")
+    broker = Broker(state / "kafka")
+    names: dict[str, str] = {}
+    platform = None
+    try:
+        await asyncio.to_thread(broker.start)
+        names = {svc: await create_database(infra, f"rel_{svc}") for svc in SERVICES}
+        platform = Platform(pg_server_url=infra.pg_server_url, kafka_bootstrap=broker.bootstrap,
+                            state_dir=state / "platform", databases=names,
+                            ports={svc: BASE_PORT + i for i, svc in enumerate(SERVICES)},
+                            jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
+                            extra_env={"KAFKA_GROUP_PREFIX": "rel.", "LOG_LEVEL": "WARNING",
+                                       "OUTBOX_POLL_SECONDS": "0.5", "CONSUMER_LAG_POLL_SECONDS": "0"})
+        await asyncio.to_thread(platform.migrate)
+        platform.start(migrate=False)  # main thread: the services' parent-death signal is tied to it
+        await upsert_users(platform.database_url("gateway"), users(scale.concurrency))
+        yield Rig(platform, broker)
+    finally:
+        if platform is not None:
+            platform.stop()
+        await asyncio.to_thread(broker.stop)
+        for n in names.values():
+            await drop_database(infra, n)

@@ -1,0 +1,71 @@
+"""A fault plan for one service process, armed by the reliability rig only (tests/reliability/harness.py puts
+this folder first on PYTHONPATH and sets RELIABILITY_FAULT for the one process it restarts with a fault).
+
+Python imports `sitecustomize` at start-up; this one wraps the two moments the platform's promise depends on and
+SIGKILLs the process there, so a kill lands in the window on purpose instead of by luck:
+
+  relay_after_publish[:N]   the relay's Nth round with rows: Kafka acknowledged them, none is marked sent yet
+                            (OutboxRelay._after_publish, a no-op point in production). The next relay sends
+                            them again; consumers must drop the repeats.
+  relay_after_claim[:N]     rows claimed (locked), nothing sent: the claim must be released, nothing lost.
+  consumer_after_handle[:N] the Nth batch a consumer handled: its transaction committed (effects and inbox rows),
+                            its offsets not yet committed. Kafka redelivers; the inbox must drop them.
+
+Production code has no hook and no flag for this: without this folder on the path nothing here exists."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+FAULT = os.environ.get("RELIABILITY_FAULT", "")
+
+
+def _countdown(n: int):
+    left = [n]
+
+    def due() -> bool:
+        left[0] -= 1
+        return left[0] == 0
+
+    return due
+
+
+def _die(point: str) -> None:
+    print(f"reliability-fault: SIGKILL at {point}", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _arm(point: str, n: int) -> None:
+    due = _countdown(n)
+    if point.startswith("relay_"):
+        from shared.messaging.relay import OutboxRelay
+
+        name = "_after_publish" if point == "relay_after_publish" else "_after_claim"
+        original = getattr(OutboxRelay, name)
+
+        async def at_point(self, rows):
+            await original(self, rows)
+            if rows and due():
+                _die(point)
+
+        setattr(OutboxRelay, name, at_point)
+    elif point == "consumer_after_handle":
+        from shared.messaging.consumer import IdempotentConsumer
+
+        original_batch = IdempotentConsumer.process_batch
+
+        async def process_batch(self, records, by_type):
+            results = await original_batch(self, records, by_type)
+            if "handled" in results and due():
+                _die(f"{point} ({self.name}: {len(records)} records handled, offsets not committed)")
+            return results
+
+        IdempotentConsumer.process_batch = process_batch
+    else:
+        raise SystemExit(f"unknown RELIABILITY_FAULT {FAULT!r}")
+
+
+if FAULT:
+    _point, _, _n = FAULT.partition(":")
+    _arm(_point, int(_n or 1))

@@ -1,0 +1,41 @@
+"""The platform's promise, checked against a history: repair-order lifecycles run through all services while
+services are SIGKILLed in turn (some inside the relay's and the consumer's windows) and the broker is killed;
+then the checker reads every service and every topic. Acknowledged commands: none lost, none applied twice,
+no aggregate's events out of order; it prints the figures and each fault's time to recover."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from .checker import Checker
+from .faults import plan, recovery_lines, run_faults
+from .workload import Driver
+
+pytestmark = pytest.mark.timeout(3600)
+
+
+async def test_acknowledged_work_survives_kills_of_every_service_and_the_broker(rig, scale):
+    lifecycles = int(os.environ.get("RELIABILITY_LIFECYCLES", scale.lifecycles))
+    kills = plan(int(os.environ.get("RELIABILITY_KILLS", scale.kills)))
+    driver = Driver(rig.url("gateway"), concurrency=scale.concurrency)
+    try:
+        await driver.set_up_shop()
+        done = asyncio.Event()
+        faults = asyncio.create_task(run_faults(rig, kills, scale.broker_kills, done, every=8.0))
+        try:
+            await driver.run_lifecycles(lifecycles)
+        finally:
+            done.set()
+            await faults
+        report = await Checker(driver, rig.broker.bootstrap).check()
+    finally:
+        await driver.close()
+    print(f"\nreliability ({scale.form}): {lifecycles} lifecycles, {scale.concurrency} at a time, "
+          f"{len(rig.recoveries)} faults")
+    print("\n".join(report.lines() + ["faults and time to recover:"] + recovery_lines(rig)))
+    assert report.lost == [] and report.duplicated == [] and report.out_of_order == [], report.lines()
+    assert report.dead_letters == [], report.dead_letters
+    assert report.acknowledged > 0 and not report.stalled, report.stalled
