@@ -52,7 +52,10 @@ async def rig(infra, tmp_path_factory, scale):
                             ports={svc: BASE_PORT + i for i, svc in enumerate(SERVICES)},
                             jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
                             extra_env={"KAFKA_GROUP_PREFIX": "rel.", "LOG_LEVEL": "WARNING",
-                                       "OUTBOX_POLL_SECONDS": "0.5", "CONSUMER_LAG_POLL_SECONDS": "0"})
+                                       "OUTBOX_POLL_SECONDS": "0.5", "CONSUMER_LAG_POLL_SECONDS": "0",
+                                       # RELIABILITY_STATIC=0: dynamic group members, to measure the old gap.
+                                       **({"KAFKA_GROUP_INSTANCE_ID": ""}
+                                          if os.environ.get("RELIABILITY_STATIC") == "0" else {})})
         await asyncio.to_thread(platform.migrate)
         platform.start(migrate=False)  # main thread: the services' parent-death signal is tied to it
         await upsert_users(platform.database_url("gateway"), users(scale.concurrency))

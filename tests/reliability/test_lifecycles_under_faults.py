@@ -23,17 +23,20 @@ async def test_acknowledged_work_survives_kills_of_every_service_and_the_broker(
     driver = Driver(rig.url("gateway"), concurrency=scale.concurrency)
     try:
         await driver.set_up_shop()
-        done = asyncio.Event()
-        faults = asyncio.create_task(run_faults(rig, kills, scale.broker_kills, done, every=8.0))
+        faults_done = asyncio.Event()
+        faults = asyncio.create_task(run_faults(rig, kills, scale.broker_kills, faults_done, every=5.0))
         try:
-            await driver.run_lifecycles(lifecycles)
+            await driver.run_lifecycles(lifecycles, until=faults_done)
         finally:
-            done.set()
-            await faults
+            if not faults.done():
+                faults.cancel()
+            await asyncio.gather(faults, return_exceptions=True)
+        if not faults.cancelled() and faults.exception() is not None:
+            raise faults.exception()
         report = await Checker(driver, rig.broker.bootstrap).check()
     finally:
         await driver.close()
-    print(f"\nreliability ({scale.form}): {lifecycles} lifecycles, {scale.concurrency} at a time, "
+    print(f"\nreliability ({scale.form}): {len(driver.history.lifecycles)} lifecycles, {scale.concurrency} at a time, "
           f"{len(rig.recoveries)} faults")
     print("\n".join(report.lines() + ["faults and time to recover:"] + recovery_lines(rig)))
     assert report.lost == [] and report.duplicated == [] and report.out_of_order == [], report.lines()

@@ -199,14 +199,15 @@ class Driver:
         assert r.status_code == 201, r.text
 
     # -- lifecycles ----------------------------------------------------------------------------------------
-    async def run_lifecycles(self, total: int) -> History:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for n in range(total):
-            queue.put_nowait(n)
+    async def run_lifecycles(self, total: int, until: asyncio.Event | None = None) -> History:
+        """At least `total` lifecycles, and more while `until` is not set (the faults are not all done)."""
+        started = 0
 
         async def worker(k: int) -> None:
-            while not queue.empty():
-                lc = Lifecycle(queue.get_nowait())
+            nonlocal started
+            while started < total or (until is not None and not until.is_set()):
+                lc = Lifecycle(started)
+                started += 1
                 self.history.lifecycles.append(lc)
                 try:
                     await self.lifecycle(lc, f"rel.tech{k}")
