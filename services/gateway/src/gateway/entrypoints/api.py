@@ -25,7 +25,7 @@ router = APIRouter()
 
 SERVICES = tuple(s.name for s in registry.backends())
 _FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
-_PASSED_BACK = ("content-type", "idempotent-replayed")
+_PASSED_BACK = ("content-type", "idempotent-replayed", "retry-after")  # retry-after: a key still in progress
 
 
 def _client(request: Request) -> httpx.AsyncClient:
