@@ -108,6 +108,19 @@ SERVICES: tuple[Service, ...] = (
     ),
 )
 
+# Partitions of a topic in production (deploy/k8s/, generated from here): no consumer group can keep more
+# instances busy than the partitions of what it reads, so this also bounds each service's autoscaler.
+# An override may only raise a topic above the default: services create a missing topic with the default
+# (KAFKA_PARTITIONS) and Kafka can add partitions to a topic, never take them away.
+DEFAULT_PARTITIONS = 12
+TOPIC_PARTITIONS: dict[str, int] = {}
+
+
+def partitions(topic: str) -> int:
+    """Partitions of `topic` (or of its dead-letter twin) in production."""
+    return TOPIC_PARTITIONS.get(topic, DEFAULT_PARTITIONS)
+
+
 _BY_NAME = {s.name: s for s in SERVICES}
 
 
