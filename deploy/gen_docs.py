@@ -1,6 +1,7 @@
 """Generate the API documents from the code: OpenAPI per service, AsyncAPI 3.1 for the events,
-and one JSON Schema per event type; and Prometheus' scrape targets from the service registry.
-Run by `./run docs`; a test checks the files are current."""
+and one JSON Schema per event type; and from the service registry Prometheus' scrape targets and the
+Kubernetes manifests that follow from it (deploy/k8s_gen.py). Run by `./run docs`; tests check the files
+are current."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import shared.registry as registry
 import yaml
 from shared.contracts import claims
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # asyncapi_spec beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # asyncapi_spec and k8s_gen beside this file
+
+import k8s_gen
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -87,6 +90,7 @@ def render() -> dict[Path, str]:
     for name, schema in json_schemas().items():
         files[DOCS / "events" / f"{name}.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     files[OBSERVABILITY / "prometheus.yml"] = prometheus_yml()
+    files.update(k8s_gen.render())
     return files
 
 
@@ -95,8 +99,8 @@ def main() -> None:
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    print(f"wrote {len(files)} files under {DOCS.relative_to(ROOT)}/ and {OBSERVABILITY.relative_to(ROOT)}/",
-          file=sys.stderr)
+    print(f"wrote {len(files)} files under {DOCS.relative_to(ROOT)}/, {OBSERVABILITY.relative_to(ROOT)}/ and "
+          f"{k8s_gen.K8S.relative_to(ROOT)}/", file=sys.stderr)
 
 
 if __name__ == "__main__":
