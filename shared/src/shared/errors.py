@@ -59,3 +59,13 @@ class StaleVersion(Conflict):
             f"{aggregate} was changed by someone else (you had version {expected}, it is now {actual})",
             expected_version=expected, current_version=actual,
         )
+
+
+class TooManyRequests(DomainError):
+    """A rate limit refused the request; `Retry-After` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **extra)
+        self.headers = {"Retry-After": str(retry_after)}

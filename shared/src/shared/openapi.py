@@ -9,6 +9,7 @@ when its body cannot even be read. All of them carry the same JSON body, `Error`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -37,8 +38,23 @@ ERROR_ANSWERS = {
     403: "A role or a store outside the caller's scope.",
     404: "The record named in the path does not exist in the caller's dealer group.",
     409: "Refused by the record's state, a stale version, or a duplicate.",
+    413: "The request body is larger than the gateway accepts (`limit_bytes` names the limit).",
     422: "Invalid input: the field is named.",
+    429: "Too many requests: a rate limit is exceeded (`limit` names it); retry after Retry-After seconds.",
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before sending the request again",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What a front door (the gateway) refuses before its routes: any operation behind a token can answer
+    429 (rate limits), any command or operation with a body 413 (size limit). An app sets it as
+    `app.state.edge_limits`; `summary` (the limits in force) is added to the document's description."""
+
+    summary: str
+
+
 COMMAND_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -47,8 +63,13 @@ def answers(*codes: int) -> dict[int, dict[str, Any]]:
     return {code: {"model": Error, "description": ERROR_ANSWERS[code]} for code in codes}
 
 
-def error_answers(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+def error_answers(path: str, method: str, operation: dict[str, Any], edge: EdgeLimits | None = None) -> list[int]:
     codes = []
+    if edge is not None:
+        if operation.get("security"):
+            codes.append(429)
+        if method in COMMAND_METHODS or operation.get("requestBody"):
+            codes.append(413)
     if operation.get("security"):
         codes += [401, 403]
     if "{" in path:
@@ -74,7 +95,10 @@ async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONRespo
 
 
 async def _http_refusal(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    """The framework's own refusals (an unreadable body, a method not allowed) in the same Error body."""
+    """The framework's own refusals (an unreadable body, a method not allowed) in the same Error body; an
+    HTTPException of ours that has a `body()` (the gateway's PayloadTooLarge) answers that."""
+    if callable(getattr(exc, "body", None)):
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
     try:
         kind = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
     except ValueError:
@@ -157,6 +181,9 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         allowed = route_roles(app)
         paged = paged_routes(app)
+        edge: EdgeLimits | None = getattr(app.state, "edge_limits", None)
+        if edge is not None:
+            schema["info"]["description"] = f"{schema['info'].get('description', '')}\n\n{edge.summary}".strip()
         for path, operations in schema.get("paths", {}).items():
             for method, op in operations.items():
                 if (path, method.upper()) in paged:
@@ -166,8 +193,10 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
                 if roles:
                     op["x-roles"] = roles
                     op["description"] = (op.get("description", "") + f"\n\nRoles allowed: {', '.join(roles)}.").strip()
-                for code in error_answers(path, method, op):
+                for code in error_answers(path, method, op, edge):
                     op["responses"][str(code)] = {"description": ERROR_ANSWERS[code], "content": ref}
+                if "429" in op["responses"]:
+                    op["responses"]["429"]["headers"] = RETRY_AFTER
         app.openapi_schema = schema
         return schema
 

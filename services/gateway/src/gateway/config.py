@@ -1,4 +1,5 @@
 import shared.registry as registry
+from limits import parse_many
 from pydantic import Field, create_model, field_validator
 from shared.auth import SigningKey, parse_key_set, parse_signing_keys
 from shared.settings import DEV_KEY_ID, DEV_SIGNING_KEYS, InsecureSettings, ServiceSettings
@@ -22,12 +23,35 @@ class GatewaySettings(ServiceSettings):
         "the new key's public half to JWT_KEYS everywhere, then switch this; drop the old key once its "
         "tokens expired (JWT_TTL_SECONDS)"))
     refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, description="Lifetime of a refresh token")
+    # The edge (entrypoints/edge.py). Rates are `limits` strings ("20/second", "600/minute;20/second": each
+    # must hold) and are counted per gateway instance. A busy 4S store's app never meets them in normal work.
+    rate_limit_per_user: str = Field(default="20/second", description=(
+        "Requests one user may send through this gateway instance (every route behind a token)"))
+    rate_limit_per_group: str = Field(default="300/second", description=(
+        "Requests all users of one dealer group together may send through this gateway instance"))
+    rate_limit_login_per_address: str = Field(default="60/minute", description=(
+        "Logins and refreshes from one client address (an IPv6 address counts by its /64)"))
+    rate_limit_login_per_username: str = Field(default="10/minute", description=(
+        "Logins naming one username, whoever sends them: password guessing"))
+    rate_limit_login_slots: int = Field(default=16384, ge=1, description=(
+        "Login addresses and usernames are counted in this many slots (a hash of each), so that what "
+        "anonymous callers send cannot grow the limiter's memory without bound"))
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1, description=(
+        "Largest request body the gateway accepts (413 above it, also for a chunked body without "
+        "Content-Length). Check-in photos do not go through the gateway"))
 
     @field_validator("jwt_signing_keys", mode="before")
     @classmethod
     def _signing_keys(cls, v: str) -> str:
         v = v or DEV_SIGNING_KEYS
         parse_signing_keys(v)
+        return v
+
+    @field_validator("rate_limit_per_user", "rate_limit_per_group", "rate_limit_login_per_address",
+                     "rate_limit_login_per_username")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        parse_many(v)  # a typo ("20/fortnight") stops the gateway at start, not at the first request
         return v
 
     @property

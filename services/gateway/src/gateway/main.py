@@ -8,9 +8,13 @@ import httpx
 from fastapi import FastAPI, Request
 from shared.auth import Principal
 from shared.clock import Clock
+from shared.openapi import EdgeLimits
 from shared.service import Runtime, create_service_app
+from starlette.middleware import Middleware
 
+from .adapters.rate_limits import RateLimits
 from .config import Settings
+from .entrypoints import edge
 from .entrypoints.api import router
 from .entrypoints.composed_routes import router as composed
 from .entrypoints.figures import router as figures
@@ -28,7 +32,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds)
 
     async def token_guard(_: Request, principal: Principal) -> None:
-        """Revocation: a logged-out session's or a deactivated user's token stops here at once."""
+        """Every verified token: the caller's rate limits (before any database work), then revocation: a
+        logged-out session's or a deactivated user's token stops here at once."""
+        await app.state.rate_limits.caller(principal)
         async with app.state.runtime.sessions() as session:
             await check_token(session, principal)
 
@@ -39,4 +45,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         on_started=started,
     )
     app.state.token_guard = token_guard
+    app.state.rate_limits = RateLimits(settings)
+    app.state.edge_limits = EdgeLimits(edge.summary(app.state.rate_limits, settings.max_request_body_bytes))
+    # Innermost, next to the routes: a middleware built on BaseHTTPMiddleware (the HTTP metrics) reads the
+    # body in a task group, which would wrap our 413 in an ExceptionGroup that FastAPI answers 400.
+    app.user_middleware.append(Middleware(edge.BodyLimit, max_bytes=settings.max_request_body_bytes))
     return app

@@ -8,6 +8,7 @@ import httpx
 import shared.registry as registry
 from fastapi import APIRouter, HTTPException, Request, Response
 from shared.auth import CurrentPrincipal
+from shared.kit.http import CORRELATION_HEADER, IDEMPOTENCY_HEADER
 from shared.kit.pages import MAX_LIMIT, NEXT_CURSOR_HEADER
 from shared.observability import current_trace_headers
 
@@ -24,8 +25,12 @@ from .composed_views import (
 router = APIRouter()
 
 SERVICES = tuple(s.name for s in registry.backends())
-_FORWARDED = ("authorization", "idempotency-key", "content-type", "accept")
-_PASSED_BACK = ("content-type", "idempotent-replayed", "retry-after")  # retry-after: a key still in progress
+# The caller's identity, its retry key and its correlation id (services log it and put it on their audit
+# rows and events: shared.kit.http.CORRELATION_HEADER) go to the service; the trace context is added.
+_FORWARDED = ("authorization", IDEMPOTENCY_HEADER.lower(), CORRELATION_HEADER.lower(), "content-type", "accept")
+# What comes back besides the status and the body, which come back as the service sent them
+# (retry-after: a key still in progress, or the service's own limit).
+_PASSED_BACK = ("content-type", "idempotent-replayed", "retry-after")
 
 
 def _client(request: Request) -> httpx.AsyncClient:

@@ -19,6 +19,7 @@ from ..service_layer import organisation as handlers
 from ..service_layer import sessions
 from ..service_layer.commands import ChangeStore, ChangeUser, CreateUser, OpenStore, RenameGroup, UserCommand
 from . import views
+from .edge import client_address, limits
 
 router = APIRouter()
 
@@ -70,10 +71,12 @@ def _now(request: Request):
     return request.app.state.runtime.clock.now()
 
 
-@router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401))
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401, 429))
 async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]):
     """OAuth2 password flow: a short-lived access token (ES256 JWT with the user's dealer group, stores
-    and roles; its header names the signing key's kid) and a refresh token."""
+    and roles; its header names the signing key's kid) and a refresh token. Limited per client address
+    and per username (429 with Retry-After): password guessing."""
+    await limits(request).login(client_address(request), username)
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         tokens = await sessions.login(session, request.app.state.settings, username, password, _now(request))
     return _token(tokens)
@@ -84,10 +87,12 @@ _REFUSED = {Refresh.UNKNOWN: "unknown refresh token", Refresh.EXPIRED: "refresh 
             Refresh.REUSED: "refresh token already used: the session is revoked, log in again"}
 
 
-@router.post("/auth/refresh", response_model=Token, tags=["auth"], responses=answers(401))
+@router.post("/auth/refresh", response_model=Token, tags=["auth"], responses=answers(401, 429))
 async def refresh(request: Request, body: RefreshRequest):
     """Spend a refresh token for a new pair. A token used twice is refused and revokes its whole family
-    (every token of that login), since one of the two holders is not the user."""
+    (every token of that login), since one of the two holders is not the user. Limited per client address
+    with login (429 with Retry-After)."""
+    await limits(request).refresh(client_address(request))
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         result = await sessions.refresh(session, request.app.state.settings, body.refresh_token, _now(request))
     if isinstance(result, Refresh):  # after the commit: a reuse's revocation stays
