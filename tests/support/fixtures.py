@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -64,10 +65,33 @@ class RunningService:
     name: str
     app: FastAPI
     client: httpx.AsyncClient
+    url: str | None = None  # with listen=True: where it answers HTTP (another service's <name>_url)
 
     @property
     def runtime(self):
         return self.app.state.runtime
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """`app` answering real HTTP (uvicorn, a free loopback port) while the block runs; its lifespan is the
+    caller's. Yields its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None,
+                                           access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # it could not start: say why
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def service_settings(name: str, infra: Infra, database_url: str, **overrides):
@@ -84,12 +108,19 @@ async def start_service(infra: Infra, service_databases: dict[str, str]):
     """Factory: `async with start_service("crm") as crm:` runs the app's lifespan (broker, relay) in-process."""
 
     @asynccontextmanager
-    async def start(name: str, *, clock: Clock | None = None, **overrides) -> AsyncIterator[RunningService]:
+    async def start(name: str, *, clock: Clock | None = None, listen: bool = False,
+                    **overrides) -> AsyncIterator[RunningService]:
+        """listen=True also serves it over real HTTP (the gateway forwarding to it, a client's own bytes on
+        the wire); its client then goes through the socket."""
         main = importlib.import_module(f"{registry.service(name).package}.main")
         app = main.create_app(service_settings(name, infra, service_databases[name], **overrides), clock=clock)
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=f"http://{name}") as client:
-                yield RunningService(name, app, client)
+            if not listen:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=f"http://{name}") as client:
+                    yield RunningService(name, app, client)
+                return
+            async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+                yield RunningService(name, app, client, url)
 
     return start
 
