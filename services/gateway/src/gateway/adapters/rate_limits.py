@@ -47,7 +47,10 @@ class Limit:
 class RateLimits:
     def __init__(self, settings: GatewaySettings, *, now: Callable[[], float] = time.time) -> None:
         self._now = now
+        # Two stores: the storage sweeps all its expired counters after each counted request, so callers'
+        # requests must not pay for sweeping whatever anonymous login attempts left behind.
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._anonymous = SlidingWindowCounterRateLimiter(MemoryStorage())
         self.per_user = Limit.of("per_user", settings, "rate_limit_per_user")
         self.per_group = Limit.of("per_group", settings, "rate_limit_per_group")
         self.per_address = Limit.of("per_address", settings, "rate_limit_login_per_address")
@@ -56,37 +59,43 @@ class RateLimits:
 
     async def caller(self, principal: Principal) -> None:
         """A request with a verified token: its user's and its dealer group's limits."""
-        await self._take([(self.per_user, principal.user_id), (self.per_group, principal.dealer_group_id)])
+        await self._take(self._limiter, [(self.per_user, principal.user_id),
+                                         (self.per_group, principal.dealer_group_id)])
 
     async def login(self, address: str | None, username: str) -> None:
-        await self._take([(self.per_address, self._slot(client_network(address))),
-                          (self.per_username, self._slot(username.strip().lower()))])
+        await self._take(self._anonymous, [(self.per_address, self._slot(client_network(address))),
+                                           (self.per_username, self._slot(username.strip().lower()))])
 
     async def refresh(self, address: str | None) -> None:
-        await self._take([(self.per_address, self._slot(client_network(address)))])
+        await self._take(self._anonymous, [(self.per_address, self._slot(client_network(address)))])
 
     def _slot(self, value: str) -> str:
         digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
         return str(int.from_bytes(digest, "big") % self._slots)
 
-    async def _take(self, checks: list[tuple[Limit, str]]) -> None:
+    async def _take(self, limiter: SlidingWindowCounterRateLimiter, checks: list[tuple[Limit, str]]) -> None:
         """Count the request against every limit, or against none: a request one limit refuses does not
         use up another's allowance (nor create its counters)."""
         for limit, key in checks:
             for rate in limit.rates:
-                if not await self._limiter.test(rate, limit.name, key):
-                    raise await self._refusal(limit, rate, key)
+                if not await limiter.test(rate, limit.name, key):
+                    raise await self._refusal(limiter, limit, rate, key)
         for limit, key in checks:
             for rate in limit.rates:
-                if not await self._limiter.hit(rate, limit.name, key):  # only if another request came between
-                    raise await self._refusal(limit, rate, key)
+                if not await limiter.hit(rate, limit.name, key):  # only if another request came between
+                    raise await self._refusal(limiter, limit, rate, key)
 
-    async def _refusal(self, limit: Limit, rate: RateLimitItem, key: str) -> TooManyRequests:
-        stats = await self._limiter.get_window_stats(rate, limit.name, key)
+    async def _refusal(self, limiter: SlidingWindowCounterRateLimiter, limit: Limit, rate: RateLimitItem,
+                       key: str) -> TooManyRequests:
+        stats = await limiter.get_window_stats(rate, limit.name, key)
         wait = max(1, math.ceil(stats.reset_time - self._now()))
         return TooManyRequests(
             f"rate limit {limit.name.replace('_', ' ')} exceeded ({rate}, {limit.setting} on this gateway "
             f"instance): retry after {wait} s", retry_after=wait, limit=limit.name, rate=str(rate))
+
+    def counters(self) -> dict[str, int]:
+        """How many counters each store holds (memory: a test and an operator's question)."""
+        return {"callers": len(self._limiter.storage.storage), "anonymous": len(self._anonymous.storage.storage)}
 
 
 def client_network(address: str | None) -> str:
