@@ -40,6 +40,36 @@ CUSTOMERS = [
 ]
 
 
+class HonoursRetryAfter(httpx.AsyncBaseTransport):
+    """The gateway's rate limits answer a burst with 429 and Retry-After; a well-behaved client (this loader
+    sends far faster than a person) waits as told and sends the request again. Bodies here are bytes, so
+    sending again is safe; commands carry an Idempotency-Key besides."""
+
+    def __init__(self, attempts: int = 20) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._attempts = attempts
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self._attempts):
+            response = await self._inner.handle_async_request(request)
+            if response.status_code != 429:
+                return response
+            await response.aclose()
+            try:
+                wait = float(response.headers.get("Retry-After", "1"))
+            except ValueError:  # the HTTP-date form, which our gateway does not send
+                wait = 1.0
+            await asyncio.sleep(min(wait, 60))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def gateway_client(url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url, timeout=10, transport=HonoursRetryAfter())
+
+
 async def load_demo(platform) -> None:
     from gateway.users import upsert_users
     from shared.vin import with_check_digit
@@ -49,7 +79,7 @@ async def load_demo(platform) -> None:
         for u, n, r, s in USERS])
     print(f"demo: {len(USERS)} users in group {GROUP} (password {PASSWORD!r})", flush=True)
     gw = platform.url("gateway")
-    async with httpx.AsyncClient(base_url=gw, timeout=10) as http:
+    async with gateway_client(gw) as http:
         agents = {}  # each store's customer-care agent registers that store's customers
         for store, user in (("s-sh-pd", "care.pd"), ("s-sh-mh", "care.mh"), ("s-hz-xh", "care.xh")):
             tok = (await http.post("/auth/token", data={"username": user, "password": PASSWORD})).json()
