@@ -52,6 +52,9 @@ async def rig(infra, tmp_path_factory, scale):
                             ports={svc: BASE_PORT + i for i, svc in enumerate(SERVICES)},
                             jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
                             extra_env={"KAFKA_GROUP_PREFIX": "rel.", "LOG_LEVEL": "WARNING",
+                                       # One advisor sends 50 at once (test_concurrency): all must reach the
+                                       # service. The gateway's own limits: gateway/tests/integration/test_edge.
+                                       "RATE_LIMIT_PER_USER": "200/second",
                                        "OUTBOX_POLL_SECONDS": "0.5", "CONSUMER_LAG_POLL_SECONDS": "0",
                                        # RELIABILITY_STATIC=0: dynamic group members, to measure the old gap.
                                        **({"KAFKA_GROUP_INSTANCE_ID": ""}

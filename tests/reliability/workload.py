@@ -130,6 +130,9 @@ class Driver:
             if r is not None and r.status_code == 401:
                 await self.who(user, fresh=True)  # the token outlived a long run
                 continue
+            if r is not None and r.status_code == 429:  # the gateway's rate limit: refused before any effect
+                await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                continue
             if r is None or r.status_code >= 500 or _in_progress(r):
                 cmd.unknown_answers += 1
                 await asyncio.sleep(delay)
