@@ -130,5 +130,10 @@ async def test_a_repair_orders_issued_parts_reach_receptions_delivery_check(shop
         rec = (await gw.get(f"/api/parts/repair-orders/{ro['id']}/reconciliation", headers=advisor)).json()
         assert rec["agrees"] and [(ln["part_no"], Decimal(ln["planned"]), Decimal(ln["net_issued"]))
                                   for ln in rec["lines"]] == [(part_no, 2, 2)], rec
-        figures = (await gw.get(f"/api/parts/stores/{STORE}/figures", headers=pm)).json()
-        assert figures["lines_requested"] >= 1 and Decimal(figures["cost_of_issues"]) >= Decimal("360.00"), figures
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the store's local day
+        answer = (await gw.get("/api/parts/figures", headers=pm, params={
+            "date_from": today, "date_to": today, "granularity": "day", "store_id": STORE})).json()
+        figures = {f["kpi"]: f for f in answer["figures"]}
+        assert figures["parts_fill_rate"]["denominator"] is not None, answer
+        assert Decimal(figures["parts_fill_rate"]["denominator"]) >= 1, answer
+        assert Decimal(figures["parts_cost_issued"]["value"]) >= Decimal("360.00"), answer
