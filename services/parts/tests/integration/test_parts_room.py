@@ -216,3 +216,26 @@ async def test_a_technicians_request_delivered_twice_makes_one_slip_and_one_rese
             "date_from": "2026-11-01", "date_to": "2026-12-01", "granularity": "month"})).json()
         fill = {f["period"]: f for f in answer["figures"] if f["kpi"] == "parts_fill_rate"}
         assert (fill["2026-12-01"]["denominator"], fill["2026-12-01"]["value"]) == ("1", "1.0000"), answer
+
+
+async def test_the_open_issue_requests_of_a_store_list_until_issued(start_service, token, producer):
+    """The parts board's open requests: the store's slips still at the counter; issued ones leave the list,
+    another store's never show, and a caller outside the store is refused naming it."""
+    store, other = new_store(), new_store()
+    async with start_service("parts", clock=FixedClock(NOW)) as svc:
+        await stocked(svc, token, store, quantity="5")
+        await open_order(svc, producer, store, ro := str(uuid.uuid4()))
+        first, second = [await signed_slip(svc, token, store, ro) for _ in range(2)]
+        clerk = token(Role.PARTS_CLERK, stores=[store])
+        listed = await svc.client.get("/issue-slips", params={"store_id": store}, headers=clerk)
+        assert listed.status_code == 200, listed.text
+        assert {s["id"] for s in listed.json()} == {first["id"], second["id"]}
+        assert (await svc.client.post(f"/issue-slips/{first['id']}/issue", headers=clerk, json={})).status_code == 200
+        listed = (await svc.client.get("/issue-slips", params={"store_id": store}, headers=clerk)).json()
+        assert [s["id"] for s in listed] == [second["id"]]
+        issued = (await svc.client.get("/issue-slips", params={"store_id": store, "state": "issued"},
+                                       headers=clerk)).json()
+        assert [s["id"] for s in issued] == [first["id"]]
+        refused = await svc.client.get("/issue-slips", params={"store_id": store},
+                                       headers=token(Role.PARTS_CLERK, stores=[other]))
+        assert refused.status_code == 403 and refused.json()["field"] == "store_id", refused.text

@@ -20,6 +20,7 @@ from ..adapters.repository import (
     StockCounts,
     WriteOffs,
 )
+from ..domain.issuing import SlipState
 from ..service_layer import commands as c
 from ..service_layer import counts, figures, issuing, purchasing, stock
 from . import views as v
@@ -122,6 +123,15 @@ async def issue_parts(slip_id: str, body: c.IssueParts, run: PartsRoom):
 async def return_parts(slip_id: str, body: c.ReturnParts, run: PartsRoom):
     """Issued parts come back: to stock, or (quality) to the quality ledger. Publishes PartsReturned."""
     return await run(issuing.return_parts, body.bind(slip_id=slip_id), view=v.same(v.SlipPublic))
+
+
+@router.get("/issue-slips", response_model=list[v.SlipPublic])
+async def list_slips(store_id: StoreId, uow: Reader, page: Page, state: SlipState = SlipState.REQUESTED):
+    """A store's slips in one state; by default those still waiting at the counter (the open issue requests
+    of the parts board), oldest request first within a page."""
+    t = IssueSlips.table
+    found = await uow.repo(IssueSlips).list(t.c.state == state.value, store_id=store_id, page=page)
+    return [v.SlipPublic(**s.model_dump()) for s in sorted(found, key=lambda s: s.requested_at or uow.now())]
 
 
 @router.get("/issue-slips/{slip_id}", response_model=v.SlipPublic)
