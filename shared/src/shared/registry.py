@@ -103,7 +103,8 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "gateway", 8000, "gateway",
         summary="The dealer group's one public entry: identity, tenancy, composed queries and boards.",
-        reads=(crm.COMPLAINTS,),
+        consumer_groups=("gateway.boards",),  # the boards' live refresh (gateway/boards/live.py)
+        reads=(crm.COMPLAINTS, workshop.JOBS, reception.REPAIR_ORDERS, reception.APPOINTMENTS),
         fronted=False,
     ),
 )

@@ -277,4 +277,6 @@ def serve(app: FastAPI) -> None:
     import uvicorn
 
     s: ServiceSettings = app.state.settings
-    uvicorn.run(app, host=s.http_host, port=s.http_port, log_config=None, access_log=False)
+    # A bounded graceful shutdown: an open stream (the boards' live events) would otherwise hold it forever.
+    uvicorn.run(app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=5)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.openapi import EdgeLimits
@@ -13,6 +14,10 @@ from shared.service import Runtime, create_service_app
 from starlette.middleware import Middleware
 
 from .adapters.rate_limits import RateLimits
+from .boards import live
+from .boards.pages import login_needed
+from .boards.pages import router as boards
+from .boards.session import LoginNeeded
 from .config import Settings
 from .entrypoints import edge
 from .entrypoints.api import router
@@ -22,6 +27,7 @@ from .entrypoints.identity import router as identity
 from .service_layer.sessions import check_token
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+BOARDS_STATIC = Path(__file__).resolve().parent / "boards" / "static"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -38,13 +44,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         async with app.state.runtime.sessions() as session:
             await check_token(session, principal)
 
+    hub = live.Hub()
     app = create_service_app(
         settings,
-        routers=[identity, figures, composed, router],  # ahead of api's pass-through /api/{service}/{path}
+        routers=[identity, figures, composed, boards, router],  # ahead of api's pass-through /api/{service}/{path}
+        events=[live.consumer(hub)],  # the boards' live refresh
         clock=clock,
         on_started=started,
     )
     app.state.token_guard = token_guard
+    app.state.boards_hub = hub
+    app.add_exception_handler(LoginNeeded, login_needed)
+    app.mount("/static/boards", StaticFiles(directory=BOARDS_STATIC), name="boards-static")
     app.state.rate_limits = RateLimits(settings)
     app.state.edge_limits = EdgeLimits(edge.summary(app.state.rate_limits, settings.max_request_body_bytes))
     # Innermost, next to the routes: a middleware built on BaseHTTPMiddleware (the HTTP metrics) reads the

@@ -24,9 +24,10 @@ router = APIRouter(tags=["figures"])
 SERVICES = tuple(s.name for s in registry.backends())
 # Whoever reads some service's figures; each service answers only what the caller's roles may read there
 # (the rest is `withheld`).
-FigureReader = Annotated[Principal, Depends(require_roles(
-    Role.GENERAL_MANAGER, Role.FRONT_DESK_SUPERVISOR, Role.WORKSHOP_SUPERVISOR, Role.TECHNICAL_DIRECTOR,
-    Role.PARTS_MANAGER, Role.GROUP_ANALYST, Role.GROUP_ADMIN))]
+FIGURE_ROLES = (Role.GENERAL_MANAGER, Role.FRONT_DESK_SUPERVISOR, Role.WORKSHOP_SUPERVISOR, Role.TECHNICAL_DIRECTOR,
+                Role.PARTS_MANAGER, Role.GROUP_ANALYST, Role.GROUP_ADMIN)
+may_read_figures = require_roles(*FIGURE_ROLES)  # the boards' figures page checks the same
+FigureReader = Annotated[Principal, Depends(may_read_figures)]
 StoreId = Annotated[str | None, Query(min_length=1, max_length=64, description="One store; default: every store "
                                       "of the caller's")]
 
@@ -44,13 +45,13 @@ class FiguresReport(BaseModel):
 
 
 async def report(request: Request, date_from: date, date_to: date, granularity: Granularity,
-                 store_id: str | None) -> FiguresReport:
+                 store_id: str | None, headers: dict[str, str] | None = None) -> FiguresReport:
     periods(date_from, date_to, granularity)  # refused here, naming the field, before any service is asked
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "granularity": granularity.value}
     if store_id:
         params["store_id"] = store_id
     got = await compose(request.app.state.http, [Call(s, _url(request, s, "/figures"), params) for s in SERVICES],
-                        _headers(request), request.app.state.settings.compose_timeout_seconds)
+                        headers or _headers(request), request.app.state.settings.compose_timeout_seconds)
     figures: list[Figure] = []
     for s in SERVICES:
         answer = got.get(s)

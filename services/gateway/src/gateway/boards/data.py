@@ -1,0 +1,128 @@
+"""What each board shows, asked of the services with the viewer's token (the gateway's compose helper: all
+at once, each within COMPOSE_TIMEOUT_SECONDS; a part the user's roles may not read is `withheld`, one whose
+service did not answer is `unavailable`, and the page says so instead of failing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from sqlalchemy import select
+
+from ..adapters.orm import StoreRow
+from ..domain.boards import customer_called, pick_list
+from ..entrypoints.api import _url
+from ..entrypoints.compose import Call, Composed, compose
+from .session import Viewer
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    id: str
+    name: str
+    time_zone: str = DEFAULT_TIME_ZONE
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
+
+    def end_of(self, day: date) -> datetime:
+        return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(self.time_zone))
+
+
+async def stores_of(request: Request, who: Viewer) -> list[StoreInfo]:
+    """The stores the viewer may open: the group's stores for a group role, else their own; named and zoned
+    from the gateway's store records where the group has them."""
+    p = who.principal
+    async with request.app.state.runtime.sessions() as s:
+        rows = (await s.execute(select(StoreRow.id, StoreRow.name, StoreRow.doc["time_zone"].astext)
+                                .where(StoreRow.dealer_group_id == p.dealer_group_id))).all()
+    known = {sid: StoreInfo(sid, name, tz or DEFAULT_TIME_ZONE) for sid, name, tz in rows}
+    ids = sorted(known) if p.spans_group else sorted(p.store_ids)
+    return [known.get(i, StoreInfo(i, i)) for i in ids]
+
+
+@dataclass
+class Board:
+    """A page's data: its parts by name, and which parts are missing and why."""
+
+    parts: dict[str, Any]
+    asked: list[str]
+    unavailable: list[str]
+    withheld: list[str]
+
+    @property
+    def refused(self) -> bool:
+        """Every part refused for the viewer's roles: the page itself is not theirs."""
+        return bool(self.asked) and set(self.withheld) >= set(self.asked)
+
+
+async def ask(request: Request, who: Viewer, calls: list[Call]) -> Board:
+    got: Composed = await compose(request.app.state.http, calls, who.headers,
+                                  request.app.state.settings.compose_timeout_seconds)
+    return Board(parts={c.name: got.get(c.name) for c in calls}, asked=[c.name for c in calls],
+                 unavailable=got.unavailable, withheld=got.withheld)
+
+
+def _call(request: Request, name: str, service: str, path: str, **params: Any) -> Call:
+    return Call(name, _url(request, service, path), {k: v for k, v in params.items() if v is not None})
+
+
+async def today(request: Request, who: Viewer, store: StoreInfo) -> Board:
+    day = store.today(request.app.state.runtime.clock.now())
+    board = await ask(request, who, [_call(request, "bookings", "reception", "/appointments", store_id=store.id,
+                                           day=day.isoformat())])
+    for b in board.parts["bookings"] or []:
+        b["customer_called"] = customer_called(b)
+    board.parts["day"] = day
+    return board
+
+
+async def workshop(request: Request, who: Viewer, store: StoreInfo) -> Board:
+    board = await ask(request, who, [
+        _call(request, "board", "workshop", "/board", store_id=store.id),
+        _call(request, "shop", "workshop", f"/stores/{store.id}/shop")])
+    shop = board.parts.pop("shop") or {}
+    board.parts["technicians"] = [t for t in shop.get("technicians", []) if t.get("active", True)]
+    board.parts["names"] = {t["technician_id"]: t["name"] for t in shop.get("technicians", [])}
+    board.parts["teams"] = {t.get("team_id"): t.get("name") for t in shop.get("teams", [])}
+    return board
+
+
+async def parts(request: Request, who: Viewer, store: StoreInfo) -> Board:
+    day = store.today(request.app.state.runtime.clock.now())
+    board = await ask(request, who, [
+        _call(request, "bookings_today", "reception", "/appointments", store_id=store.id, day=day.isoformat()),
+        _call(request, "bookings_tomorrow", "reception", "/appointments", store_id=store.id,
+              day=(day + timedelta(days=1)).isoformat()),
+        _call(request, "requests", "parts", "/issue-slips", store_id=store.id)])
+    booked = (board.parts.pop("bookings_today") or []) + (board.parts.pop("bookings_tomorrow") or [])
+    board.parts["pick_list"] = pick_list(booked)
+    return board
+
+
+async def care(request: Request, who: Viewer, store: StoreInfo) -> Board:
+    now = request.app.state.runtime.clock.now()
+    board = await ask(request, who, [
+        _call(request, "follow_ups_due", "crm", "/follow-ups", store_id=store.id, status="scheduled",
+              due_before=store.end_of(store.today(now)).isoformat()),
+        _call(request, "follow_ups_failed", "crm", "/follow-ups", store_id=store.id, status="failed"),
+        _call(request, "complaints", "crm", "/complaints", store_id=store.id)])
+    open_ones = [c for c in board.parts["complaints"] or [] if c.get("status") != "closed"]
+    for c in open_ones:
+        c["overdue"] = bool(c.get("deadline")) and datetime.fromisoformat(c["deadline"]) < now
+    board.parts["complaints"] = None if board.parts["complaints"] is None else sorted(
+        open_ones, key=lambda c: (c.get("deadline") is None, c.get("deadline") or ""))
+    return board
+
+
+async def claims(request: Request, who: Viewer, store: StoreInfo) -> Board:
+    return await ask(request, who, [_call(request, "claims", "claims", "/warranty-claims", store_id=store.id,
+                                          state="submitted")])
+
+
+LOADERS = {"today": today, "workshop": workshop, "parts": parts, "care": care, "claims": claims}

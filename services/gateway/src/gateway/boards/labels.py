@@ -1,0 +1,95 @@
+"""Every label of the boards in one place: Chinese first, English as the option (`?lang=en`, kept in a cookie).
+
+A template writes `{{ t.key }}`; a key missing from a language falls back to Chinese, then to the key itself,
+so a forgotten label shows as its key rather than breaking the page."""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # chrome
+    "app": ("售后看板", "After-sales boards"),
+    "login": ("登录", "Log in"), "logout": ("退出", "Log out"), "username": ("用户名", "Username"),
+    "password": ("密码", "Password"), "wrong_login": ("用户名或密码错误", "Wrong username or password"),
+    "store": ("门店", "Store"), "group": ("集团", "Group"), "language": ("English", "中文"),
+    "withheld": ("无权查看", "Not permitted for your roles"),
+    "unavailable": ("服务暂不可用", "Service unavailable"), "empty": ("暂无", "Nothing"),
+    "forbidden": ("无权访问此页面", "Your roles may not open this page"),
+    "live": ("实时", "Live"), "updated": ("更新于", "Updated"),
+    # pages
+    "today": ("今日预约", "Today's bookings"), "workshop": ("车间看板", "Workshop board"),
+    "parts": ("配件拣货", "Parts pick list"), "care": ("回访与投诉", "Follow-ups & complaints"),
+    "claims": ("待厂家索赔", "Claims at the manufacturer"), "figures": ("经营指标", "Figures"),
+    # today's bookings
+    "slot": ("预约时段", "Slot"), "jobs": ("项目", "Jobs"), "parts_ready": ("配件就绪", "Parts ready"),
+    "confirmed": ("已确认", "Confirmed"), "to_confirm": ("待确认", "To confirm with"),
+    "customer_called": ("已致电客户", "Customer called"), "state": ("状态", "State"),
+    "yes": ("是", "yes"), "no": ("否", "no"), "vehicle": ("车辆", "Vehicle"),
+    # workshop
+    "order": ("工单", "Order"), "technician": ("技师", "Technician"), "team": ("班组", "Team"),
+    "promised": ("承诺交车", "Promised"), "estimated": ("预计完工", "Estimated"), "delayed": ("延误", "Delayed"),
+    "waiting": ("等待原因", "Waiting for"), "hours": ("工时 (已用/标准)", "Hours (clocked/flat)"),
+    "next_check": ("下一检", "Next check"), "dispatch": ("派工", "Dispatch"),
+    "recommended": ("推荐技师", "Recommended"),
+    "priority": ("优先级", "Priority"), "on_time": ("准时", "On time"), "findings": ("待确认增项", "Findings pending"),
+    "dispatched": ("已派工", "Dispatched"),
+    # parts
+    "part_no": ("零件号", "Part no."), "quantity": ("数量", "Quantity"), "parts_status": ("配件状态", "Parts status"),
+    "booked_parts": ("预约配件 (今明两天)", "Parts for bookings (today and tomorrow)"),
+    "open_requests": ("待发料领料单", "Open issue requests"), "requested_at": ("申请时间", "Requested"),
+    "job": ("作业", "Job"), "warranty": ("索赔", "Warranty"), "total_to_pick": ("合计拣货", "Total to pick"),
+    # care
+    "follow_ups_due": ("今日待回访", "Follow-ups due"), "follow_ups_failed": ("回访失败", "Follow-ups failed"),
+    "due_by": ("截止", "Due by"), "attempts": ("拨打次数", "Attempts"), "reason": ("原因", "Reason"),
+    "complaints": ("未结投诉", "Open complaints"), "severity": ("严重程度", "Severity"),
+    "summary": ("摘要", "Summary"), "deadline": ("处理时限", "Deadline"), "overdue": ("已超时", "Overdue"),
+    "department": ("责任部门", "Department"),
+    # claims
+    "claim_number": ("索赔单号", "Claim no."), "amount": ("金额", "Amount"), "submitted_at": ("提交时间", "Submitted"),
+    # figures
+    "period": ("周期", "Period"), "granularity": ("粒度", "Granularity"), "day": ("日", "Day"),
+    "week": ("周", "Week"), "month": ("月", "Month"), "from": ("从", "From"), "to": ("到", "To"),
+    "show": ("查询", "Show"), "all_stores": ("全部门店与集团", "Every store and the group"),
+    "partial": ("部分服务未响应", "Some services did not answer"),
+    # the states services answer, shown in the page's language
+    "queued": ("待派工", "queued"), "in_progress": ("维修中", "in progress"), "paused": ("暂停", "paused"),
+    "completed": ("已完工", "completed"), "rework": ("返工", "rework"), "passed": ("已终检", "passed"),
+    "booked": ("已预约", "booked"), "checked_in": ("已到店", "checked in"),
+    "to_rebook": ("待改约", "to rebook"), "cancelled": ("已取消", "cancelled"), "no_show": ("未到店", "no show"),
+    "open": ("待处理", "open"), "assigned": ("已分派", "assigned"), "resolved": ("已解决", "resolved"),
+    "reopened": ("重新打开", "reopened"), "submitted": ("已提交厂家", "submitted"),
+    "in_stock": ("有库存", "in stock"), "reserved": ("已预留", "reserved"), "short": ("缺件", "short"),
+    "awaiting_arrival": ("等待到货", "awaiting arrival"), "not_needed": ("无需配件", "none needed"),
+    "workshop_party": ("车间", "workshop"), "parts_party": ("配件", "parts"), "claims_party": ("索赔", "claims"),
+    "customer_party": ("客户", "customer"), "self": ("自检", "self check"), "team_leader": ("互检", "team leader"),
+    "final": ("终检", "final"),
+}
+
+
+class Labels(dict):
+    """One language's labels; `t.key` or `t["key"]` in a template, `t.of(value)` for a service's value."""
+
+    def __getattr__(self, key: str) -> str:
+        return self[key]
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+    def of(self, value: object) -> str:
+        """A value a service answered (a state, a party): its label if there is one, else the value itself."""
+        text = "" if value is None else str(value)
+        return self.get(text) or self.get(f"{text}_party") or text
+
+
+def labels(lang: str) -> Labels:
+    i = LANGS.index(lang) if lang in LANGS else 0
+    return Labels({k: v[i] or v[0] for k, v in LABELS.items()})
+
+
+def language(asked: str | None, remembered: str | None) -> str:
+    """`?lang=` wins, then the cookie, then Chinese."""
+    for lang in (asked, remembered):
+        if lang in LANGS:
+            return lang
+    return LANGS[0]

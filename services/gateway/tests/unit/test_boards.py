@@ -1,0 +1,120 @@
+"""The boards' rules: each page shown to exactly the roles of the API routes it reads, the pick list, the
+figures as chart series, the form token, the labels."""
+
+import importlib
+from decimal import Decimal as D
+
+import pytest
+from gateway.boards.labels import LABELS, labels, language
+from gateway.domain.boards import (
+    DISPATCH,
+    DISPATCHERS,
+    PAGES,
+    chart_series,
+    csrf_ok,
+    csrf_token,
+    customer_called,
+    may_dispatch,
+    pages_for,
+    pick_list,
+)
+from shared.auth import Role
+from shared.openapi import route_roles
+
+
+def _roles_of(service: str, method: str, path: str) -> set[str]:
+    app = importlib.import_module(f"{service}.main").create_app()
+    roles = route_roles(app).get((path, method))
+    assert roles, f"{service} has no {method} {path} with roles"
+    return set(roles)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_a_page_is_shown_to_exactly_the_roles_of_the_routes_it_reads(page):
+    """The navigation's roles are the union of the roles of the API routes the page shows (read from the
+    services' own route declarations), so a page never promises what the API would refuse, nor hides what
+    it would answer."""
+    expected = set().union(*(_roles_of(*read) for read in page.reads))
+    assert {r.value for r in page.roles} == expected
+
+
+def test_the_dispatch_form_is_shown_to_exactly_those_who_may_dispatch():
+    assert {r.value for r in DISPATCHERS} == _roles_of(*DISPATCH)
+    assert may_dispatch({Role.WORKSHOP_SUPERVISOR}) and not may_dispatch({Role.TECHNICIAN, Role.ADVISOR})
+
+
+def test_a_technician_sees_the_workshop_and_the_parts_but_not_the_figures():
+    assert pages_for({Role.TECHNICIAN}) == ["workshop", "parts"]
+    assert "figures" in pages_for({Role.WORKSHOP_SUPERVISOR})
+    assert pages_for({Role.MANUFACTURER}) == []
+
+
+def test_the_pick_list_sums_each_part_over_the_bookings_still_booked():
+    bookings = [
+        {"id": "b2", "state": "booked", "slot_start": "2026-11-27T14:00:00+08:00", "parts_status": "reserved",
+         "parts": [{"part_no": "PAD", "quantity": "1"}, {"part_no": "OIL", "quantity": "4"}]},
+        {"id": "b1", "state": "booked", "slot_start": "2026-11-27T09:00:00+08:00", "parts_status": "in_stock",
+         "parts": [{"part_no": "OIL", "quantity": "4.5"}]},
+        {"id": "b3", "state": "cancelled", "slot_start": "2026-11-27T10:00:00+08:00",
+         "parts": [{"part_no": "PAD", "quantity": "9"}]},
+    ]
+    rows = pick_list(bookings)
+    assert [(r.part_no, r.total) for r in rows] == [("OIL", D("8.5")), ("PAD", D("1"))]
+    assert [b["appointment_id"] for b in rows[0].bookings] == ["b1", "b2"]  # in slot order
+
+
+def test_customer_called_is_a_confirmation_by_the_customer():
+    assert customer_called({"confirmations": [{"party": "workshop"}, {"party": "customer"}]})
+    assert not customer_called({"confirmations": [{"party": "parts"}]}) and not customer_called({})
+
+
+def test_chart_series_one_line_per_store_the_group_last_ratios_in_percent_gaps_as_null():
+    figures = [
+        {"kpi": "booking_rate", "store_id": "*", "period": "2026-11-16", "value": "0.5", "combine": "ratio"},
+        {"kpi": "booking_rate", "store_id": "s-a", "period": "2026-11-16", "value": "0.25", "combine": "ratio"},
+        {"kpi": "booking_rate", "store_id": "s-a", "period": "2026-11-23", "value": None, "combine": "ratio"},
+        {"kpi": "revenue", "store_id": "s-b", "period": "2026-11-23", "value": "1200.50", "combine": "sum",
+         "unit": "CNY"},
+    ]
+    charts = chart_series(figures, {"s-a": "浦东店", "*": "集团"})
+    rate = charts["booking_rate"]
+    assert rate["unit"] == "%" and rate["labels"] == ["2026-11-16", "2026-11-23"]
+    assert [(d["label"], d["data"]) for d in rate["datasets"]] == [("浦东店", [25.0, None]), ("集团", [50.0, None])]
+    assert charts["revenue"] == {"unit": "CNY", "labels": ["2026-11-23"], "datasets": [
+        {"label": "s-b", "store_id": "s-b", "data": [1200.5]}]}
+
+
+def test_the_form_token_belongs_to_one_session_under_one_secret():
+    token = csrf_token(b"k" * 32, "session-1")
+    assert csrf_ok(b"k" * 32, "session-1", token)
+    assert not csrf_ok(b"k" * 32, "session-2", token)
+    assert not csrf_ok(b"x" * 32, "session-1", token)
+    assert not csrf_ok(b"k" * 32, "session-1", None) and not csrf_ok(b"k" * 32, None, token)
+
+
+def test_labels_chinese_first_english_on_request_and_a_services_value_shown_in_the_language():
+    assert language(None, None) == "zh" and language("en", "zh") == "en" and language("xx", "en") == "en"
+    zh, en = labels("zh"), labels("en")
+    assert zh.workshop == "车间看板" and en.workshop == "Workshop board"
+    assert zh.of("queued") == "待派工" and en.of("customer") == "customer" and zh.of("customer") == "客户"
+    assert zh.of("something_new") == "something_new" and zh.no_such_label == "no_such_label"
+    assert all(zh_text and en_text for zh_text, en_text in LABELS.values())
+
+
+async def test_an_event_of_a_store_nudges_that_stores_open_boards_only():
+    import asyncio
+    from types import SimpleNamespace
+
+    from gateway.boards.live import TOPICS, Hub, consumer
+    from shared.contracts import workshop
+
+    hub = Hub()
+    boards = consumer(hub)
+    assert set(boards.by_topic) == set(TOPICS)
+    mine, other = hub.listen("s-a"), hub.listen("s-b")
+    handler = boards.by_topic[workshop.JOBS][workshop.JobDispatched]
+    uow = SimpleNamespace(envelope=SimpleNamespace(tenant=SimpleNamespace(store_id="s-a")))
+    await handler(uow, workshop.JobDispatched(repair_order_id="ro", job_id="j", team_id="t"))
+    assert await asyncio.wait_for(mine.get(), 1) == workshop.JOBS and other.empty()
+    hub.leave("s-a", mine)
+    assert hub.open_boards("s-a") == 0 and hub.open_boards("s-b") == 1
