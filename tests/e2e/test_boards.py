@@ -1,0 +1,164 @@
+"""The boards in a real browser: Debian's Chromium (never a downloaded build) driven by Playwright for Python,
+against the whole platform (conftest.py) with the demo data. Log in, see the demo store's boards, dispatch a job
+from the workshop board, watch another open board change without a reload, see the figures drawn as charts, and
+a technician kept off the figures. A screenshot of each page goes to .local/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from deploy import demo
+from tests.support.factories import eventually, new_phone, new_vin
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+STORE = "s-sh-pd"  # the demo's 上海浦东店
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    """Debian's Chromium; installed here if missing and we may (root with apt-get), else a clear failure."""
+    if not CHROMIUM.exists() and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    if not CHROMIUM.exists():
+        pytest.fail("the boards' browser tests need Debian's Chromium at /usr/bin/chromium: `apt-get install -y "
+                    "chromium` as root (./run test installs it); a downloaded browser build is not used")
+    return str(CHROMIUM)
+
+
+@asynccontextmanager
+async def browser():
+    """A fresh profile each time; a script error or a missing file on any page fails the test at the end."""
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="boards-chromium-") as profile:
+        async with async_playwright() as pw:
+            context = await pw.chromium.launch_persistent_context(
+                profile, executable_path=chromium(), args=ARGS, headless=True, locale="zh-CN",
+                viewport={"width": 1280, "height": 900})
+            context.on("weberror", lambda e: problems.append(f"script error: {e.error}"))
+            context.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                       if r.status == 404 or r.status >= 500 else None)
+            try:
+                yield context
+            finally:
+                await context.close()
+    assert not problems, problems
+
+
+async def log_in(page: Page, gateway: str, user: str) -> None:
+    await page.goto(f"{gateway}/boards/login")
+    await page.fill("input[name=username]", user)
+    await page.fill("input[name=password]", demo.PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+
+
+async def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def car_in_the_workshop(gw: httpx.AsyncClient) -> tuple[str, str, str]:
+    """A walk-in at the demo store, its repair order opened with one job: (order id, its number, job id) once
+    workshop has queued the job."""
+    tok = (await gw.post("/auth/token", data={"username": "advisor.pd", "password": demo.PASSWORD})).json()
+    advisor = {"Authorization": f"Bearer {tok['access_token']}"}
+    r = await gw.post("/api/reception/check-ins", headers=advisor, json={
+        "store_id": STORE, "vin": new_vin(), "plate": "沪E54321", "odometer_km": 20100, "covers_fitted": True,
+        "customer_complaint": "刹车异响", "first_visit": {
+            "customer": {"name": "蔡明", "phones": [new_phone()]}, "vehicle": {"model": "帕萨特"}}})
+    assert r.status_code == 201, r.text
+    ro = r.json()
+    r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
+        "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps",
+        "signature": {"name": "蔡明", "image_ref": "blob://signatures/boards.png"},
+        "jobs": [{"description": "更换前刹车片", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
+    assert r.status_code == 200, r.text
+    opened = r.json()
+    tok = (await gw.post("/auth/token", data={"username": "workshop.pd", "password": demo.PASSWORD})).json()
+    sup = {"Authorization": f"Bearer {tok['access_token']}"}
+
+    async def queued():
+        b = (await gw.get("/api/workshop/board", params={"store_id": STORE}, headers=sup)).json()
+        return next((o for o in b["orders"] if o["repair_order_id"] == ro["id"]), None)
+
+    assert await eventually(queued), "workshop never queued the order"
+    return ro["id"], opened["number"], opened["jobs"][0]["job_id"]
+
+
+async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_board_follows_live(platform):
+    await demo.load_demo(platform)
+    gateway = platform.url("gateway")
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as gw:
+        ro_id, number, job_id = await car_in_the_workshop(gw)
+    async with browser() as context:
+        watcher = await context.new_page()  # the workshop supervisor's board on the wall
+        await log_in(watcher, gateway, "workshop.pd")
+        await watcher.goto(f"{gateway}/boards/{STORE}/workshop")
+        job = watcher.locator(f"[data-order='{ro_id}'] [data-job='{job_id}']")
+        await expect(job).to_have_attribute("data-state", "queued")
+        await expect(watcher.locator("[data-live]")).to_have_attribute("data-connected", "1", timeout=10_000)
+        await expect(watcher.locator(f"[data-order='{ro_id}'] h2")).to_contain_text(number)
+        await watcher.evaluate("window.__notReloaded = true")
+        await shot(watcher, "workshop-board")
+
+        actor = await context.new_page()  # another tab: dispatch from the board, to 钱技师
+        await actor.goto(f"{gateway}/boards/{STORE}/workshop")
+        form = actor.locator(f"[data-order='{ro_id}'] [data-job='{job_id}'] form.dispatch")
+        await form.locator("select[name=technician_id]").select_option("tech.pd")
+        await form.locator("button[type=submit]").click()
+        await expect(actor.locator("[data-notice]")).to_have_class("ok")
+        await expect(actor.locator(f"[data-job='{job_id}']")).to_have_attribute("data-state", "dispatched")
+
+        await expect(job).to_have_attribute("data-state", "dispatched", timeout=20_000)  # the events' refresh
+        await expect(job.locator("[data-technician]")).to_contain_text("钱技师")
+        assert await watcher.evaluate("window.__notReloaded === true"), "the board reloaded instead of refreshing"
+        await shot(watcher, "workshop-board-after-dispatch")
+
+        for page in ("today", "parts", "care", "claims"):
+            await actor.goto(f"{gateway}/boards/{STORE}/{page}")
+            await expect(actor.locator(f"[data-board='{page}']")).to_be_visible()
+            await shot(actor, f"board-{page}")
+        assert await actor.locator("[data-withheld='claims']").count() == 1  # a workshop supervisor reads no claims
+
+
+async def test_the_figures_page_draws_its_charts_and_a_technician_is_kept_off_it(platform):
+    await demo.load_demo(platform)
+    gateway = platform.url("gateway")
+    async with browser() as context:
+        page = await context.new_page()
+        await log_in(page, gateway, "manager.pd")
+        await page.goto(f"{gateway}/boards/figures?granularity=week")
+        await expect(page.locator("body")).to_have_attribute("data-charts-drawn", "1")
+        charts = page.locator("canvas[data-kpi]")
+        assert await charts.count() > 0, "no chart on the figures page"
+        drawn = await charts.evaluate_all(
+            "cs => cs.filter(c => c.chart && c.width > 0 && Number(c.dataset.points) > 0).length")
+        assert drawn > 0, "no chart has data points"
+        await shot(page, "figures")
+        await page.goto(f"{gateway}/boards/figures?lang=en")  # the English labels, remembered
+        await expect(page.locator("h1")).to_have_text("Figures")
+        await page.goto(f"{gateway}/boards/{STORE}/workshop")
+        await expect(page.locator("h1")).to_contain_text("Workshop board")
+        await shot(page, "workshop-board-en")
+
+    async with browser() as context:
+        page = await context.new_page()
+        await log_in(page, gateway, "tech.pd")
+        assert await page.locator("nav a[data-page=figures]").count() == 0
+        assert await page.locator("nav a[data-page=workshop]").count() == 1
+        response = await page.goto(f"{gateway}/boards/figures")
+        assert response is not None and response.status == 403
+        await expect(page.locator("[data-forbidden]")).to_be_visible()
+        await shot(page, "figures-refused-to-a-technician")
