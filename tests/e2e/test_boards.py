@@ -26,11 +26,19 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def chromium() -> str:
-    """Debian's Chromium; installed here if missing and we may (root with apt-get), else a clear failure."""
-    if not CHROMIUM.exists() and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+def _apt_install(package: str) -> None:
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=False,
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def chromium() -> str:
+    """Debian's Chromium (and a Chinese font, or the screenshots show boxes); installed here if missing and we
+    may (root with apt-get, as ./run test does), else a clear failure."""
+    if not CHROMIUM.exists():
+        _apt_install("chromium")
+    if not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        _apt_install("fonts-wqy-zenhei")
     if not CHROMIUM.exists():
         pytest.fail("the boards' browser tests need Debian's Chromium at /usr/bin/chromium: `apt-get install -y "
                     "chromium` as root (./run test installs it); a downloaded browser build is not used")
@@ -125,17 +133,31 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
         await expect(job.locator("[data-technician]")).to_contain_text("钱技师")
         assert await watcher.evaluate("window.__notReloaded === true"), "the board reloaded instead of refreshing"
         await shot(watcher, "workshop-board-after-dispatch")
+        await watcher.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
+        assert await watcher.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+            "the workshop board is wider than a tablet"
+        await shot(watcher, "workshop-board-tablet")
 
-        for page in ("today", "parts", "care", "claims"):
+        # a workshop supervisor reads no follow-ups, complaints or claims: not in the menu, refused as the API does
+        assert await actor.locator("nav a[data-page=care]").count() == 0
+        for page in ("care", "claims"):
+            response = await actor.goto(f"{gateway}/boards/{STORE}/{page}")
+            assert response is not None and response.status == 403, page
+            await expect(actor.locator("[data-forbidden]")).to_be_visible()
+
+        await log_in(actor, gateway, "manager.pd")  # the service manager reads every board
+        for page in ("today", "workshop", "parts", "care", "claims"):
             await actor.goto(f"{gateway}/boards/{STORE}/{page}")
             await expect(actor.locator(f"[data-board='{page}']")).to_be_visible()
+            assert await actor.locator("[data-withheld], [data-unavailable]").count() == 0, page
             await shot(actor, f"board-{page}")
-        assert await actor.locator("[data-withheld='claims']").count() == 1  # a workshop supervisor reads no claims
 
 
 async def test_the_figures_page_draws_its_charts_and_a_technician_is_kept_off_it(platform):
     await demo.load_demo(platform)
     gateway = platform.url("gateway")
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as gw:
+        await car_in_the_workshop(gw)  # a vehicle in this week, at least
     async with browser() as context:
         page = await context.new_page()
         await log_in(page, gateway, "manager.pd")
@@ -146,6 +168,9 @@ async def test_the_figures_page_draws_its_charts_and_a_technician_is_kept_off_it
         drawn = await charts.evaluate_all(
             "cs => cs.filter(c => c.chart && c.width > 0 && Number(c.dataset.points) > 0).length")
         assert drawn > 0, "no chart has data points"
+        vehicles_in = await page.locator("canvas[data-kpi=vehicles_in]").evaluate(
+            f"c => c.chart.data.datasets.find(d => d.store_id === '{STORE}').data.at(-1)")
+        assert vehicles_in >= 1, "this week's vehicle is not on the vehicles-in chart"
         await shot(page, "figures")
         await page.goto(f"{gateway}/boards/figures?lang=en")  # the English labels, remembered
         await expect(page.locator("h1")).to_have_text("Figures")

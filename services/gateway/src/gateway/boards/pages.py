@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
@@ -27,6 +28,16 @@ from .session import LoginNeeded, Viewer, check_form, forget, keep, viewer
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def local_time(value: str | None, tz: str, fmt: str = "%m-%d %H:%M") -> str:
+    """An instant a service answered (ISO 8601), in the store's time zone: the time on the store's clock."""
+    if not value:
+        return "—"
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+templates.env.filters["local"] = local_time
 Who = Annotated[Viewer, Depends(viewer)]
 STREAM_SECONDS = 300  # a live stream ends now and then; the browser reconnects (and its cookies renew)
 HEARTBEAT_SECONDS = 15
@@ -39,7 +50,8 @@ def render(request: Request, who: Viewer | None, template: str, status: int = 20
     roles = who.principal.roles if who else frozenset()
     response = templates.TemplateResponse(request, template, status_code=status, context={
         "t": who.t if who else labels(lang), "lang": lang, "switch": switch, "who": who,
-        "nav": pages_for(roles), **ctx})
+        "nav": pages_for(roles), "tz": ctx["store"].time_zone if ctx.get("store") else data.DEFAULT_TIME_ZONE,
+        **ctx})
     response.headers["Cache-Control"] = "no-store"
     return keep(request, response, who)
 
@@ -90,9 +102,9 @@ async def home(request: Request, who: Who):
     """The first board the viewer's roles open, of their first store."""
     pages = pages_for(who.principal.roles)
     stores = await data.stores_of(request, who)
-    if not pages or (not stores and pages != ["figures"]):
+    first = next((p for p in pages if p != "figures" and stores), "figures" if "figures" in pages else None)
+    if first is None:  # no page for these roles, or no store to show a store's board of
         return render(request, who, "error.html", status=403, message=who.t.forbidden)
-    first = next((p for p in pages if p != "figures"), "figures")
     target = "/boards/figures" if first == "figures" else f"/boards/{stores[0].id}/{first}"
     return keep(request, RedirectResponse(target, status_code=303), who)
 
