@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from shared.kit.pages import MAX_LIMIT
 from sqlalchemy import select
 
 from ..adapters.orm import StoreRow
@@ -72,9 +73,14 @@ def _call(request: Request, name: str, service: str, path: str, **params: Any) -
     return Call(name, _url(request, service, path), {k: v for k, v in params.items() if v is not None})
 
 
+def _list(request: Request, name: str, service: str, path: str, **params: Any) -> Call:
+    """A list route: its largest page (a board shows the day's work, far below it)."""
+    return _call(request, name, service, path, limit=MAX_LIMIT, **params)
+
+
 async def today(request: Request, who: Viewer, store: StoreInfo) -> Board:
     day = store.today(request.app.state.runtime.clock.now())
-    board = await ask(request, who, [_call(request, "bookings", "reception", "/appointments", store_id=store.id,
+    board = await ask(request, who, [_list(request, "bookings", "reception", "/appointments", store_id=store.id,
                                            day=day.isoformat())])
     for b in board.parts["bookings"] or []:
         b["customer_called"] = customer_called(b)
@@ -96,10 +102,10 @@ async def workshop(request: Request, who: Viewer, store: StoreInfo) -> Board:
 async def parts(request: Request, who: Viewer, store: StoreInfo) -> Board:
     day = store.today(request.app.state.runtime.clock.now())
     board = await ask(request, who, [
-        _call(request, "bookings_today", "reception", "/appointments", store_id=store.id, day=day.isoformat()),
-        _call(request, "bookings_tomorrow", "reception", "/appointments", store_id=store.id,
+        _list(request, "bookings_today", "reception", "/appointments", store_id=store.id, day=day.isoformat()),
+        _list(request, "bookings_tomorrow", "reception", "/appointments", store_id=store.id,
               day=(day + timedelta(days=1)).isoformat()),
-        _call(request, "requests", "parts", "/issue-slips", store_id=store.id)])
+        _list(request, "requests", "parts", "/issue-slips", store_id=store.id)])
     booked = (board.parts.pop("bookings_today") or []) + (board.parts.pop("bookings_tomorrow") or [])
     board.parts["pick_list"] = pick_list(booked)
     return board
@@ -108,10 +114,10 @@ async def parts(request: Request, who: Viewer, store: StoreInfo) -> Board:
 async def care(request: Request, who: Viewer, store: StoreInfo) -> Board:
     now = request.app.state.runtime.clock.now()
     board = await ask(request, who, [
-        _call(request, "follow_ups_due", "crm", "/follow-ups", store_id=store.id, status="scheduled",
+        _list(request, "follow_ups_due", "crm", "/follow-ups", store_id=store.id, status="scheduled",
               due_before=store.end_of(store.today(now)).isoformat()),
-        _call(request, "follow_ups_failed", "crm", "/follow-ups", store_id=store.id, status="failed"),
-        _call(request, "complaints", "crm", "/complaints", store_id=store.id)])
+        _list(request, "follow_ups_failed", "crm", "/follow-ups", store_id=store.id, status="failed"),
+        _list(request, "complaints", "crm", "/complaints", store_id=store.id)])
     open_ones = [c for c in board.parts["complaints"] or [] if c.get("status") != "closed"]
     for c in open_ones:
         c["overdue"] = bool(c.get("deadline")) and datetime.fromisoformat(c["deadline"]) < now
@@ -121,7 +127,7 @@ async def care(request: Request, who: Viewer, store: StoreInfo) -> Board:
 
 
 async def claims(request: Request, who: Viewer, store: StoreInfo) -> Board:
-    return await ask(request, who, [_call(request, "claims", "claims", "/warranty-claims", store_id=store.id,
+    return await ask(request, who, [_list(request, "claims", "claims", "/warranty-claims", store_id=store.id,
                                           state="submitted")])
 
 
