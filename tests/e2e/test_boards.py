@@ -77,11 +77,16 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+async def bearer(gw: httpx.AsyncClient, user: str) -> dict[str, str]:
+    r = await gw.post("/auth/token", data={"username": user, "password": demo.PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 async def car_in_the_workshop(gw: httpx.AsyncClient) -> tuple[str, str, str]:
     """A walk-in at the demo store, its repair order opened with one job: (order id, its number, job id) once
     workshop has queued the job."""
-    tok = (await gw.post("/auth/token", data={"username": "advisor.pd", "password": demo.PASSWORD})).json()
-    advisor = {"Authorization": f"Bearer {tok['access_token']}"}
+    advisor = await bearer(gw, "advisor.pd")
     r = await gw.post("/api/reception/check-ins", headers=advisor, json={
         "store_id": STORE, "vin": new_vin(), "plate": "沪E54321", "odometer_km": 20100, "covers_fitted": True,
         "customer_complaint": "刹车异响", "first_visit": {
@@ -94,8 +99,7 @@ async def car_in_the_workshop(gw: httpx.AsyncClient) -> tuple[str, str, str]:
         "jobs": [{"description": "更换前刹车片", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
     assert r.status_code == 200, r.text
     opened = r.json()
-    tok = (await gw.post("/auth/token", data={"username": "workshop.pd", "password": demo.PASSWORD})).json()
-    sup = {"Authorization": f"Bearer {tok['access_token']}"}
+    sup = await bearer(gw, "workshop.pd")
 
     async def queued():
         b = (await gw.get("/api/workshop/board", params={"store_id": STORE}, headers=sup)).json()
@@ -133,6 +137,17 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
         await expect(job.locator("[data-technician]")).to_contain_text("钱技师")
         assert await watcher.evaluate("window.__notReloaded === true"), "the board reloaded instead of refreshing"
         await shot(watcher, "workshop-board-after-dispatch")
+
+        # the technician clocks on and asks for a part (their app, the API): the board follows, still no reload
+        async with httpx.AsyncClient(base_url=gateway, timeout=10) as gw:
+            tech, path = await bearer(gw, "tech.pd"), f"/api/workshop/work-orders/{ro_id}/jobs/{job_id}"
+            assert (await gw.post(f"{path}/start", headers=tech, json={})).status_code == 200
+            await expect(job).to_have_attribute("data-state", "in_progress", timeout=20_000)
+            r = await gw.post(f"{path}/parts-requests", headers=tech,
+                              json={"lines": [{"part_no": "5Q0698151D", "quantity": "1"}]})
+            assert r.status_code == 200, r.text
+        await expect(job).to_contain_text("5Q0698151D", timeout=20_000)  # waiting for the part
+        assert await watcher.evaluate("window.__notReloaded === true")
         await watcher.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
         assert await watcher.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
             "the workshop board is wider than a tablet"
@@ -150,6 +165,13 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
             await actor.goto(f"{gateway}/boards/{STORE}/{page}")
             await expect(actor.locator(f"[data-board='{page}']")).to_be_visible()
             assert await actor.locator("[data-withheld], [data-unavailable]").count() == 0, page
+            if page == "parts":  # the technician's request reaches the parts room's open requests (over Kafka)
+                for _ in range(40):
+                    if "5Q0698151D" in await actor.locator("[data-open-requests]").inner_text():
+                        break
+                    await actor.wait_for_timeout(500)
+                    await actor.reload()
+                await expect(actor.locator("[data-open-requests]")).to_contain_text("5Q0698151D")
             await shot(actor, f"board-{page}")
 
 

@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const canvas of document.querySelectorAll("canvas[data-kpi]")) {
     const c = data[canvas.dataset.kpi];
     const datasets = c.datasets.map((d, i) => ({
-      label: d.label, data: d.data, spanGaps: true, tension: 0.2,
+      label: d.label, store_id: d.store_id, data: d.data, spanGaps: true, tension: 0.2,
       borderColor: d.store_id === "*" ? "#333" : colours[i % colours.length],
       borderDash: d.store_id === "*" ? [6, 4] : [], pointRadius: 3,
     }));
