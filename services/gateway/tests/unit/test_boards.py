@@ -13,7 +13,6 @@ from gateway.domain.boards import (
     chart_series,
     csrf_ok,
     csrf_token,
-    customer_called,
     may_dispatch,
     pages_for,
     pick_list,
@@ -61,11 +60,6 @@ def test_the_pick_list_sums_each_part_over_the_bookings_still_booked():
     rows = pick_list(bookings)
     assert [(r.part_no, r.total) for r in rows] == [("OIL", D("8.5")), ("PAD", D("1"))]
     assert [b["appointment_id"] for b in rows[0].bookings] == ["b1", "b2"]  # in slot order
-
-
-def test_customer_called_is_a_confirmation_by_the_customer():
-    assert customer_called({"confirmations": [{"party": "workshop"}, {"party": "customer"}]})
-    assert not customer_called({"confirmations": [{"party": "parts"}]}) and not customer_called({})
 
 
 def test_chart_series_one_line_per_store_the_group_last_ratios_in_percent_gaps_as_null():

@@ -5,7 +5,7 @@ service did not answer is `unavailable`, and the page says so instead of failing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,9 +14,10 @@ from shared.kit.pages import MAX_LIMIT
 from sqlalchemy import select
 
 from ..adapters.orm import StoreRow
-from ..domain.boards import customer_called, pick_list
+from ..domain.boards import pick_list
 from ..entrypoints.api import _url
 from ..entrypoints.compose import Call, Composed, compose
+from ..entrypoints.composed_routes import group_stores, store_board_today
 from .session import Viewer
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -30,9 +31,6 @@ class StoreInfo:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.time_zone)).date()
-
-    def end_of(self, day: date) -> datetime:
-        return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(self.time_zone))
 
 
 async def stores_of(request: Request, who: Viewer) -> list[StoreInfo]:
@@ -78,14 +76,22 @@ def _list(request: Request, name: str, service: str, path: str, **params: Any) -
     return _call(request, name, service, path, limit=MAX_LIMIT, **params)
 
 
+# The store's day as the gateway composes it (GET /api/stores/{store_id}/board/today): each list with the
+# service it comes from, to say which part is withheld or unavailable.
+_TODAY = {"bookings": "reception", "waiting_for_parts": "reception", "ready_for_pickup": "workshop",
+          "follow_ups_due": "crm", "follow_ups_failed": "crm", "complaints_open": "crm"}
+
+
+async def _store_day(request: Request, who: Viewer, store: StoreInfo, parts: tuple[str, ...]) -> Board:
+    stores = await group_stores(request, who.principal)
+    day = (await store_board_today(request, who.principal, stores, store.id)).model_dump(mode="json")
+    return Board(parts={p: day[p] for p in parts} | {"day": day["day"]}, asked=list(parts),
+                 unavailable=[p for p in parts if _TODAY[p] in day["unavailable"]],
+                 withheld=[p for p in parts if _TODAY[p] in day["withheld"]])
+
+
 async def today(request: Request, who: Viewer, store: StoreInfo) -> Board:
-    day = store.today(request.app.state.runtime.clock.now())
-    board = await ask(request, who, [_list(request, "bookings", "reception", "/appointments", store_id=store.id,
-                                           day=day.isoformat())])
-    for b in board.parts["bookings"] or []:
-        b["customer_called"] = customer_called(b)
-    board.parts["day"] = day
-    return board
+    return await _store_day(request, who, store, ("bookings", "waiting_for_parts", "ready_for_pickup"))
 
 
 async def workshop(request: Request, who: Viewer, store: StoreInfo) -> Board:
@@ -112,18 +118,7 @@ async def parts(request: Request, who: Viewer, store: StoreInfo) -> Board:
 
 
 async def care(request: Request, who: Viewer, store: StoreInfo) -> Board:
-    now = request.app.state.runtime.clock.now()
-    board = await ask(request, who, [
-        _list(request, "follow_ups_due", "crm", "/follow-ups", store_id=store.id, status="scheduled",
-              due_before=store.end_of(store.today(now)).isoformat()),
-        _list(request, "follow_ups_failed", "crm", "/follow-ups", store_id=store.id, status="failed"),
-        _list(request, "complaints", "crm", "/complaints", store_id=store.id)])
-    open_ones = [c for c in board.parts["complaints"] or [] if c.get("status") != "closed"]
-    for c in open_ones:
-        c["overdue"] = bool(c.get("deadline")) and datetime.fromisoformat(c["deadline"]) < now
-    board.parts["complaints"] = None if board.parts["complaints"] is None else sorted(
-        open_ones, key=lambda c: (c.get("deadline") is None, c.get("deadline") or ""))
-    return board
+    return await _store_day(request, who, store, ("follow_ups_due", "follow_ups_failed", "complaints_open"))
 
 
 async def claims(request: Request, who: Viewer, store: StoreInfo) -> Board:

@@ -24,7 +24,9 @@ LABELS: dict[str, tuple[str, str]] = {
     # today's bookings
     "slot": ("预约时段", "Slot"), "jobs": ("项目", "Jobs"), "parts_ready": ("配件就绪", "Parts ready"),
     "confirmed": ("已确认", "Confirmed"), "to_confirm": ("待确认", "To confirm with"),
-    "customer_called": ("已致电客户", "Customer called"), "state": ("状态", "State"),
+    "customer_called": ("已致电客户", "Customer called"),
+    "waiting_for_parts": ("等待配件", "Waiting for parts"), "ready_for_pickup": ("待交车", "Ready for pickup"),
+    "state": ("状态", "State"),
     "yes": ("是", "yes"), "no": ("否", "no"), "vehicle": ("车辆", "Vehicle"),
     # workshop
     "order": ("工单", "Order"), "technician": ("技师", "Technician"), "team": ("班组", "Team"),

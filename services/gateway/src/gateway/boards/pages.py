@@ -20,6 +20,7 @@ from shared.kit.figures import Granularity
 
 from ..domain.boards import BY_NAME, chart_series, may_dispatch, pages_for
 from ..entrypoints.api import _url
+from ..entrypoints.edge import client_address, limits
 from ..entrypoints.figures import report
 from ..service_layer import sessions
 from . import data
@@ -78,6 +79,7 @@ async def login_page(request: Request, next: str | None = None):
 @router.post("/boards/login")
 async def login(request: Request, username: Annotated[str, Form(max_length=200)],
                 password: Annotated[str, Form(max_length=200)], next: Annotated[str, Form()] = "/boards"):
+    await limits(request).login(client_address(request), username)  # the API login's limits, the same counters
     try:
         async with unit_of_work(request.app.state.runtime.sessions) as session:
             tokens = await sessions.login(session, request.app.state.settings, username, password,

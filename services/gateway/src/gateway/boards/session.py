@@ -16,6 +16,7 @@ from shared.errors import Unauthorized
 from shared.observability import current_trace_headers
 
 from ..domain.boards import csrf_ok, csrf_token
+from ..entrypoints.edge import client_address, limits
 from ..service_layer import sessions
 from .labels import Labels, labels, language
 
@@ -69,6 +70,7 @@ async def _renew(request: Request, refresh_token: str) -> sessions.Tokens | None
         state.boards_renewals = {k: v for k, v in state.boards_renewals.items() if v[0] > now}
         if refresh_token in state.boards_renewals:
             return state.boards_renewals[refresh_token][1]
+        await limits(request).refresh(client_address(request))  # as /auth/refresh
         async with unit_of_work(state.runtime.sessions) as session:
             result = await sessions.refresh(session, state.settings, refresh_token, state.runtime.clock.now())
         if isinstance(result, sessions.Tokens):
@@ -93,6 +95,7 @@ async def viewer(request: Request) -> Viewer:
             principal = await _verify(request, token)
     if principal is None or token is None:
         raise LoginNeeded()
+    request.state.authorization = f"Bearer {token}"  # the gateway's composed queries send it on (api._headers)
     return Viewer(principal=principal, token=token, lang=lang, t=labels(lang), renewed=renewed,
                   csrf=csrf_token(_secret(request), principal.session_id or ""))
 

@@ -1,5 +1,5 @@
 """The boards' rules, without I/O: which pages a user's roles open, the parts pick list, the figures' chart
-series, the customer-called flag, and the token that makes the one form of the boards CSRF-safe."""
+series, and the token that makes the one form of the boards CSRF-safe."""
 
 from __future__ import annotations
 
@@ -61,11 +61,6 @@ def may_dispatch(roles: Iterable[Role]) -> bool:
 
 
 # -- today's bookings and the pick list ------------------------------------------------------------
-def customer_called(booking: dict[str, Any]) -> bool:
-    """The customer confirmed the booking on the phone (a confirmation by the party `customer`)."""
-    return any(c.get("party") == "customer" for c in booking.get("confirmations") or [])
-
-
 @dataclass
 class PickRow:
     part_no: str

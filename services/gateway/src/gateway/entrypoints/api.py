@@ -39,6 +39,8 @@ def _client(request: Request) -> httpx.AsyncClient:
 
 def _headers(request: Request) -> dict[str, str]:
     h = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+    if "authorization" not in h and getattr(request.state, "authorization", None):
+        h["authorization"] = request.state.authorization  # a boards page: the token came in its cookie
     h.update(current_trace_headers())
     return h
 
