@@ -18,8 +18,9 @@ All lines paid in full → approved; some → partly_approved; none → rejected
 
 The decision echoes the claim's CloudEvents tenant headers (ce_dealergroup, ce_store), its correlation
 id and its W3C trace context (traceparent, tracestate: the decision is part of the claim's trace, as a
-manufacturer's system that propagates trace context answers); its event id is derived from the claim number and submission, so a claim read twice is answered with the
-same id and our side applies it once. Prints "manufacturer-simulator: ready" once it reads its partitions.
+manufacturer's system that propagates trace context answers); its event id is derived from the claim number
+and submission, so a claim read twice is answered with the same id and our side applies it once.
+Prints "manufacturer-simulator: ready" once it reads its partitions.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -107,20 +106,21 @@ async def manufacturer(store):
     """The manufacturer simulator on the platform's Kafka (plain listener: the e2e broker has no SASL one),
     answering only claims sent from now on."""
     log = store.state_dir / "lifecycle-simulator.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "deploy/manufacturer_simulator.py"), "--bootstrap", store.kafka_bootstrap,
-             "--group", "e2e.lifecycle.manufacturer", "--from-latest"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    out = log.open("wb")  # the simulator's output, read below for its ready line
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "deploy/manufacturer_simulator.py"), "--bootstrap", store.kafka_bootstrap,
+        "--group", "e2e.lifecycle.manufacturer", "--from-latest",
+        stdout=out, stderr=asyncio.subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         deadline = time.monotonic() + 60
         while b"manufacturer-simulator: ready" not in log.read_bytes():
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            assert proc.returncode is None and time.monotonic() < deadline, log.read_text(errors="replace")
             await asyncio.sleep(0.3)
         yield store
     finally:
         proc.terminate()
-        proc.wait(10)
+        await asyncio.wait_for(proc.wait(), 10)
+        out.close()
 
 
 # -- steps the lifecycles share -------------------------------------------------------------------------
