@@ -298,7 +298,6 @@ async def test_a_warranty_line_is_claimed_decided_by_the_manufacturer_and_paid(m
     async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
         v = Visit(gw)
         car = await known_car(v, warranty=True)
-        await v.until("warranty", "/api/claims/warranty-claims", lambda _: True)
         ro = await check_in(v, car)
         order = await open_order(v, ro, [
             {"description": "更换前刹车片", "flat_rate_hours": "1.0", "pay_type": "customer"},
