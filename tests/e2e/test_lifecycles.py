@@ -368,3 +368,192 @@ async def test_a_failed_final_inspection_is_reworked_and_the_first_time_fix_rate
         await kafka(v, store, {ro_id: ["VehicleCheckedIn", "RepairOrderOpened", "JobDispatched", "JobCompleted",
                                        "InspectionPassed", "InspectionPassed", "InspectionFailed", "ReworkStarted",
                                        "JobCompleted", *["InspectionPassed"] * 3]})
+
+
+# -- 1. a booking with a part missing ---------------------------------------------------------------------
+async def test_a_booking_short_of_a_part_is_ready_once_it_arrives_and_is_confirmed_the_day_before(store):
+    """The part is missing: the customer waits for it (booked, parts short); the parts room receives and
+    shelves it, the booking takes it (PartsReserved) and is ready; the day before, the advisor's list has the
+    booking to confirm with the workshop, parts and the customer."""
+    async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
+        v = Visit(gw)
+        part_no = await stocked_part(v, "0")
+        car = await known_car(v)
+        slot = tomorrow_at(15)
+        body = {"store_id": STORE, "vehicle_id": car["vehicle_id"], "slot_start": slot.isoformat(),
+                "jobs": [{"description": "更换前刹车片", "flat_rate_hours": "1.0",
+                          "parts": [{"part_no": part_no, "quantity": "2"}]}]}
+
+        async def asked():  # reception knows the part (and its empty stock) and the workshop's capacity
+            r = await gw.post("/api/reception/appointments", headers=await v.as_("advisor"), json=body)
+            return r if r.status_code == 409 and part_no in r.text else None
+
+        short = await eventually(asked)
+        assert short, "reception never knew the part was missing"
+        booking = await v.post("advisor", "/api/reception/appointments", body | {
+            "parts_decision": "wait", "parts_expected_on": slot.date().isoformat()}, expect=201)
+        await v.until("advisor", f"/api/reception/appointments/{booking['id']}",
+                      lambda a: a["parts_status"] == "short")
+
+        sup = await v.post("pm", "/api/parts/suppliers", {"name": "上汽配件", "locality": "local",
+                                                          "payment": "credit"}, expect=201)
+        receipt = await v.post("keeper", "/api/parts/receipts", {
+            "store_id": STORE, "supplier_id": sup["id"], "buyer_id": "life.pm",
+            "lines": [{"part_no": part_no, "shipped": "2", "received": "2", "unit_cost": "180.00"}]}, expect=201)
+        await v.post("keeper", f"/api/parts/receipts/{receipt['id']}/shelve",
+                     {"lines": [{"part_no": part_no, "shelved": "2"}]})
+        ready = await v.until("advisor", f"/api/reception/appointments/{booking['id']}", lambda a: a["parts_ready"])
+        assert ready["parts_status"] == "reserved"
+
+        to_confirm = await v.get("advisor", "/api/reception/appointments/to-confirm", store_id=STORE)
+        mine = next(a for a in to_confirm if a["id"] == booking["id"])
+        assert set(mine["parties_to_confirm"]) == {"workshop", "parts"}, mine
+        version = mine["version"]
+        for party in ("workshop", "parts", "customer"):
+            version = (await v.post("advisor", f"/api/reception/appointments/{booking['id']}/confirm",
+                                    {"version": version, "party": party}))["version"]
+        to_confirm = await v.get("advisor", "/api/reception/appointments/to-confirm", store_id=STORE)
+        assert booking["id"] not in [a["id"] for a in to_confirm]
+
+        await kafka(v, store, {booking["id"]: [
+            "AppointmentBooked", "PartsShortage", "PartsReserved", *["AppointmentConfirmed"] * 3]})
+
+
+# -- 4. a declined safety item -----------------------------------------------------------------------------
+async def test_a_declined_safety_item_is_printed_with_the_signature_and_offered_again_by_crm(store):
+    async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
+        v = Visit(gw)
+        car = await known_car(v)
+        ro = await check_in(v, car)
+        order = await open_order(v, ro, [{"description": "保养", "flat_rate_hours": "1.0", "pay_type": "customer"}])
+        ro_id, job_id = ro["id"], order["jobs"][0]["job_id"]
+        await dispatch_and_start(v, ro_id, job_id)
+        await v.post("tech", f"{job(ro_id, job_id)}/findings", {
+            "description": "后刹车片剩余2毫米", "safety_related": True, "estimated_hours": "0.8"})
+        got = await v.until("advisor", f"/api/reception/repair-orders/{ro_id}",
+                            lambda o: any(f["status"] == "pending" for f in o["findings"]))
+        finding = next(f for f in got["findings"] if f["status"] == "pending")
+        path = f"/api/reception/repair-orders/{ro_id}/added-work/{finding['finding_id']}/decision"
+        refused = await gw.post(path, headers=await v.as_("advisor"),
+                                json={"version": got["version"], "decision": "decline"})
+        assert refused.status_code == 422 and "signature" in refused.text  # a safety item: the customer signs
+        signed = {"name": "孙丽", "image_ref": "blob://signatures/declined-brakes.png"}
+        await v.post("advisor", path, {"version": got["version"], "decision": "decline", "signature": signed})
+        await complete_and_check(v, ro_id, job_id)
+        sheet, _ = await settle_and_deliver(v, ro_id)
+        (declined,) = sheet["declined_work"]
+        assert declined["description"] == "后刹车片剩余2毫米" and declined["safety_related"] is True
+        assert declined["signature"] == signed
+
+        today = datetime.now(SH).date()
+        tasks = await v.until("care", "/api/crm/call-tasks", lambda ts: len(ts) == 1, customer_id=car["customer_id"],
+                              kind="declined_work")
+        assert tasks[0]["due_on"] == (today + timedelta(days=30)).isoformat() and "后刹车片" in tasks[0]["detail"]
+        due_now = await v.get("care", "/api/crm/call-tasks", customer_id=car["customer_id"], kind="declined_work",
+                              due_on_or_before=today.isoformat())
+        assert due_now == []  # offered again a month later, not today
+
+        await kafka(v, store, {ro_id: ["VehicleCheckedIn", "RepairOrderOpened", "AdditionalWorkFound",
+                                       "AdditionalWorkDeclined", "RepairOrderInvoiced", "VehicleDelivered"]})
+
+
+# -- 6. (the complaint half) ---------------------------------------------------------------------------------
+async def test_a_complaint_raised_on_a_follow_up_call_is_assigned_resolved_and_closed_on_confirmation(store):
+    async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
+        v = Visit(gw)
+        car = await known_car(v)
+        ro = await check_in(v, car)
+        order = await open_order(v, ro, [{"description": "保养", "flat_rate_hours": "1.0", "pay_type": "customer"}])
+        await dispatch_and_start(v, ro["id"], order["jobs"][0]["job_id"])
+        await complete_and_check(v, ro["id"], order["jobs"][0]["job_id"])
+        await settle_and_deliver(v, ro["id"])
+        fu = await follow_up_of(v, ro["id"], car["customer_id"])
+
+        c = await v.post("care", "/api/crm/complaints", {
+            "store_id": STORE, "customer_id": car["customer_id"], "vehicle_id": car["vehicle_id"],
+            "repair_order_id": ro["id"], "channel": "follow_up_call", "severity": "medium",
+            "summary": "保养后发动机舱有异响"}, expect=201)
+        c = await v.post("gm", f"/api/crm/complaints/{c['id']}/assign", {
+            "version": c["version"], "department": "workshop",
+            "deadline": (datetime.now(SH) + timedelta(days=2)).isoformat()})
+        c = await v.post("care", f"/api/crm/complaints/{c['id']}/resolve", {
+            "version": c["version"], "remedy": "免费复检并紧固护板"})
+        r = await gw.post(f"/api/crm/complaints/{c['id']}/close", headers=await v.as_("care"),
+                          json={"version": c["version"], "customer_confirmed": False})
+        assert r.status_code == 409, r.text  # closed only on the customer's confirmation
+        c = await v.post("care", f"/api/crm/complaints/{c['id']}/close",
+                         {"version": c["version"], "customer_confirmed": True})
+        assert c["status"] == "closed"
+
+        await kafka(v, store, {
+            c["id"]: ["ComplaintOpened", "ComplaintAssigned", "ComplaintResolved", "ComplaintClosed"],
+            fu["id"]: ["FollowUpScheduled"],
+            ro["id"]: ["VehicleCheckedIn", "RepairOrderOpened", "RepairOrderInvoiced", "VehicleDelivered"]})
+
+
+# -- 7. an insurance accident car ----------------------------------------------------------------------------
+async def test_an_insurance_accident_car_from_intake_to_the_insurers_payment(store):
+    async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
+        v = Visit(gw)
+        car = await known_car(v, insurance=True)
+        ro = await check_in(v, car)
+        claim = await v.post("insurance", "/api/claims/insurance-claims", {
+            "store_id": STORE, "vehicle_id": car["vehicle_id"], "repair_order_id": ro["id"],
+            "accident_date": datetime.now(SH).date().isoformat(), "insurer": "中国人保",
+            "policy_number": "PICC-2026-0001", "liability": "full", "towing": True, "surveyor": "王定损",
+            "payment_route": "insurer_pays_store"}, expect=201)
+        claim = await v.post("insurance", f"/api/claims/insurance-claims/{claim['id']}/estimate",
+                             {"version": claim["version"], "amount": "900.00"})
+        claim = await v.post("insurance", f"/api/claims/insurance-claims/{claim['id']}/estimate-approval",
+                             {"version": claim["version"], "approved_amount": "900.00"})
+        order = await open_order(v, ro, [{"description": "前保险杠钣喷", "flat_rate_hours": "3.0",
+                                          "pay_type": "insurance"}])
+        ro_id, job_id = ro["id"], order["jobs"][0]["job_id"]
+        await dispatch_and_start(v, ro_id, job_id)
+        await complete_and_check(v, ro_id, job_id)
+        sheet, _ = await settle_and_deliver(v, ro_id)
+        assert Decimal(sheet["totals_by_pay_type"]["insurance"]) == Decimal("900.00")
+        assert Decimal(sheet["customer_total"]) == 0  # the insurer pays the store: nothing for the customer
+        paid = await v.post("insurance", f"/api/claims/insurance-claims/{claim['id']}/payments",
+                            {"amount": "900.00", "payment_ref": f"PICC-{secrets.token_hex(4)}"})
+        assert paid["state"] == "paid" and Decimal(paid["outstanding"]) == 0
+
+        status = await v.get("mgr", f"/api/repair-orders/{ro_id}/status")
+        assert status["partial"] is False and status["order"]["state"] == "delivered"
+
+        await kafka(v, store, {
+            claim["id"]: ["InsuranceClaimOpened", "InsuranceEstimateApproved", "InsurancePaymentReceived"],
+            ro_id: ["VehicleCheckedIn", "RepairOrderOpened", "JobDispatched", "JobCompleted",
+                    *["InspectionPassed"] * 3, "RepairOrderInvoiced", "VehicleDelivered"]})
+
+
+# -- 8. a walk-in crm already knew ---------------------------------------------------------------------------
+async def test_a_walk_in_crm_already_knew_gets_crms_customer_at_reception(store):
+    """The advisor takes a returning customer's new car as a first visit: crm keeps the customer it had (the
+    phone), and reception's order and vehicle learn crm's customer id instead of the one reception made up."""
+    async with httpx.AsyncClient(base_url=store.url("gateway"), timeout=10) as gw:
+        v = Visit(gw)
+        phone = new_phone()
+        known = await v.post("care", "/api/crm/customers", {"store_id": STORE, "name": "孙丽", "phones": [phone]},
+                             expect=201)
+        vin = new_vin()
+        ro = await v.post("advisor", "/api/reception/check-ins", {
+            "store_id": STORE, "vin": vin, "plate": "苏E67890", "odometer_km": 30, "covers_fitted": True,
+            "customer_complaint": "首保", "first_visit": {"customer": {"name": "孙丽", "phones": [phone]},
+                                                         "vehicle": {"model": "ID.4"}}}, expect=201)
+        assert ro["customer_id"] != known["id"]  # reception's provisional id, until crm answers
+        got = await v.until("advisor", f"/api/reception/repair-orders/{ro['id']}",
+                            lambda o: o["customer_id"] == known["id"])
+        assert got["vehicle_id"] == ro["vehicle_id"]  # a new car: crm registered it under reception's id
+
+        overview = await v.until("advisor", "/api/vehicle-overview",
+                                 lambda o: (o.get("reception") or {}).get("owner", {}).get("customer_id")
+                                 == known["id"], vin=vin)
+        assert overview["partial"] is False and overview["crm"]["owner_customer_id"] == known["id"]
+        r = await gw.get(f"/api/crm/customers/{ro['customer_id']}", headers=await v.as_("advisor"))
+        assert r.status_code == 200 and r.json()["id"] == known["id"]  # the provisional id is an alias in crm
+
+        await kafka(v, store, {
+            ro["id"]: ["WalkInCustomerRecorded", "VehicleCheckedIn"],
+            known["id"]: ["WalkInMatched"],
+            ro["vehicle_id"]: ["VehicleRegistered"]})
