@@ -152,7 +152,7 @@ async def check_in(v: Visit, car: dict, appointment_id: str | None = None) -> di
 async def open_order(v: Visit, ro: dict, jobs: list[dict], **more) -> dict:
     return await v.post("advisor", f"/api/reception/repair-orders/{ro['id']}/open", {
         "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "signature": SIGNATURE,
-        "jobs": jobs, **more})
+        "wash": True, "jobs": jobs, **more})
 
 
 async def queued(v: Visit, ro_id: str, job_id: str) -> None:
@@ -236,8 +236,7 @@ async def test_the_full_path_from_booking_to_follow_up(store):
 
         ro = await check_in(v, car, booking["id"])
         order = await open_order(v, ro, [{"description": "更换前刹车片", "flat_rate_hours": "1.2",
-                                          "pay_type": "customer", "parts": [{"part_no": part_no, "quantity": "2"}]}],
-                                 wash=True)
+                                          "pay_type": "customer", "parts": [{"part_no": part_no, "quantity": "2"}]}])
         ro_id, job_id = ro["id"], order["jobs"][0]["job_id"]
         await dispatch_and_start(v, ro_id, job_id)
 
