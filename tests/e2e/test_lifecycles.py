@@ -442,7 +442,7 @@ async def test_a_declined_safety_item_is_printed_with_the_signature_and_offered_
         sheet, _ = await settle_and_deliver(v, ro_id)
         (declined,) = sheet["declined_work"]
         assert declined["description"] == "后刹车片剩余2毫米" and declined["safety_related"] is True
-        assert declined["signature"] == signed
+        assert {k: declined["signature"][k] for k in signed} == signed and declined["signature"]["signed_at"]
 
         today = datetime.now(SH).date()
         tasks = await v.until("care", "/api/crm/call-tasks", lambda ts: len(ts) == 1, customer_id=car["customer_id"],
