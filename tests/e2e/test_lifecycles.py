@@ -2,7 +2,13 @@
 Kafka and PostgreSQL, the manufacturer simulator as the manufacturer). Each test works in a store of its own
 group, opened through the gateway's store API by the group administrator, sends one W3C trace context on every
 call, and checks at the end: the state every service shows (the gateway's composed queries), the events on
-Kafka (each exactly once, in order per aggregate: tests/support/event_log.py), all of them in that one trace."""
+Kafka (each exactly once, in order per aggregate: tests/support/event_log.py), all of them in that one trace.
+
+The platform runs on the real clock (its processes have no clock to move), so the steps that wait for time are
+checked as far as today allows: a follow-up opens the day after pickup (completing it now is refused, naming
+when it opens; the unanswered attempts in different windows are crm's integration tests), a booking's call one
+hour before its slot needs the store open within the hour, declined work is offered again a month on (the call
+task is checked for its date)."""
 
 from __future__ import annotations
 
