@@ -16,15 +16,18 @@ Rules, applied per claim (first the claim, then line by line):
 - --return-parts-days N: the decision asks for the old parts back within N days.
 All lines paid in full → approved; some → partly_approved; none → rejected.
 
-The decision echoes the claim's CloudEvents tenant headers (ce_dealergroup, ce_store) and its correlation
-id; its event id is derived from the claim number and submission, so a claim read twice is answered with the
-same id and our side applies it once. Prints "manufacturer-simulator: ready" once it reads its partitions.
+The decision echoes the claim's CloudEvents tenant headers (ce_dealergroup, ce_store), its correlation
+id and its W3C trace context (traceparent, tracestate: the decision is part of the claim's trace, as a
+manufacturer's system that propagates trace context answers); its event id is derived from the claim number
+and submission, so a claim read twice is answered with the same id and our side applies it once.
+Prints "manufacturer-simulator: ready" once it reads its partitions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 import uuid
@@ -93,8 +96,9 @@ def decide(claim: oem.OemWarrantyClaimSubmittedV2, rules: Rules, today: date) ->
 
 def decision_envelope(claim_env: Envelope, decision: oem.OemWarrantyClaimDecidedV2) -> Envelope:
     eid = str(uuid.uuid5(DECISION_NAMESPACE, f"{decision.claim_number}/{decision.submission}"))
-    return Envelope.new(decision, source="manufacturer-simulator", tenant=claim_env.tenant, event_id=eid,
-                        correlation_id=claim_env.correlation_id, causation_id=claim_env.id)
+    out = Envelope.new(decision, source="manufacturer-simulator", tenant=claim_env.tenant, event_id=eid,
+                       correlation_id=claim_env.correlation_id, causation_id=claim_env.id)
+    return dataclasses.replace(out, traceparent=claim_env.traceparent, tracestate=claim_env.tracestate)
 
 
 def _v2(claim: oem.OemWarrantyClaimSubmitted) -> oem.OemWarrantyClaimSubmittedV2:

@@ -18,7 +18,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def insurance(store: str, vehicle: str, opened: datetime) -> InsuranceClaim:
     return InsuranceClaim.open(id=str(uuid.uuid4()), dealer_group_id="dg-test", store_id=store, vehicle_id=vehicle,
-                               now=opened, accident_date=opened.date(), insurer="PICC", policy_number="P-1",
+                               now=opened, today=opened.date(), accident_date=opened.date(),
+                               insurer="PICC", policy_number="P-1",
                                liability="full", payment_route="insurer_pays_store")
 
 
@@ -27,7 +28,8 @@ def warranty(store: str, ro: str) -> WarrantyClaim:
     return WarrantyClaim.open(id=str(uuid.uuid4()), dealer_group_id="dg-test", store_id=store,
                               claim_number=f"WC-{uuid.uuid4().hex[:10]}", repair_order_id=ro,
                               repair_order_number="RO-1",
-                              vehicle_id="v", vin=new_vin(), odometer_km=1000, jobs=[job], now=NOW)
+                              vehicle_id="v", vin=new_vin(), odometer_km=1000, jobs=[job], now=NOW,
+                              today=NOW.date())
 
 
 async def test_a_vehicles_insurance_claims_at_the_callers_stores_only(start_service, token):

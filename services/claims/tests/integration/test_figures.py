@@ -34,7 +34,7 @@ def submitted(group: str, store: str, on: datetime, labour: str, parts: tuple = 
     no = uuid.uuid4().hex[:8]
     c = WarrantyClaim.open(id=no, dealer_group_id=group, store_id=store, claim_number=f"WC-{no}",
                            repair_order_id=f"ro-{no}", repair_order_number="RO-1", vehicle_id="v", vin=new_vin(),
-                           odometer_km=1, jobs=[job], now=on)
+                           odometer_km=1, jobs=[job], now=on, today=on.date())
     c.sign_off_parts_issue(by="ws")
     c.submit(answers={}, now=on)
     return c
@@ -53,7 +53,8 @@ def week_of_two_stores(group: str, a: str, b: str) -> list:
     rejected = decided(submitted(group, a, at(-3), "200.00"), OemDecision.REJECTED, at(0),
                        [WarrantyReason.NOT_A_WARRANTY_FAILURE])
     accident = InsuranceClaim.open(id=str(uuid.uuid4()), dealer_group_id=group, store_id=a, vehicle_id="v",
-                                   now=at(1), accident_date=at(1).date(), insurer="PICC", policy_number="P-1",
+                                   now=at(1), today=at(1).date(), accident_date=at(1).date(),
+                                   insurer="PICC", policy_number="P-1",
                                    liability="full", payment_route="insurer_pays_store")
     accident.estimate(D("5000.00"))
     accident.approve_estimate(approved_amount=D("4500.00"), now=at(2))

@@ -30,5 +30,5 @@ def test_the_claim_amount_is_what_the_settlement_charges_the_manufacturer():
     assert claim_amount(warranty) == sheet.totals_by_pay_type["warranty"]
     claim = WarrantyClaim.open(id="c", dealer_group_id="dg", store_id="s", claim_number="WC-1", repair_order_id="ro",
                                repair_order_number="RO-1", vehicle_id="v", vin="LSVAU2180N2183294", odometer_km=1,
-                               jobs=warranty, now=NOW)
+                               jobs=warranty, now=NOW, today=NOW.date())
     assert claim.amount == sheet.totals_by_pay_type["warranty"]

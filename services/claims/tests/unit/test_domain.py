@@ -82,7 +82,7 @@ def job(job_id="j-1", hours="1.5", labour="450.00", parts=(("ENG-MOUNT-1", "1", 
 def opened(*jobs) -> WarrantyClaim:
     c = WarrantyClaim.open(id="c-1", dealer_group_id="dg", store_id="s-1", claim_number="WC-1", repair_order_id="ro-1",
                            repair_order_number="RO-1", vehicle_id="v-1", vin=VIN, odometer_km=50_000,
-                           jobs=list(jobs) or [job()], now=NOW)
+                           jobs=list(jobs) or [job()], now=NOW, today=NOW.date())
     c.sign_off_parts_issue(by="ws-1")
     return c
 
@@ -266,7 +266,8 @@ def _policy_claim(policy="P-1", expiry=date(2026, 12, 20), opened=NOW, insurer="
     from claims.domain.insurance_claim import InsuranceClaim
 
     return InsuranceClaim.open(id=kw.pop("id", f"ic-{policy}-{expiry}-{opened:%j}"), dealer_group_id="dg",
-                               store_id="s-1", vehicle_id="v-1", now=opened, accident_date=opened.date(),
+                               store_id="s-1", vehicle_id="v-1", now=opened, today=opened.date(),
+                               accident_date=opened.date(),
                                insurer=insurer, policy_number=policy, policy_expiry=expiry, liability="full",
                                payment_route="insurer_pays_store", **kw)
 

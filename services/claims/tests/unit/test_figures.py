@@ -30,7 +30,7 @@ def job(job_id: str = "j-1", labour: str = "450.00", parts: tuple = (("ENG-MOUNT
 def submitted(no: int, store: str, on: datetime, *jobs: RepairJob) -> WarrantyClaim:
     c = WarrantyClaim.open(id=f"c-{no}", dealer_group_id="dg", store_id=store, claim_number=f"WC-{no}",
                            repair_order_id=f"ro-{no}", repair_order_number=f"RO-{no}", vehicle_id="v", vin=VIN,
-                           odometer_km=1, jobs=list(jobs) or [job()], now=on)
+                           odometer_km=1, jobs=list(jobs) or [job()], now=on, today=on.date())
     c.sign_off_parts_issue(by="ws")
     c.submit(answers={}, now=on)
     return c
@@ -59,8 +59,8 @@ def warranty_week() -> list[WarrantyClaim]:
 
 def insurance(no: int, store: str, opened: datetime) -> InsuranceClaim:
     return InsuranceClaim.open(id=f"i-{no}", dealer_group_id="dg", store_id=store, vehicle_id="v", now=opened,
-                               accident_date=opened.date(), insurer="PICC", policy_number=f"P-{no}",
-                               liability="full", payment_route="insurer_pays_store")
+                               today=opened.date(), accident_date=opened.date(), insurer="PICC",
+                               policy_number=f"P-{no}", liability="full", payment_route="insurer_pays_store")
 
 
 def insurance_week() -> list[InsuranceClaim]:

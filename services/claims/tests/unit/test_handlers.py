@@ -1,6 +1,6 @@
 """claims's handlers on the in-memory unit of work: no PostgreSQL, no Kafka."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -135,3 +135,22 @@ async def test_an_insurance_claim_from_intake_to_payment():
         await insurance.record_payment(uow, RecordPayment(claim_id=c.id, amount=Decimal("5001"), payment_ref="X"))
     await insurance.record_payment(uow, RecordPayment(claim_id=c.id, amount=Decimal("5000"), payment_ref="X"))
     assert uow.event_types() == ["InsuranceClaimOpened", "InsuranceEstimateApproved", "InsurancePaymentReceived"]
+
+
+async def test_an_accident_and_a_repair_today_are_dated_by_the_stores_day_not_utcs(vehicle):
+    """At 01:30 in Shanghai it is still yesterday in UTC: an accident today is not in the future, and a warranty
+    repair today is dated today for the manufacturer (its late-submission rule counts from it)."""
+    early = datetime(2026, 12, 2, 1, 30, tzinfo=SH).astimezone(UTC)  # the service clock answers UTC
+    uow = InMemoryUnitOfWork(clock=FixedClock(early), settings=Settings(), actor=CLERK)
+    c = await insurance.open_insurance_claim(uow, OpenInsuranceClaim(
+        store_id="s-1", vehicle_id="v-1", accident_date=date(2026, 12, 2), insurer="PICC", policy_number="P-1",
+        liability="full", payment_route="insurer_pays_store"))
+    assert c.accident_date == date(2026, 12, 2)
+    with pytest.raises(DomainError, match="future"):
+        await insurance.open_insurance_claim(uow, OpenInsuranceClaim(
+            store_id="s-1", vehicle_id="v-1", accident_date=date(2026, 12, 3), insurer="PICC", policy_number="P-1",
+            liability="full", payment_route="insurer_pays_store"))
+    consumer = InMemoryUnitOfWork(clock=FixedClock(early), settings=Settings(), actor=CONSUMER)
+    await warranty.open_claim(consumer, repair_order_id="ro-early", jobs=jobs())
+    claim = await consumer.repo(WarrantyClaims).get(claim_id_for("ro-early"), lock=False)
+    assert claim.repair_date == date(2026, 12, 2)

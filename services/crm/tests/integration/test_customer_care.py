@@ -384,6 +384,14 @@ async def test_walk_in_registers_new_records_and_keeps_known_ones(start_service,
             types = (await s.scalars(select(outbox_table().c.event_type).where(
                 outbox_table().c.aggregate_id.in_([known_c["id"], known_v["id"]])))).all()
         assert "CustomerUpdated.v1" in types and "VehicleUpdated.v1" in types
+        # reception learns which records crm kept (only for the walk-in it knew), so its order names them.
+        async with crm.runtime.sessions() as s:
+            matched = (await s.execute(select(outbox_table().c.aggregate_id, outbox_table().c.payload).where(
+                outbox_table().c.event_type == "WalkInMatched.v1",
+                outbox_table().c.payload["repair_order_id"].astext.in_(["ro-w1", "ro-w2"])))).all()
+        assert [(m.aggregate_id, m.payload) for m in matched] == [(known_c["id"], {
+            "repair_order_id": "ro-w2", "customer_id": known_c["id"], "walk_in_customer_id": again.customer_id,
+            "vehicle_id": known_v["id"], "walk_in_vehicle_id": again.vehicle_id})]
 
 
 async def test_owner_change_keeps_history_and_stale_patch_is_refused(start_service, token, infra):

@@ -9,7 +9,7 @@ from parts.adapters.repository import IssueSlips, Parts, RepairOrderCopies
 from parts.domain.issuing import JobCopy, RepairOrderCopy
 from parts.domain.stock import Part
 from parts.service_layer import commands as c
-from parts.service_layer import counts, demand, figures, issuing, stock
+from parts.service_layer import counts, demand, figures, issuing, purchasing, stock
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.contracts.common import PartLine, PayType
@@ -195,3 +195,28 @@ async def test_figures_for_the_parts_manager(uow):
     with pytest.raises(DomainError) as e:
         await figures.figures(uow, today, today - timedelta(days=1), Granularity.DAY, None)
     assert e.value.field == "date_to"
+
+
+async def test_parts_arriving_fill_the_bookings_short_of_them_longest_waiting_first(uow):
+    """A booking short of a part (PartsShortage) gets it when it is shelved from a receipt: reserved for it and
+    PartsReserved, so reception shows the booking ready; a later booking short of the same part waits for more."""
+    svc = uow.as_actor(Principal.service("dg", "parts.reception"))
+    for ref, qty in (("a-first", D(3)), ("a-later", D(2))):
+        await demand.reserve(svc, reference_id=ref, reference_type="appointment", store_id="s1",
+                             lines=[PartLine(part_no="PAD-1", quantity=qty)], ask="booked")
+        svc.clock.advance(minutes=5)
+    assert uow.event_types().count("PartsShortage") == 2  # the one pad on hand went to the first booking
+    sup = await stock.create_supplier(uow, c.CreateSupplier(name="上汽配件", locality="local", payment="credit"))
+    clerk = uow.as_actor(person(Role.PARTS_CLERK, user="clerk"))
+    line = c.ReceiptLineRequest(part_no="PAD-1", shipped=D(3), received=D(3), unit_cost=D("60"))
+    r = await purchasing.receive_goods(clerk, c.ReceiveGoods(store_id="s1", supplier_id=sup.id, buyer_id="buyer",
+                                                             lines=[line]))
+    uow.published.clear()
+    await purchasing.shelve_goods(clerk, c.ShelveGoods(receipt_id=r.id, lines=[
+        c.ShelvedLine(part_no="PAD-1", shelved=D(3))]))
+    reserved = [e for e, _ in uow.published if type(e).__name__ == "PartsReserved"]
+    assert [(e.reference_id, [(ln.part_no, ln.quantity) for ln in e.lines]) for e in reserved] == [
+        ("a-first", [("PAD-1", D(3))])]
+    part = await uow.repo(Parts).get("s1:PAD-1")
+    assert part.on_hand == 4 and part.reserved_for("a-first") == 3 and part.reserved_for("a-later") == 1
+    assert part.available == 0  # the later booking holds the last one and still waits for one more

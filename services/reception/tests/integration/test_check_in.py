@@ -7,8 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from reception.adapters.orm import LabourOperationReplica, PartReplica, VehicleReplica
+from reception.adapters.orm import CustomerReplica, LabourOperationReplica, PartReplica, VehicleReplica
 from shared.auth import Role
+from shared.contracts import crm
 from shared.plumbing_tables import outbox_table
 from sqlalchemy import func, select
 
@@ -123,6 +124,40 @@ async def test_first_visit_records_customer_and_vehicle_for_crm(start_service, t
             "store_id": store, "vin": vin, "odometer_km": 400, "covers_fitted": True, "customer_complaint": "x",
             "first_visit": {"customer": {"name": "陈静", "phones": ["13911112222"]}}})
         assert again.status_code == 409 and again.json()["existing_vehicle_id"] == ro["vehicle_id"]
+
+
+async def test_a_walk_in_crm_already_knew_takes_crms_ids_and_drops_receptions_copies(
+        start_service, token, upstream, clock):
+    """crm kept its customer (the phone) and its vehicle (the VIN) for a walk-in: WalkInMatched re-points the
+    order to crm's ids; the copies reception made under its own ids go; the same event twice changes nothing."""
+    store = upstream.new_store()
+    advisor = token(Role.ADVISOR, stores=[store])
+    async with start_service("reception", clock=clock) as reception:
+        r = await reception.client.post("/check-ins", headers=advisor, json={
+            "store_id": store, "vin": upstream.new_vin(), "odometer_km": 300, "covers_fitted": True,
+            "customer_complaint": "异响", "first_visit": {
+                "customer": {"name": "陈静", "phones": ["13911113333"]}, "vehicle": {"model": "Tiguan L"}}})
+        assert r.status_code == 201, r.text
+        ro = r.json()
+        kept = await upstream.vehicle(store)  # crm's records (CustomerRegistered, VehicleRegistered)
+        await upstream.replicated(reception, VehicleReplica, kept["vehicle_id"])
+        matched = crm.WalkInMatched(repair_order_id=ro["id"], customer_id=kept["customer_id"],
+                                    walk_in_customer_id=ro["customer_id"], vehicle_id=kept["vehicle_id"],
+                                    walk_in_vehicle_id=ro["vehicle_id"])
+        for _ in range(2):
+            await upstream.publish(matched, store=store, source="crm")
+
+        async def re_pointed():
+            got = (await reception.client.get(f"/repair-orders/{ro['id']}", headers=advisor)).json()
+            return got if got["vehicle_id"] == kept["vehicle_id"] else None
+
+        got = await upstream.eventually(re_pointed)
+        assert got and got["customer_id"] == kept["customer_id"], got
+        assert (await reception.client.get(f"/vehicles/{ro['vehicle_id']}", headers=advisor)).status_code == 404
+        async with reception.runtime.sessions() as s:
+            assert await s.get(CustomerReplica, ro["customer_id"]) is None
+        v = (await reception.client.get(f"/vehicles/{kept['vehicle_id']}", headers=advisor)).json()
+        assert v["owner"]["customer_id"] == kept["customer_id"], v
 
 
 async def test_bad_input_is_refused_naming_the_field_and_nothing_changes(start_service, token, upstream, clock):

@@ -88,6 +88,22 @@ class VehicleUpdated(_VehicleSnapshot):
     """
 
 
+@event(CUSTOMERS, "WalkInMatched", 1, aggregate="customer", key="customer_id")
+class WalkInMatched(DomainEvent):
+    """A walk-in reception recorded (WalkInCustomerRecorded) was a customer or a vehicle crm already had.
+
+    crm keeps its records and takes reception's ids as aliases of them; reception names crm's records on the
+    repair order from now on and drops the copies it made under its own ids. Published only when a record was
+    kept (a new customer with a new car keeps reception's ids).
+    """
+
+    repair_order_id: str
+    customer_id: str = Field(description="crm's record of the customer (kept, or reception's id when new)")
+    walk_in_customer_id: str = Field(description="The id reception gave the customer at the check-in")
+    vehicle_id: str = Field(description="crm's record of the vehicle (kept, or reception's id when new)")
+    walk_in_vehicle_id: str = Field(description="The id reception gave the vehicle at the check-in")
+
+
 @event(FOLLOW_UPS, "FollowUpScheduled", 1, aggregate="follow_up", key="follow_up_id")
 class FollowUpScheduled(DomainEvent):
     """A follow-up call (回访) was planned after a delivery.

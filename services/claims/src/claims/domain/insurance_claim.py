@@ -77,8 +77,9 @@ class InsuranceClaim(Aggregate):
     """The policy expiry whose renewal was reminded: one reminder per policy and renewal window."""
 
     @classmethod
-    def open(cls, *, now: datetime, **fields) -> InsuranceClaim:
-        if fields["accident_date"] > now.date():
+    def open(cls, *, now: datetime, today: date, **fields) -> InsuranceClaim:
+        """`today`: the store's calendar day now (an accident today is not in the future at 01:00 local)."""
+        if fields["accident_date"] > today:
             raise DomainError("the accident date is in the future", field="accident_date")
         claim = cls(opened_at=now, **fields)
         claim.raise_event(contract.InsuranceClaimOpened(

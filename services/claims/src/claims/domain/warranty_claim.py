@@ -171,12 +171,13 @@ class WarrantyClaim(Aggregate):
     @classmethod
     def open(cls, *, id: str, dealer_group_id: str, store_id: str, claim_number: str, repair_order_id: str,
              repair_order_number: str, vehicle_id: str, vin: str, odometer_km: int | None, jobs: list[RepairJob],
-             now: datetime) -> WarrantyClaim:
+             now: datetime, today: date) -> WarrantyClaim:
+        """`today`: the store's calendar day, the repair date the manufacturer reads."""
         if not jobs:
             raise DomainError("a warranty claim needs at least one warranty job", field="jobs")
         claim = cls(id=id, dealer_group_id=dealer_group_id, store_id=store_id, claim_number=claim_number,
                     repair_order_id=repair_order_id, repair_order_number=repair_order_number, vehicle_id=vehicle_id,
-                    vin=vin, dealer_code=store_id, repair_date=now.date(), odometer_km=odometer_km, opened_at=now)
+                    vin=vin, dealer_code=store_id, repair_date=today, odometer_km=odometer_km, opened_at=now)
         claim._add_lines(jobs)
         claim.raise_event(contract.WarrantyClaimOpened(
             claim_id=id, repair_order_id=repair_order_id, vehicle_id=vehicle_id,

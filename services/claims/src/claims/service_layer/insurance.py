@@ -12,11 +12,13 @@ from ..adapters.orm import InsuranceClaimRow
 from ..adapters.repository import InsuranceClaims
 from ..domain.insurance_claim import InsuranceClaim, renewals_due
 from .commands import ApproveEstimate, EstimateRepair, OpenInsuranceClaim, RecordPayment, RemindRenewals
+from .days import local_today
 
 
 async def open_insurance_claim(uow: UnitOfWork, cmd: OpenInsuranceClaim) -> InsuranceClaim:
     uow.actor.check_store(cmd.store_id)
     claim = InsuranceClaim.open(id=str(uuid.uuid4()), dealer_group_id=uow.actor.dealer_group_id, now=uow.now(),
+                                today=local_today(uow),
                                 **cmd.model_dump())
     await uow.repo(InsuranceClaims).add(claim)
     return claim
@@ -48,7 +50,7 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> InsuranceClaim:
 async def remind_renewals(uow: UnitOfWork, cmd: RemindRenewals) -> list[InsuranceClaim]:
     """Renewal reminders (续保提醒) for policies expiring soon, once per policy and renewal window: crm puts them
     on its reminder list. The daily job (service_layer/renewals.py) runs the same for every group."""
-    return await renewals_for(uow, uow.now().date(), days_ahead=cmd.days_ahead)
+    return await renewals_for(uow, local_today(uow), days_ahead=cmd.days_ahead)
 
 
 async def renewals_for(uow: UnitOfWork, today: date, *, days_ahead: int) -> list[InsuranceClaim]:

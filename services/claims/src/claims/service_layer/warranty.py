@@ -16,6 +16,7 @@ from ..adapters.repository import WarrantyClaims
 from ..domain.eligibility import Eligibility, check_eligibility
 from ..domain.warranty_claim import WarrantyClaim, claim_id_for
 from .commands import ClaimCommand, CorrectLine, RecordPayment, ShipParts, SignOffPartsIssue, SubmitClaim
+from .days import local_today
 
 
 def warranty_jobs(jobs: list[RepairJob]) -> list[RepairJob]:
@@ -59,7 +60,7 @@ async def open_claim(uow: UnitOfWork, *, repair_order_id: str, jobs: list[Repair
         id=claim_id, dealer_group_id=ro.dealer_group_id, store_id=ro.store_id,
         claim_number=f"WC-{claim_id.replace('-', '')[:12].upper()}", repair_order_id=repair_order_id,
         repair_order_number=ro.number or repair_order_id, vehicle_id=ro.vehicle_id, vin=vehicle.vin,
-        odometer_km=ro.odometer_km, jobs=jobs, now=uow.now())
+        odometer_km=ro.odometer_km, jobs=jobs, now=uow.now(), today=local_today(uow))
     claim.assess(await eligibility(uow, claim))
     await claims.add(claim)
 

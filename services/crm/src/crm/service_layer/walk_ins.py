@@ -1,10 +1,11 @@
 """A walk-in's first visit captured by reception: crm registers the customer and the vehicle under
 reception's ids, unless a phone or the VIN is already known. Then the existing record is kept (the
-system of record wins), reception's id becomes an alias of it, and the kept record is published
-again as *Updated."""
+system of record wins), reception's id becomes an alias of it, the kept record is published
+again as *Updated, and WalkInMatched tells reception which records it kept (so the repair order names them)."""
 
 from __future__ import annotations
 
+from shared.contracts.crm import WalkInMatched
 from shared.contracts.reception import WalkInCustomerRecorded
 from shared.errors import DomainError
 from shared.kit import UnitOfWork
@@ -21,7 +22,11 @@ log = get_logger(__name__)
 
 async def walk_in_recorded(uow: UnitOfWork, e: WalkInCustomerRecorded) -> None:
     customer_id = await _customer(uow, e)
-    await _vehicle(uow, e, customer_id)
+    vehicle_id = await _vehicle(uow, e, customer_id)
+    if (customer_id, vehicle_id) != (e.customer_id, e.vehicle_id):
+        await uow.publish([WalkInMatched(repair_order_id=e.repair_order_id, customer_id=customer_id,
+                                         walk_in_customer_id=e.customer_id, vehicle_id=vehicle_id,
+                                         walk_in_vehicle_id=e.vehicle_id)], tenant=uow.envelope.tenant)
 
 
 def _valid_phones(e: WalkInCustomerRecorded) -> list[str]:
@@ -54,10 +59,11 @@ async def _customer(uow: UnitOfWork, e: WalkInCustomerRecorded) -> str:
     return customer.id
 
 
-async def _vehicle(uow: UnitOfWork, e: WalkInCustomerRecorded, customer_id: str) -> None:
+async def _vehicle(uow: UnitOfWork, e: WalkInCustomerRecorded, customer_id: str) -> str:
+    """The vehicle's record: registered under reception's id, or the one crm had by the VIN."""
     vehicles = uow.repo(Vehicles)
-    if await vehicles.find(e.vehicle_id, lock=False) is not None:
-        return
+    if (already := await vehicles.find(e.vehicle_id, lock=False)) is not None:
+        return already.id
     vin = e.vin.strip().upper()
     known = await repo.vehicle_by_vin(uow, vin)
     if known is None:
@@ -66,7 +72,7 @@ async def _vehicle(uow: UnitOfWork, e: WalkInCustomerRecorded, customer_id: str)
                                    vin=vin, owner_customer_id=customer_id, plate=e.plate, model=e.model,
                                    odometer_km=e.odometer_km)
         await add_vehicle(uow, vehicle, created_by=f"reception:{uow.envelope.id}", source="walk-in")
-        return
+        return vehicle.id
     repo.add_alias(uow, "vehicle", e.vehicle_id, known.id)
     kept = await vehicles.get(known.id)
     fill = {k: val for k, val in (("plate", e.plate), ("model", e.model)) if val and getattr(kept, k) is None}
@@ -76,3 +82,4 @@ async def _vehicle(uow: UnitOfWork, e: WalkInCustomerRecorded, customer_id: str)
     if e.odometer_km is not None:
         await odometer_quietly(uow, kept.id, uow.now().date(), e.odometer_km, source="walk-in",
                                ref=e.repair_order_id)
+    return kept.id

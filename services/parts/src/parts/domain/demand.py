@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
@@ -38,6 +38,8 @@ class Demand(Aggregate):
     lines: list[DemandLine] = Field(default_factory=list)
     state: DemandState = DemandState.RESERVED
     asks: list[str] = Field(default_factory=list)
+    short_since: datetime | None = Field(default=None, description="When it was first short: arrivals fill the "
+                                         "demands short longest first")
 
     @model_validator(mode="after")
     def _first_ask(self) -> Demand:
@@ -67,6 +69,27 @@ class Demand(Aggregate):
             self.raise_event(ev.PartsReserved(reference_id=self.id, reference_type=self.reference_type,
                                               lines=[PartLine(part_no=ln.part_no, quantity=ln.quantity)
                                                      for ln in lines]))
+
+    def short_of(self, part_no: str) -> Decimal:
+        if self.state is not DemandState.SHORT:
+            return ZERO
+        return sum((ln.short for ln in self.lines if ln.part_no == part_no), ZERO)
+
+    def filled(self, part_no: str, held: Decimal) -> None:
+        """Stock arrived and `held` more of a part it was short of went onto its reserved shelf. Once no line is
+        short the demand is reserved, and PartsReserved names all its parts (the booking is ready)."""
+        for ln in self.lines:
+            if ln.part_no == part_no and ln.short > 0 and held > 0:
+                take = min(ln.short, held)
+                ln.short, held = ln.short - take, held - take
+                ln.expected_arrival = ln.expected_arrival if ln.short > 0 else None
+        self.changed()
+        if any(ln.short > 0 for ln in self.lines):
+            return
+        self.state = DemandState.RESERVED
+        self.raise_event(ev.PartsReserved(reference_id=self.id, reference_type=self.reference_type, lines=[
+            PartLine(part_no=no, quantity=qty) for no, qty in sorted(merge(
+                [PartLine(part_no=ln.part_no, quantity=ln.quantity) for ln in self.lines]).items())]))
 
     def release(self) -> bool:
         if self.state is DemandState.RELEASED:

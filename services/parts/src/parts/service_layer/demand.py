@@ -1,5 +1,6 @@
 """Reservations: a booking's or repair order's parts go onto the reserved shelf, or a shortage is reported
-with the expected arrival from open purchase orders; released on cancel, no-show or close."""
+with the expected arrival from open purchase orders (and filled when the parts arrive); released on cancel,
+no-show or close."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shared.contracts.common import PartLine
 from shared.kit import UnitOfWork
 
 from ..adapters.repository import Demands, Parts, PurchaseOrders
-from ..domain.demand import Demand, DemandLine, merge
+from ..domain.demand import Demand, DemandLine, DemandState, merge
 from ..domain.purchasing import OrderState
 from ..domain.stock import Part
 
@@ -40,12 +41,34 @@ async def reserve(uow: UnitOfWork, *, reference_id: str, reference_type: str, st
     if demand is None:
         demand = Demand(id=reference_id, dealer_group_id=uow.actor.dealer_group_id, store_id=store_id,
                         reference_type=reference_type)
-        demand.settle(settled, ask)
+        _settle(uow, demand, settled, ask)
         await demands.add(demand)
     else:
-        demand.settle(settled, ask)
+        _settle(uow, demand, settled, ask)
         await demands.save(demand)
     return demand
+
+
+def _settle(uow: UnitOfWork, demand: Demand, lines: list[DemandLine], ask: str) -> None:
+    demand.settle(lines, ask)
+    if demand.state is DemandState.SHORT and demand.short_since is None:
+        demand.short_since = uow.now()
+
+
+async def fill_shortages(uow: UnitOfWork, store_id: str, arrived: dict[str, Part]) -> None:
+    """Parts arrived (shelved from a receipt): the store's demands short of them take what is available, those
+    short longest first, onto their reserved shelf; a demand no longer short is reserved (PartsReserved)."""
+    short = [d for d in await uow.repo(Demands).list(store_id=store_id) if d.state is DemandState.SHORT]
+    for d in sorted(short, key=lambda d: (d.short_since or uow.now(), d.id)):
+        touched = False
+        for part_no, part in sorted(arrived.items()):
+            wanted = d.short_of(part_no)
+            held = wanted - part.reserve(d.id, wanted) if wanted > 0 else 0
+            if held > 0:
+                d.filled(part_no, held)
+                touched = True
+        if touched:
+            await uow.repo(Demands).save(d)
 
 
 async def release(uow: UnitOfWork, reference_id: str) -> Demand | None:

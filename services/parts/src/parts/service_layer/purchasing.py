@@ -21,6 +21,7 @@ from ..domain.purchasing import (
     suggested_quantity,
 )
 from . import commands as c
+from .demand import fill_shortages
 from .stock import parts_for
 
 
@@ -134,6 +135,7 @@ async def shelve_goods(uow: UnitOfWork, cmd: c.ShelveGoods) -> Receipt:
         for ln in booked:
             po.received(ln.part_no, ln.shelved)
         await uow.repo(PurchaseOrders).save(po)
+    await fill_shortages(uow, r.store_id, stock)  # bookings and orders waiting for these parts take them first
     for p in stock.values():
         await uow.repo(Parts).save(p)
     await uow.repo(Receipts).save(r)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.kit import PageRequest, Repository, UnitOfWork, Upsert
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from ..domain.appointment import Appointment
@@ -195,6 +195,23 @@ async def vehicle(uow: UnitOfWork, vehicle_id: str) -> VehicleReplica | None:
 async def vehicle_by_vin(uow: UnitOfWork, vin: str) -> VehicleReplica | None:
     return (await uow.session.execute(select(VehicleReplica).where(
         VehicleReplica.dealer_group_id == uow.actor.dealer_group_id, VehicleReplica.vin == vin))).scalars().first()
+
+
+async def drop_walk_in_copies(uow: UnitOfWork, *, walk_in_customer_id: str, customer_id: str,
+                              walk_in_vehicle_id: str, vehicle_id: str) -> None:
+    """The copies reception made of a walk-in under its own ids, once crm says it kept other records: their
+    rows go, and a new car reception recorded names crm's customer as its owner (crm's VehicleRegistered says
+    the same, possibly later: it travels under another key)."""
+    group = uow.actor.dealer_group_id
+    if walk_in_customer_id != customer_id:
+        await uow.session.execute(update(VehicleReplica).where(
+            VehicleReplica.dealer_group_id == group, VehicleReplica.owner_customer_id == walk_in_customer_id,
+        ).values(owner_customer_id=customer_id))
+        await uow.session.execute(delete(CustomerReplica).where(
+            CustomerReplica.dealer_group_id == group, CustomerReplica.customer_id == walk_in_customer_id))
+    if walk_in_vehicle_id != vehicle_id:
+        await uow.session.execute(delete(VehicleReplica).where(
+            VehicleReplica.dealer_group_id == group, VehicleReplica.vehicle_id == walk_in_vehicle_id))
 
 
 async def customer(uow: UnitOfWork, customer_id: str) -> CustomerReplica | None:

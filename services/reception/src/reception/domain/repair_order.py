@@ -290,6 +290,16 @@ class RepairOrder(Aggregate):
             advisor_id=self.advisor_id, promised_at=promised_at, jobs=[j.to_contract() for j in jobs], wash=wash,
             transport=transport.value, comeback_of=comeback_of))
 
+    def records_kept(self, *, walk_in_customer_id: str, customer_id: str, walk_in_vehicle_id: str,
+                     vehicle_id: str) -> bool:
+        """crm already had the walk-in's customer or vehicle (WalkInMatched): the order names crm's records from
+        now on. False when the order names other records (not this walk-in's, or already re-pointed)."""
+        if (self.customer_id, self.vehicle_id) != (walk_in_customer_id, walk_in_vehicle_id):
+            return False
+        self.customer_id, self.vehicle_id = customer_id, vehicle_id
+        self.changed()
+        return True
+
     # -- added work (增项) ---------------------------------------------------------------------
     def record_finding(self, finding: Finding) -> bool:
         """Workshop found new work; False when this finding is already recorded."""

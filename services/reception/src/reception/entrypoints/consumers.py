@@ -24,7 +24,7 @@ from ..adapters.repository import Appointments, RepairOrders
 from ..domain.appointment import ShortPart
 from ..domain.pricing import PartItem
 from ..domain.repair_order import RepairOrder, RoState
-from ..service_layer.repair_orders import record_added_work_found
+from ..service_layer.repair_orders import record_added_work_found, walk_in_matched
 
 log = get_logger(__name__)
 
@@ -64,6 +64,11 @@ async def on_vehicle(uow: UnitOfWork, e: crm.VehicleRegistered | crm.VehicleUpda
     known = {k: v for k, v in e.model_dump().items() if k in VehicleReplica.model_fields}
     await _vehicles(uow.session, dict(**_tenant(uow), source_event_id=uow.envelope.id, updated_at=uow.envelope.time,
                                       **known))
+
+
+@replicas.on(crm.WalkInMatched)
+async def on_walk_in_matched(uow: UnitOfWork, e: crm.WalkInMatched) -> None:
+    await walk_in_matched(uow, e)
 
 
 # -- workshop.catalogue and parts.stock -----------------------------------------------------------

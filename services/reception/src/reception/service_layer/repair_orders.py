@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from shared.contracts import crm
 from shared.contracts import reception as ev
 from shared.errors import Conflict, DomainError, NotFound
 from shared.kit import UnitOfWork
@@ -252,6 +253,17 @@ async def cancel(uow: UnitOfWork, cmd: c.CancelOrder) -> RepairOrder:
 
 
 # -- facts from workshop (consumers) --------------------------------------------------------------
+async def walk_in_matched(uow: UnitOfWork, e: crm.WalkInMatched) -> None:
+    """crm already had the walk-in's customer or vehicle: the repair order names crm's records, and reception's
+    provisional copies go (the kept records' own events bring reception's copies of them)."""
+    ids = dict(walk_in_customer_id=e.walk_in_customer_id, customer_id=e.customer_id,
+               walk_in_vehicle_id=e.walk_in_vehicle_id, vehicle_id=e.vehicle_id)
+    ro = await uow.repo(RepairOrders).find(e.repair_order_id)
+    if ro is not None and ro.records_kept(**ids):
+        await uow.repo(RepairOrders).save(ro)
+    await repo.drop_walk_in_copies(uow, **ids)
+
+
 async def record_added_work_found(uow: UnitOfWork, ro: RepairOrder, *, finding_id: str, description: str,
                                   safety_related: bool, operation_code: str | None, estimated_hours: Decimal,
                                   parts: list[PartItem]) -> bool:
