@@ -1,7 +1,8 @@
 """deploy/k8s/: the Kubernetes manifests that follow from the service registry, generated.
 
 shared/src/shared/registry.py names the services (ports, databases, consumer groups), the event contracts
-name the topics, and each service's app says which topics its consumer groups read. From those this
+name the topics, and each service's app says which topics its consumer groups read (its notification
+subscribers join no group, every instance reads every partition: they bound nothing). From those this
 writes, under deploy/k8s/:
 
     base/kustomization.yaml          the base's resource list (with the hand-written base/kafka.yaml)
@@ -52,7 +53,7 @@ DATABASE_SIZE = "20Gi"
 
 @dataclass(frozen=True)
 class Deployed:
-    """A service of the registry with what its app's consumer groups read."""
+    """A service of the registry with what its app's consumer groups read (not its notification subscribers)."""
 
     svc: registry.Service
     consumes: dict[str, tuple[str, ...]]
@@ -79,6 +80,8 @@ def deployed() -> list[Deployed]:
         app = getattr(importlib.import_module(module), factory)()
         consumers = {c.name: tuple(c.topics) for c in app.state.runtime.consumers}
         assert set(consumers) == set(svc.consumer_groups), f"{svc.name}: registry's consumer groups differ"
+        assert {n.name for n in app.state.runtime.notifications} == set(svc.notifications), \
+            f"{svc.name}: registry's notification subscribers differ"
         out.append(Deployed(svc, consumers))
     return out
 

@@ -112,6 +112,12 @@ def test_autoscalers_never_outnumber_the_partitions_a_service_reads(rendered, de
             assert spec["metrics"][0]["resource"]["name"] == "cpu"
     assert of_kind(rendered["base"], "HorizontalPodAutoscaler")["crm"]["spec"]["maxReplicas"] == \
         registry.partitions("reception.repair-orders")
+    # The gateway's boards are notified on every instance (no group): that bounds neither its replicas nor
+    # adds a lag metric; CPU alone scales it.
+    gateway = next(d for d in deployed if d.name == "gateway")
+    assert registry.service("gateway").notifications and not gateway.consumes
+    assert of_kind(rendered["base"], "HorizontalPodAutoscaler")["gateway"]["spec"]["maxReplicas"] == \
+        k8s_gen.HTTP_ONLY_MAX_REPLICAS
 
 
 def test_consumer_lag_scales_the_consumers_in_production_only(rendered, deployed):

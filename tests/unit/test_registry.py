@@ -50,13 +50,18 @@ def test_default_settings_take_port_and_database_from_the_registry(svc: registry
 
 
 @pytest.mark.parametrize("svc", registry.SERVICES, ids=lambda s: s.name)
-def test_consumer_groups_are_those_create_app_builds(svc: registry.Service, monkeypatch):
+def test_consumer_groups_and_notifications_are_those_create_app_builds(svc: registry.Service, monkeypatch):
     """Built with default settings, no broker or database needed: consumers subscribe on start."""
     monkeypatch.delenv("KAFKA_GROUP_PREFIX", raising=False)
-    consumers = _create_app(svc).state.runtime.consumers
-    assert sorted(c.name for c in consumers) == sorted(svc.consumer_groups)
-    subscribed = {getattr(t, "name", t) for c in consumers for sub in c.router.subscribers for t in sub.topics}
+    runtime = _create_app(svc).state.runtime
+    assert sorted(c.name for c in runtime.consumers) == sorted(svc.consumer_groups)
+    assert sorted(n.name for n in runtime.notifications) == sorted(svc.notifications)
+    subs = [sub for c in [*runtime.consumers, *runtime.notifications] for sub in c.router.subscribers]
+    subscribed = {getattr(t, "name", t) for sub in subs for t in sub.topics}
     assert subscribed <= set(svc.reads), f"{svc.name} subscribes to topics its `reads` does not name"
+    # A group is what the registry says it is: a notification subscriber joins none (every instance reads all).
+    assert {sub.group_id for c in runtime.consumers for sub in c.router.subscribers} <= set(svc.consumer_groups)
+    assert all(sub.group_id is None for n in runtime.notifications for sub in n.router.subscribers)
 
 
 def test_every_topic_has_one_producer_and_known_topics_only():

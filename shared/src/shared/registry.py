@@ -33,9 +33,13 @@ class Service:
     """Topics it publishes (through its outbox)."""
     consumer_groups: tuple[str, ...] = ()
     """Its Kafka consumer group ids (before KAFKA_GROUP_PREFIX), as `create_app()` builds them."""
+    notifications: tuple[str, ...] = ()
+    """Its notification subscribers, as `create_app()` builds them (shared/messaging/notifications.py): no
+    consumer group, each instance reads every partition of their topics from the end. They commit no offsets
+    and keep no instance idle, so, unlike a group, they bound neither the autoscaler nor the lag alerts."""
     reads: tuple[str, ...] = ()
-    """Topics it reads per the event catalogue (docs/asyncapi.yaml); its consumer groups subscribe to
-    a subset of them (some readers are not built yet)."""
+    """Topics it reads per the event catalogue (docs/asyncapi.yaml); its consumer groups and notification
+    subscribers subscribe to a subset of them (some readers are not built yet)."""
     fronted: bool = True
     """Reachable through the gateway at /api/<name>/... (the gateway itself is not)."""
 
@@ -103,14 +107,15 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "gateway", 8000, "gateway",
         summary="The dealer group's one public entry: identity, tenancy, composed queries and boards.",
-        consumer_groups=("gateway.boards",),  # the boards' live refresh (gateway/boards/live.py)
+        notifications=("gateway.boards",),  # the boards' live refresh, on every instance (gateway/boards/live.py)
         reads=(crm.COMPLAINTS, workshop.JOBS, reception.REPAIR_ORDERS, reception.APPOINTMENTS),
         fronted=False,
     ),
 )
 
 # Partitions of a topic in production (deploy/k8s/, generated from here): no consumer group can keep more
-# instances busy than the partitions of what it reads, so this also bounds each service's autoscaler.
+# instances busy than the partitions of what it reads, so this also bounds each service's autoscaler
+# (a notification subscriber has no group: it bounds nothing).
 # An override may only raise a topic above the default: services create a missing topic with the default
 # (KAFKA_PARTITIONS) and Kafka can add partitions to a topic, never take them away.
 DEFAULT_PARTITIONS = 12

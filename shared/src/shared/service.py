@@ -21,9 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .clock import Clock, SystemClock
 from .contracts import DomainEvent
 from .errors import DomainError
-from .kit.events import EventHandlers
+from .kit.events import EventHandlers, Notifications
 from .messaging.consumer import ConsumerDeps, IdempotentConsumer
 from .messaging.lag import LagMonitor
+from .messaging.notifications import NotificationSubscriber
 from .messaging.outbox import Outbox
 from .messaging.relay import OutboxRelay, make_producer
 from .messaging.topics import ensure_topics
@@ -48,6 +49,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     lag_monitor: asyncio.Task | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    notifications: list[NotificationSubscriber] = field(default_factory=list)
 
 
 async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
@@ -72,13 +74,15 @@ def create_service_app(
     description: str | None = None,
     routers: Sequence[APIRouter] = (),
     events: Sequence[EventHandlers] = (),
+    notifications: Sequence[Notifications] = (),
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
     tags: Mapping[str, str] | None = None,
     counters: Mapping[type[DomainEvent], Counter] | None = None,
 ) -> FastAPI:
-    """Build a service: its routers, its consumer groups (`events`), probes, metrics and error mapping.
+    """Build a service: its routers, its consumer groups (`events`), what every instance is notified of
+    (`notifications`: no group, see shared/messaging/notifications.py), probes, metrics and error mapping.
     Its title and description default to its name and its summary in the service registry.
 
     `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
@@ -90,9 +94,10 @@ def create_service_app(
     runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
                          for group in events]
+    runtime.notifications = [n.subscriber(runtime) for n in notifications]
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
                          enable_idempotence=True)
-    for c in runtime.consumers:
+    for c in [*runtime.consumers, *runtime.notifications]:
         broker.include_router(c.router)
 
     @asynccontextmanager
@@ -155,6 +160,8 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
     runtime.deps.sessions = runtime.sessions
     runtime.deps.producer = runtime.producer
     await broker.start()
+    for n in runtime.notifications:
+        await n.ready()
     if settings.run_outbox_relay:
         runtime.relay = OutboxRelay(
             engine=runtime.engine, dsn=settings.dsn, producer=runtime.producer,

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = create_service_app(
         settings,
         routers=[identity, figures, composed, boards, router],  # ahead of api's pass-through /api/{service}/{path}
-        events=[live.consumer(hub)],  # the boards' live refresh
+        notifications=[live.notifications(hub)],  # the boards' live refresh, on every instance
         clock=clock,
         on_started=started,
     )

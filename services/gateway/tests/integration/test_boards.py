@@ -5,6 +5,8 @@ the figures page refused to a technician, and a service that does not answer sho
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
 
@@ -92,3 +94,42 @@ async def test_another_store_and_the_figures_are_refused_as_the_api_refuses_them
     assert "form class=\"dispatch\"" not in r.text
     r = await c.get(f"/boards/{store}/nonsense")
     assert r.status_code == 404
+
+
+async def next_refresh(lines) -> str:
+    """The topic of the stream's next `refresh` event (comments and keep-alives skipped)."""
+    async for line in lines:
+        if line.startswith("event: refresh"):
+            return (await anext(lines)).removeprefix("data: ")
+    raise AssertionError("the stream ended without a refresh")
+
+
+async def test_every_gateway_instance_refreshes_its_own_boards_of_the_store(service_databases, start_service, infra):
+    """Two gateway instances, a board of the same store open on each: one workshop event refreshes both (every
+    instance hears every event; a consumer group would give the event's partition to one of them)."""
+    from shared.contracts import workshop
+    from shared.messaging.envelope import Envelope, Tenant
+
+    from tests.support.kafka import kafka_producer, publish
+
+    dg, store, sup = uid("dg"), uid("s"), uid("sup")
+    await upsert_users(service_databases["gateway"], [
+        dict(username=sup, password=PW, dealer_group_id=dg, roles=["workshop_supervisor"], store_ids=[store])])
+    async with (start_service("gateway", listen=True, **DOWN) as one,
+                start_service("gateway", listen=True, **DOWN) as two):
+        streams = []
+        async with contextlib.AsyncExitStack() as opened:
+            for gw in (one, two):
+                await log_in(gw.client, sup)
+                r = await opened.enter_async_context(gw.client.stream("GET", f"/boards/{store}/events"))
+                assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+                lines = r.aiter_lines()
+                assert await asyncio.wait_for(anext(lines), 5) == "retry: 2000"  # listening from here on
+                streams.append(lines)
+            assert [gw.app.state.boards_hub.open_boards(store) for gw in (one, two)] == [1, 1]
+
+            async with kafka_producer(infra) as producer:
+                await publish(producer, Envelope.new(workshop.JobDispatched(
+                    repair_order_id=uid("ro"), job_id="j1", team_id="t1"), source="workshop", tenant=Tenant(dg, store)))
+            refreshed = await asyncio.wait_for(asyncio.gather(*(next_refresh(s) for s in streams)), 20)
+            assert refreshed == [workshop.JOBS, workshop.JOBS]

@@ -99,16 +99,16 @@ async def test_an_event_of_a_store_nudges_that_stores_open_boards_only():
     import asyncio
     from types import SimpleNamespace
 
-    from gateway.boards.live import TOPICS, Hub, consumer
+    from gateway.boards.live import TOPICS, Hub, notifications
     from shared.contracts import workshop
 
     hub = Hub()
-    boards = consumer(hub)
-    assert set(boards.by_topic) == set(TOPICS)
+    boards = notifications(hub)
+    assert {cls.topic for cls in boards.by_type} == set(TOPICS)
     mine, other = hub.listen("s-a"), hub.listen("s-b")
-    handler = boards.by_topic[workshop.JOBS][workshop.JobDispatched]
-    uow = SimpleNamespace(envelope=SimpleNamespace(tenant=SimpleNamespace(store_id="s-a")))
-    await handler(uow, workshop.JobDispatched(repair_order_id="ro", job_id="j", team_id="t"))
+    handler = boards.by_type[workshop.JobDispatched]
+    env = SimpleNamespace(tenant=SimpleNamespace(store_id="s-a"))
+    await handler(env, workshop.JobDispatched(repair_order_id="ro", job_id="j", team_id="t"))
     assert await asyncio.wait_for(mine.get(), 1) == workshop.JOBS and other.empty()
     hub.leave("s-a", mine)
     assert hub.open_boards("s-a") == 0 and hub.open_boards("s-b") == 1

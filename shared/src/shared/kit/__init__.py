@@ -6,13 +6,14 @@
 - `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
 - `Page`: the route parameter of a list (`limit`, `cursor`), handed to `Repository.list(page=...)`;
 - `EventHandlers`: a consumer group's handlers, idempotent through the inbox;
+- `Notifications`: handlers every instance runs for every event (no group, no inbox): refreshing pages;
 - `Upsert`: a replica row written by key, its SQL built once;
 - the audit trail: every saved change's row (who, when, which command, what changed), `history()`.
 """
 
 from .aggregate import Aggregate
 from .audit import AuditEntry, history
-from .events import EventHandlers
+from .events import EventHandlers, Notifications
 from .http import AuditReader, Command, CommandBody, CommandRunner, Query
 from .pages import Page, PageRequest
 from .repository import InMemoryRepository, Repository
@@ -29,6 +30,7 @@ __all__ = [
     "EventHandlers",
     "InMemoryRepository",
     "InMemoryUnitOfWork",
+    "Notifications",
     "Page",
     "PageRequest",
     "Query",

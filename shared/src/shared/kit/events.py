@@ -10,6 +10,9 @@ The service factory subscribes each group through the idempotent consumer: the e
 into the inbox in the handler's transaction (a redelivery is skipped), failures are retried
 and then dead-lettered, and events the handler saves go to the outbox with this event as
 their cause.
+
+A handler that only tells this instance's clients something (refresh a page) is a `Notifications` handler
+instead: every instance runs it for every event, with no group and no inbox.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from shared.auth import Principal
 from shared.contracts.base import DomainEvent
 from shared.messaging.consumer import IdempotentConsumer
 from shared.messaging.envelope import Envelope
+from shared.messaging.notifications import NotificationSubscriber, Notify
 
 from .uow import UnitOfWork
 
@@ -59,3 +63,33 @@ class EventHandlers:
         for topic, handlers in self.by_topic.items():
             consumer.subscribe(topic, {cls: adapt(fn) for cls, fn in handlers.items()})
         return consumer
+
+
+class Notifications:
+    """Handlers every instance of the service runs for every event of their types: a notification (refresh the
+    pages this instance serves), not a business effect. No consumer group, no inbox, no transaction:
+
+        boards = Notifications("boards")
+
+        @boards.on(workshop.JobDispatched)
+        async def nudge(env: Envelope, e: workshop.JobDispatched) -> None:
+            ...   # env: the CloudEvent (tenant, time, ids)
+
+    shared/messaging/notifications.py says what that costs and saves."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.by_type: dict[type[DomainEvent], Notify] = {}
+
+    def on(self, *event_types: type[DomainEvent]) -> Callable[[Notify], Notify]:
+        def register(fn: Notify) -> Notify:
+            for cls in event_types:
+                self.by_type[cls] = fn
+            return fn
+
+        return register
+
+    def subscriber(self, runtime: Any) -> NotificationSubscriber:
+        """The group-less subscriber running these handlers in `runtime`'s instance."""
+        service = runtime.settings.service_name
+        return NotificationSubscriber(service=service, name=f"{service}.{self.name}", handlers=self.by_type)

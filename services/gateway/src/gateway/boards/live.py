@@ -1,11 +1,11 @@
-"""Live boards: the gateway consumes the workshop's and reception's events (consumer group `gateway.boards`)
-and tells every open board of the event's store to fetch its data again (server-sent events, pages.py).
+"""Live boards: every gateway instance is notified of the workshop's and reception's events and tells each board
+of the event's store that it serves to fetch its data again (server-sent events, pages.py).
+
+A notification, not a consumer group (shared/messaging/notifications.py): a board is connected to one instance,
+whichever holds the event's partition, so every instance reads every partition, from the end, with no inbox.
 
 The event only says "this store changed": the page asks the services again with its user's token, so what a
-user sees is still decided by the services. A missed nudge costs nothing but freshness; the inbox records the
-event like any consumer's. With several gateway instances, each partition goes to one instance of the group:
-a board connected to another instance learns of that change at its next nudge (one group per instance would
-fix that; not needed while one gateway serves the stores)."""
+user sees is still decided by the services. A missed nudge costs nothing but freshness."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import asyncio
 from collections import defaultdict
 
 from shared.contracts import EVENT_TYPES, reception, workshop
-from shared.kit import EventHandlers, UnitOfWork
+from shared.kit import Notifications
+from shared.messaging.envelope import Envelope
 
 TOPICS = (workshop.JOBS, reception.REPAIR_ORDERS, reception.APPOINTMENTS)
 _QUEUE_SIZE = 16
@@ -50,12 +51,12 @@ class Hub:
         return len(self._boards.get(store_id, ()))
 
 
-def consumer(hub: Hub) -> EventHandlers:
-    """The gateway's consumer group `boards`: every event type of the boards' topics nudges its store."""
-    boards = EventHandlers("boards")
+def notifications(hub: Hub) -> Notifications:
+    """The gateway's `boards` notifications: every event type of the boards' topics nudges its store."""
+    boards = Notifications("boards")
 
-    async def nudge(uow: UnitOfWork, event) -> None:
-        hub.changed(uow.envelope.tenant.store_id, type(event).topic)
+    async def nudge(env: Envelope, event) -> None:
+        hub.changed(env.tenant.store_id, type(event).topic)
 
     boards.on(*(cls for cls in EVENT_TYPES.values() if cls.topic in TOPICS))(nudge)
     return boards
