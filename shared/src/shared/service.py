@@ -34,6 +34,9 @@ from .settings import ServiceSettings
 
 log = get_logger(__name__)
 
+SERVER_KEEPALIVE_SECONDS = 5
+"""How long a service keeps an idle HTTP connection; the gateway's pool drops them sooner (its main.py)."""
+
 
 @dataclass
 class Runtime:
@@ -286,4 +289,4 @@ def serve(app: FastAPI) -> None:
     s: ServiceSettings = app.state.settings
     # A bounded graceful shutdown: an open stream (the boards' live events) would otherwise hold it forever.
     uvicorn.run(app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, timeout_keep_alive=SERVER_KEEPALIVE_SECONDS)

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.openapi import EdgeLimits
-from shared.service import Runtime, create_service_app
+from shared.service import SERVER_KEEPALIVE_SECONDS, Runtime, create_service_app
 from starlette.middleware import Middleware
 
 from .adapters.rate_limits import RateLimits
@@ -26,6 +26,7 @@ from .entrypoints.figures import router as figures
 from .entrypoints.identity import router as identity
 from .service_layer.sessions import check_token
 
+KEEPALIVE_EXPIRY_SECONDS = SERVER_KEEPALIVE_SECONDS / 2
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 BOARDS_STATIC = Path(__file__).resolve().parent / "boards" / "static"
 
@@ -35,7 +36,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app: FastAPI
 
     async def started(runtime: Runtime) -> None:
-        app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds)
+        # Pooled connections are dropped while idle well before the services' own keep-alive
+        # (shared.service.SERVER_KEEPALIVE_SECONDS) closes them: reusing one the service just closed answered 503
+        # (RemoteProtocolError) under load.
+        app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds,
+                                           limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
 
     async def token_guard(_: Request, principal: Principal) -> None:
         """Every verified token: the caller's rate limits (before any database work), then revocation: a
