@@ -1,218 +1,255 @@
-"""Idempotent consumer throughput on real Kafka and PostgreSQL: before/after and the raw floor, side by side.
+"""Consumer throughput of real handlers beside the raw floor, measured in the same run (benchmark 2).
 
-    uv run python bench/consumer_throughput.py [--events 5000] [--rounds 3]
+    uv run python -m bench consumer [--events 4000] [--rounds 3]
 
-A fresh 3-partition topic gets N CloudEvents (100 aggregates); each variant drains all of it as a
-new consumer group, doing the same work per event (decode, inbox row, upsert of a replica row):
-
-  before        the inbox insert built per record as `postgresql.insert().on_conflict_do_nothing()`
-                (left out of SQLAlchemy's compiled cache: compiled per record), the handler's upsert
-                built the same way: 200 statements per batch of 100, each compiled;
-  before+Upsert the same inbox insert; the handler uses shared.kit.Upsert (SQL written once);
-  after         IdempotentConsumer as it is: a batch's ids claimed in one statement written once,
-                handlers run for the new ids, the Upsert handler;
-  raw floor     aiokafka getmany + asyncpg: the claim with unnest, the upserts with one executemany,
-                no SQLAlchemy, no FastStream.
-
-Batched variants handle up to 100 events per transaction; one more line shows `after` with one
-transaction per event, on a smaller topic. Rates run from the first event handled to the last
-inbox row committed (group joins are left out), median of the rounds, variants interleaved.
+Two real consumer groups, each as its service runs it (shared.kit.EventHandlers -> IdempotentConsumer,
+FastStream, the service's own migrated schema, up to CONSUMER_BATCH_SIZE=100 records a transaction):
+  reception.replicas   crm.VehicleRegistered -> reception's vehicle replica (an upsert);
+  crm.care             reception.VehicleDelivered -> crm's visit, follow-up call, odometer reading, call tasks,
+                       FollowUpScheduled into the outbox (the vehicles and customers seeded through crm's API).
+The floor: aiokafka getmany + asyncpg on the same topic, broker and server: decode the CloudEvent and its
+event, claim the batch's ids in the inbox (one unnest statement), insert one effect row per new event with
+one executemany, commit. Each round drains the same events as a new consumer group into a fresh database
+(a clone of a migrated template); variants interleave, medians of the rounds. Rate: from the first inbox row
+committed to the last (group joins left out). Target: the real handler >= 1/5 of the floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
-import sys
 import time
 import uuid
-import warnings
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datetime import date
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from shared.contracts.crm import CustomerKind, CustomerRegistered
-from shared.db import make_engine, make_session_factory
-from shared.kit.upsert import Upsert
-from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
+from shared.auth import KeySet, Principal, Role, generate_signing_key, issue_token
+from shared.clock import SystemClock
+from shared.contracts import crm, reception
+from shared.messaging.consumer import ConsumerDeps
 from shared.messaging.envelope import Envelope, Tenant
+from shared.messaging.outbox import Outbox
 from shared.messaging.relay import make_producer
-from shared.messaging.topics import ensure_topics
-from shared.plumbing_tables import create_plumbing_schema, inbox_table
-from sqlalchemy import Column, MetaData, String, Table, func, select
-from sqlalchemy.dialects.postgresql import insert
+from shared.service import Runtime
+from shared.vin import with_check_digit
 
-from tests.support.infra import create_database, drop_database, start_infra
+from bench.common import BenchInfra, Figure, fresh_topics, report, start_infra
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # SQLModel's nudge to session.exec()
-
-md = MetaData()
-replica = Table("replica", md, Column("id", String, primary_key=True), Column("name", String))
-UPSERT = Upsert(replica, keys=("id",))
+TENANT = Tenant("dg-bench", "s-bench")
+KEY = generate_signing_key("bench-1")
+TARGET = 0.2
 
 
-async def upsert_built_per_event(session, env, e: CustomerRegistered) -> None:
-    stmt = insert(replica).values(id=e.customer_id, name=e.name)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"name": stmt.excluded.name}))
+def settings(service: str, infra: BenchInfra, db: str, **kw):
+    import importlib
+
+    import shared.registry as registry
+
+    cfg = importlib.import_module(f"{registry.service(service).package}.config")
+    return cfg.Settings(database_url=infra.database_url(db), kafka_bootstrap_servers=infra.kafka_bootstrap,
+                        jwt_keys=KeySet.of(KEY).to_json(), log_json=False, log_level="WARNING",
+                        consumer_lag_poll_seconds=0, **kw)
 
 
-async def upsert_written_once(session, env, e: CustomerRegistered) -> None:
-    await UPSERT(session, {"id": e.customer_id, "name": e.name})
+def vin(i: int) -> str:
+    return with_check_digit(f"LSVBENCH{i:09d}")
 
 
-class PerRecordInbox(IdempotentConsumer):
-    """Before: one inbox insert per record, built (and compiled) each time, as the consumer did."""
-
-    async def _claim(self, session, items) -> set[str]:
-        t = inbox_table()
-        new = set()
-        for record, env in items:
-            inserted = await session.execute(
-                insert(t).values(consumer=self.name, event_id=env.id, event_type=env.type, topic=record.topic,
-                                 partition=record.partition, offset=record.offset)
-                .on_conflict_do_nothing().returning(t.c.event_id))
-            if inserted.first() is not None:
-                new.add(env.id)
-        return new
+# -- the events ------------------------------------------------------------------------------------------
+def vehicle_events(n: int, vehicles: int = 200) -> list[Envelope]:
+    ids = [str(uuid.uuid4()) for _ in range(vehicles)]
+    return [Envelope.new(crm.VehicleRegistered(
+        vehicle_id=ids[i % vehicles], vin=vin(i % vehicles), plate=f"苏E{i:05d}", model="Magotan",
+        owner_customer_id="c-1", odometer_km=1000 + i), source="crm", tenant=TENANT) for i in range(n)]
 
 
-async def produce(bootstrap: str, topic: str, n: int) -> None:
+def delivery_events(n: int, pairs: list[tuple[str, str]]) -> list[Envelope]:
+    return [Envelope.new(reception.VehicleDelivered(
+        repair_order_id=f"ro-{uuid.uuid4().hex[:12]}", vehicle_id=pairs[i % len(pairs)][1],
+        customer_id=pairs[i % len(pairs)][0], advisor_id="adv-1",
+        odometer_km=20000 + i if i < len(pairs) else None,  # one reading a vehicle a day: crm keeps one
+        next_service_date=date(2027, 6, 1), declined_work=["rear wipers"] if i % 3 == 0 else []),
+        source="reception", tenant=TENANT) for i in range(n)]
+
+
+async def produce(bootstrap: str, topic: str, envs: list[Envelope]) -> None:
     p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     await p.start()
-    aggs = [str(uuid.uuid4()) for _ in range(100)]
-    futs = []
-    for i in range(n):
-        e = CustomerRegistered(customer_id=aggs[i % 100], kind=CustomerKind.PERSON, name=f"#{i}",
-                               phones=["13800000000"], home_store_id="s")
-        env = Envelope.new(e, source="bench", tenant=Tenant("dg", "s"))
-        futs.append(await p.send(topic, env.value(), key=env.subject.encode(), headers=env.headers()))
-    await asyncio.gather(*futs)
-    await p.stop()
+    try:
+        futs = [await p.send(topic, env.value(), key=env.subject.encode(), headers=env.headers()) for env in envs]
+        await asyncio.gather(*futs)
+    finally:
+        await p.stop()
 
 
-async def inbox_rows(engine, consumer: str) -> int:
-    async with engine.connect() as conn:
-        return await conn.scalar(select(func.count()).select_from(inbox_table()).where(
-            inbox_table().c.consumer == consumer))
+async def seed_crm(infra: BenchInfra, db: str, pairs: int) -> list[tuple[str, str]]:
+    """Customers and vehicles through crm's own API (in-process, its relay off: nothing is published)."""
+    from crm.main import create_app
+
+    app = create_app(settings("crm", infra, db, run_outbox_relay=False, kafka_group_prefix=f"seed-{db}."))
+    p = Principal(user_id="adv-1", name="adv", dealer_group_id=TENANT.dealer_group_id, roles=frozenset([Role.ADVISOR]),
+                  store_ids=frozenset([TENANT.store_id]))
+    headers = {"Authorization": "Bearer " + issue_token(p, key=KEY, issuer="aftersales-gateway", ttl_seconds=3600)}
+    out = []
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://crm") as c:
+        for i in range(pairs):
+            r = await c.post("/customers", headers=headers, json={
+                "store_id": TENANT.store_id, "name": f"客户{i}", "phones": [f"139{i:08d}"]})
+            assert r.status_code == 201, r.text
+            v = await c.post("/vehicles", headers=headers, json={
+                "store_id": TENANT.store_id, "vin": vin(i), "owner_customer_id": r.json()["id"]})
+            assert v.status_code == 201, v.text
+            out.append((r.json()["id"], v.json()["id"]))
+    return out
 
 
-async def wait_for_rows(engine, consumer: str, n: int) -> float:
-    while await inbox_rows(engine, consumer) < n:
-        await asyncio.sleep(0.02)
-    return time.perf_counter()
-
-
-async def drain_consumer(infra, engine, topic: str, n: int, *, cls, handler, batch_size: int = 100) -> float:
-    producer = make_producer(infra.kafka_bootstrap, "bench-dlq")
-    await producer.start()
-    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer, batch_size=batch_size)
-    c = cls(service="bench", name=f"bench-{uuid.uuid4().hex[:6]}", deps=deps)
-    first: list[float] = []
-
-    async def timed(session, env, event) -> None:
-        first or first.append(time.perf_counter())
-        await handler(session, env, event)
-
-    c.subscribe(topic, {CustomerRegistered: timed})
-    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    broker.include_router(c.router)
-    await broker.start()
-    end = await wait_for_rows(engine, c.name, n)
-    await broker.stop()
-    await c.committer.close()
-    await producer.stop()
-    return n / (end - first[0])
-
-
-UPSERT_SQL = "INSERT INTO replica (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name"
-
-
-RAW_CLAIM = ('INSERT INTO inbox (consumer, event_id, event_type, topic, "partition", "offset") '
-             "SELECT $1::varchar, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::bigint[]) "
-             "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id")
-
-
-async def drain_raw(infra, dsn: str, topic: str, n: int) -> float:
-    """The floor: the same work with aiokafka and asyncpg only (one claim + one executemany a batch)."""
-    group = f"raw-{uuid.uuid4().hex[:6]}"
+# -- the drains --------------------------------------------------------------------------------------------
+async def wait_rate(dsn: str, consumer: str, n: int, timeout: float = 240) -> float:
+    """Events/s from the first inbox row of `consumer` committed to the n-th."""
     conn = await asyncpg.connect(dsn)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.kafka_bootstrap, group_id=group,
+    try:
+        t_first, n_first, deadline = None, 0, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", consumer)
+            now = time.perf_counter()
+            if got and t_first is None:
+                t_first, n_first = now, got
+            if got >= n:
+                return (n - n_first) / (now - t_first) if now > t_first else float("nan")
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"{consumer}: {got}/{n} after {timeout}s")
+    finally:
+        await conn.close()
+
+
+async def drain_service(infra: BenchInfra, service: str, group_name: str, db: str, n: int | None,
+                        batch_size: int = 100) -> float:
+    """The service's consumer group, built as the service builds it, on a fresh group id: its rate over n
+    events, or (n None) running until cancelled."""
+    import importlib
+
+    import shared.registry as registry
+
+    consumers = importlib.import_module(f"{registry.service(service).package}.entrypoints.consumers")
+    group = getattr(consumers, group_name)
+    from shared.db import make_engine, make_session_factory
+
+    s = settings(service, infra, db, kafka_group_prefix=f"bench-{uuid.uuid4().hex[:6]}.")
+    engine = make_engine(s.database_url, pool_size=5)
+    producer = make_producer(infra.kafka_bootstrap, f"bench-{service}")
+    await producer.start()
+    runtime = Runtime(settings=s, outbox=Outbox(service), clock=SystemClock(), deps=ConsumerDeps(
+        sessions=make_session_factory(engine), producer=producer, group_prefix=s.kafka_group_prefix,
+        batch_size=batch_size))
+    consumer = group.consumer(runtime)
+    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
+    broker.include_router(consumer.router)
+    await broker.start()
+    try:
+        if n is None:
+            await asyncio.Future()
+        return await wait_rate(infra.dsn(db), consumer.name, n)
+    finally:
+        await broker.stop()
+        await consumer.committer.close()
+        await producer.stop()
+        await engine.dispose()
+
+
+CLAIM = ('INSERT INTO inbox (consumer, event_id, event_type, topic, "partition", "offset") '
+         "SELECT $1::varchar, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::bigint[]) "
+         "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id")
+EFFECT = "INSERT INTO bench_effect (event_id, aggregate_id, data) VALUES ($1, $2, $3::jsonb)"
+
+
+async def drain_floor(infra: BenchInfra, topic: str, db: str, n: int) -> float:
+    """aiokafka + asyncpg alone: the same decode, inbox claim and one effect row per event, 100 a transaction."""
+    name = f"floor-{uuid.uuid4().hex[:6]}"
+    conn = await asyncpg.connect(infra.dsn(db))
+    await conn.execute("CREATE TABLE IF NOT EXISTS bench_effect (event_id varchar PRIMARY KEY, aggregate_id "
+                       "varchar NOT NULL, data jsonb NOT NULL)")
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.kafka_bootstrap, group_id=name,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
-    done, t0 = 0, None
+    waiter = asyncio.create_task(wait_rate(infra.dsn(db), name, n))
     try:
-        while done < n:
+        while not waiter.done():
             for recs in (await consumer.getmany(timeout_ms=200, max_records=100)).values():
-                t0 = t0 or time.perf_counter()
                 envs = [Envelope.from_kafka(r.value, r.headers) for r in recs]
                 events = [env.event() for env in envs]
                 async with conn.transaction():
                     new = {row[0] for row in await conn.fetch(
-                        RAW_CLAIM, group, [e.id for e in envs], [e.type for e in envs], [r.topic for r in recs],
+                        CLAIM, name, [e.id for e in envs], [e.type for e in envs], [r.topic for r in recs],
                         [r.partition for r in recs], [r.offset for r in recs])}
-                    rows = [(e.customer_id, e.name) for env, e in zip(envs, events, strict=True) if env.id in new]
-                    await conn.executemany(UPSERT_SQL, rows)
-                done += len(recs)
+                    await conn.executemany(EFFECT, [(env.id, ev.aggregate_id, json.dumps(env.data))
+                                                    for env, ev in zip(envs, events, strict=True) if env.id in new])
             await consumer.commit()
-        return n / (time.perf_counter() - t0)
+        return waiter.result()
     finally:
+        waiter.cancel()
         await consumer.stop()
         await conn.close()
 
 
-VARIANTS = {
-    "before (per-record statements, compiled each time)": dict(cls=PerRecordInbox, handler=upsert_built_per_event),
-    "before inbox, Upsert handler": dict(cls=PerRecordInbox, handler=upsert_written_once),
-    "after (one claim per batch, statements written once)": dict(cls=IdempotentConsumer, handler=upsert_written_once),
-}
+async def compare(infra: BenchInfra, service: str, group: str, topic: str, n: int, rounds: int,
+                  template: str, floor: bool = True) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {"handler": [], "floor": []}
+    for _ in range(rounds):  # interleaved: the machine's noise spreads over both
+        db = await infra.create_database(service, template=template)
+        rates["handler"].append(await drain_service(infra, service, group, db, n))
+        await infra.drop_database(db)
+        if not floor:  # profiling the handler alone
+            rates["floor"].append(float("nan"))
+            continue
+        db = await infra.create_database(service, template=template)
+        rates["floor"].append(await drain_floor(infra, topic, db, n))
+        await infra.drop_database(db)
+    return rates
 
 
-async def compare(infra, engine, dsn: str, topic: str, n: int, rounds: int) -> dict[str, float]:
-    rates: dict[str, list[float]] = {label: [] for label in [*VARIANTS, "raw floor"]}
-    for _ in range(rounds):  # interleaved, so the machine's noise spreads over every variant
-        for label, kw in VARIANTS.items():
-            rates[label].append(await drain_consumer(infra, engine, topic, n, **kw))
-        rates["raw floor"].append(await drain_raw(infra, dsn, topic, n))
-    return {label: statistics.median(r) for label, r in rates.items()}
+async def run(infra: BenchInfra, events: int, rounds: int, only: str | None = None) -> list[Figure]:
+    await fresh_topics(infra.kafka_bootstrap, [crm.VehicleRegistered.topic, reception.VehicleDelivered.topic])
+    reception_tpl = await infra.service_database("reception")  # a migrated clone serves as the template
+    crm_tpl = await infra.service_database("crm")
+    pairs = await seed_crm(infra, crm_tpl, 50)
+    await produce(infra.kafka_bootstrap, crm.VehicleRegistered.topic, vehicle_events(events))
+    await produce(infra.kafka_bootstrap, reception.VehicleDelivered.topic, delivery_events(events, pairs))
+    figures, details = [], {"events": events, "rounds": rounds, "batch": 100}
+    for label, service, group, topic, tpl in (
+            ("reception vehicle replica", "reception", "replicas", crm.VehicleRegistered.topic, reception_tpl),
+            ("crm delivery -> follow-up", "crm", "care", reception.VehicleDelivered.topic, crm_tpl)):
+        if only and only != service:
+            continue
+        rates = await compare(infra, service, group, topic, events, rounds, tpl, floor=not only)
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        details[label] = rates
+        f = Figure(f"consumer: {label}", med["handler"], "ev/s", med["floor"], "aiokafka+asyncpg batch insert",
+                   target=">= 0.20x floor")
+        f.ok = f.ratio is not None and f.ratio >= TARGET
+        figures.append(f)
+    report("consumer", figures, details, infra)
+    return figures
 
 
-async def main(n: int, rounds: int) -> None:
+async def main(events: int, rounds: int, only: str | None) -> None:
     infra = start_infra()
-    name = await create_database(infra, "bench_consumer")
     try:
-        engine = make_engine(infra.database_url(name), pool_size=5)
-        async with engine.begin() as conn:
-            await conn.run_sync(create_plumbing_schema)
-            await conn.run_sync(md.create_all)
-        topic, small = (f"bench.consumer.{uuid.uuid4().hex[:6]}" for _ in range(2))
-        await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic), small, dlq_topic(small)])
-        await produce(infra.kafka_bootstrap, topic, n)
-        await produce(infra.kafka_bootstrap, small, n // 5)
-        print(f"infra: {infra.how}; {n} events on a 3-partition topic, 100 aggregates; median of {rounds} rounds"
-              f"; up to 100 events per transaction", flush=True)
-        rates = await compare(infra, engine, infra.dsn(name), topic, n, rounds)
-        after, floor = rates[list(VARIANTS)[-1]], rates["raw floor"]
-        for label, rate in rates.items():
-            print(f"  {label:55} {rate:>8,.0f} events/s   {rate / floor:5.1%} of the floor", flush=True)
-        before = rates[list(VARIANTS)[0]]
-        print(f"ratio after / before: {after / before:.1f}x; raw floor / after: {floor / after:.1f}x")
-        one = await drain_consumer(infra, engine, small, n // 5, cls=IdempotentConsumer,
-                                   handler=upsert_written_once, batch_size=1)
-        print(f"after, one transaction per event ({n // 5} events): {one:,.0f} events/s;"
-              f" batched / one by one: {after / one:.1f}x")
-        await engine.dispose()
+        await run(infra, events, rounds, only)
     finally:
-        await drop_database(infra, name)
+        await infra.drop_databases()
         infra.stop()
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--events", type=int, default=4000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", choices=["reception", "crm"], help="one handler, no floor (to profile it)")
     a = ap.parse_args()
-    asyncio.run(main(a.events, a.rounds))
+    asyncio.run(main(a.events, a.rounds, a.only))

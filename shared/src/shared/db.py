@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, MetaData, String
+from sqlalchemy import Column, DateTime, MetaData, String, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import Session, registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,3 +80,50 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with factory() as session:
         async with session.begin():
             yield session
+
+
+# -- writes held for one executemany (a consumer batch's replica rows) ---------------------------------
+_DEFER = "shared.db.defer"  # session.info: hold update-upserts of this session's transaction
+_HELD = "shared.db.held"  # connection.info: [(statement, params)] not sent yet
+
+
+def defer_writes(session) -> None:
+    """Let this session's transaction hold writes nothing waits on (`hold_write`) until the next other
+    statement on its connection or the commit, then send each run of one statement as one executemany."""
+    session.info[_DEFER] = True
+
+
+def _send_held(conn: Connection) -> None:
+    held = conn.info.pop(_HELD, None)
+    while held:
+        stmt, run = held[0][0], []
+        while held and held[0][0] is stmt:
+            run.append(held.pop(0)[1])
+        conn.execute(stmt, run)
+
+
+@event.listens_for(Engine, "before_execute")
+def _before_execute(conn, clauseelement, multiparams, params, execution_options):
+    if _HELD in conn.info:
+        _send_held(conn)
+
+
+@event.listens_for(Engine, "rollback")
+@event.listens_for(Engine, "rollback_savepoint")
+def _forget_held(conn, *args) -> None:
+    conn.info.pop(_HELD, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _send_before_commit(session: Session) -> None:
+    if session.info.pop(_DEFER, None):
+        _send_held(session.connection())
+
+
+async def hold_write(session, statement, params: dict) -> bool:
+    """Hold the write when the session defers writes (True), else leave it to the caller (False)."""
+    if not session.info.get(_DEFER):
+        return False
+    conn = (await session.connection()).sync_connection
+    conn.info.setdefault(_HELD, []).append((statement, params))
+    return True

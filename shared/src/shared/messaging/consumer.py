@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import DomainEvent
+from shared.db import defer_writes
 from shared.observability import CONSUMED, CONSUMER_LAG, DEAD_LETTERS, context_from_headers, get_logger
 
 from .envelope import Envelope, UndecodableMessage
@@ -263,6 +264,7 @@ class IdempotentConsumer:
         assert self.deps.sessions is not None, "consumer used before the service started"
         try:
             async with self.deps.sessions() as session, session.begin():
+                defer_writes(session)  # a batch's replica rows: one executemany, sent before the commit
                 new = await self._claim(session, [(r, env) for r, env, _, handler in prepared if handler])
                 results = []
                 for record, env, event, handler in prepared:

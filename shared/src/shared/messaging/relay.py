@@ -2,7 +2,9 @@
 
 - Woken by LISTEN/NOTIFY on channel `outbox`, with a polling fallback.
 - Claims rows with `FOR UPDATE SKIP LOCKED`, so several relays never send the same row
-  in the same round; a row is marked published only after Kafka acknowledged it (acks=all,
+  in the same round, and only rows of aggregates no other relay holds (an advisory lock per
+  aggregate, for the claim's transaction): two relays share the work instead of waiting on each
+  other; a row is marked published only after Kafka acknowledged it (acks=all,
   idempotent producer), in the same transaction that held the claim.
 - Per-aggregate order: a relay sends an aggregate's rows only while they are the oldest
   unpublished rows of that aggregate; rows behind a row another relay holds wait a round.
@@ -33,13 +35,24 @@ from shared.plumbing_tables import outbox_table
 
 log = get_logger(__name__)
 
+# Several relays on one outbox claim disjoint aggregates: a relay takes a transaction-scoped advisory lock
+# on each aggregate it reads (in the claim's own WHERE, row by row in seq order, so only as far as the
+# batch goes) and skips the rows of aggregates another relay holds. Without it the second relay claims the
+# rows behind the first one's, of the same aggregates, and must leave them all (they wait behind rows the
+# first holds): two relays ran slower than one. The locks go with the transaction; a crashed relay's too.
+_OUTBOX_LOCKS = 0x0B0C5  # the advisory-lock namespace (first key) of outbox aggregates
+
+
+def _aggregate_free(aggregate_id):
+    return func.pg_try_advisory_xact_lock(_OUTBOX_LOCKS, func.hashtext(aggregate_id))
+
 def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        linger_ms=5,
+        linger_ms=0,
         request_timeout_ms=30000,
     )
 
@@ -184,7 +197,7 @@ class OutboxRelay:
             claimed = (
                 await conn.execute(
                     select(t.c.id, t.c.seq, t.c.topic, t.c.aggregate_id, t.c.payload, t.c.headers)
-                    .where(t.c.published_at.is_(None))
+                    .where(t.c.published_at.is_(None), _aggregate_free(t.c.aggregate_id))
                     .order_by(t.c.seq)
                     .limit(self.batch_size)
                     .with_for_update(skip_locked=True)
