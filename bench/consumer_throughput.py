@@ -129,7 +129,7 @@ async def wait_rate(dsn: str, consumer: str, n: int, timeout: float = 240) -> fl
 
 
 async def drain_service(infra: BenchInfra, service: str, group_name: str, db: str, n: int | None,
-                        batch_size: int = 100) -> float:
+                        batch_size: int = 100, group_prefix: str | None = None) -> float:
     """The service's consumer group, built as the service builds it, on a fresh group id: its rate over n
     events, or (n None) running until cancelled."""
     import importlib
@@ -140,7 +140,7 @@ async def drain_service(infra: BenchInfra, service: str, group_name: str, db: st
     group = getattr(consumers, group_name)
     from shared.db import make_engine, make_session_factory
 
-    s = settings(service, infra, db, kafka_group_prefix=f"bench-{uuid.uuid4().hex[:6]}.")
+    s = settings(service, infra, db, kafka_group_prefix=group_prefix or f"bench-{uuid.uuid4().hex[:6]}.")
     engine = make_engine(s.database_url, pool_size=5)
     producer = make_producer(infra.kafka_bootstrap, f"bench-{service}")
     await producer.start()
@@ -151,6 +151,7 @@ async def drain_service(infra: BenchInfra, service: str, group_name: str, db: st
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
     broker.include_router(consumer.router)
     await broker.start()
+    print(f"consumer {consumer.name} started", flush=True)
     try:
         if n is None:
             await asyncio.Future()
