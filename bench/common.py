@@ -202,8 +202,8 @@ async def fresh_topics(bootstrap: str, topics: list[str] = ()) -> None:
         await admin.close()
     for _ in range(50):
         try:
-            await ensure_topics(bootstrap)
+            await ensure_topics(bootstrap, topics)
             return
         except Exception:  # still marked for deletion
             await asyncio.sleep(0.3)
-    await ensure_topics(bootstrap)
+    await ensure_topics(bootstrap, topics)

@@ -148,9 +148,6 @@ async def one_floor_hop(producer: AIOKafkaProducer, seen: Seen) -> float:
 
 async def run(infra: BenchInfra, samples: int) -> list[Figure]:
     await fresh_topics(infra.kafka_bootstrap, [crm.VehicleRegistered.topic, FLOOR_TOPIC])
-    from shared.messaging.topics import ensure_topics
-
-    await ensure_topics(infra.kafka_bootstrap, [FLOOR_TOPIC], partitions=1)
     crm_db = await infra.service_database("crm")
     reception_db = await infra.service_database("reception")
     await install_triggers(infra.dsn(reception_db))
