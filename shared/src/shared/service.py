@@ -22,7 +22,7 @@ from .clock import Clock, SystemClock
 from .contracts import DomainEvent
 from .errors import DomainError
 from .kit.events import EventHandlers, Notifications
-from .messaging.consumer import ConsumerDeps, IdempotentConsumer
+from .messaging.consumer import TRANSIENT_ERRORS, ConsumerDeps, IdempotentConsumer, is_transient
 from .messaging.lag import LagMonitor
 from .messaging.notifications import NotificationSubscriber
 from .messaging.outbox import Outbox
@@ -221,8 +221,21 @@ def _map_errors(app: FastAPI) -> None:
         return JSONResponse({"detail": first.get("msg", str(exc)), "field": field or None,
                              "error": "ValidationError"}, status_code=422)
 
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database went away (stopped, restarting, out of connections): not the request's fault and not a
+        # bug. 503 with Retry-After says "send it again shortly" (with the same Idempotency-Key); /ready already
+        # says 503 too, so a balancer stops sending traffic here until the database is back.
+        log.warning("http.database_unavailable", error=repr(exc)[:300])
+        return JSONResponse({"detail": "the service's database does not answer; retry shortly",
+                             "error": "Unavailable"}, status_code=503, headers={"Retry-After": "2"})
+
+    for cls in TRANSIENT_ERRORS:
+        app.add_exception_handler(cls, unavailable)
+
     @app.exception_handler(DBAPIError)
-    async def data_error(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def data_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_transient(exc):
+            return await unavailable(request, exc)
         # SQLSTATE class 22 ("data exception": a NUL character in text, a number out of range...)
         # means a value the client sent cannot be stored: the client's mistake, answered 422.
         # Anything else from the database is ours: re-raised, a 500.
