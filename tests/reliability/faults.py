@@ -124,14 +124,59 @@ async def kill_broker(rig: Rig, *, down: float = 3.0) -> Recovery:
     return rec
 
 
+class NotAlone(AssertionError):
+    """The service did not behave as promised while its database was down."""
+
+
+async def stop_database(rig: Rig, *, down: float = 8.0, probe=None) -> Recovery:
+    """Stop the OUTAGE_SERVICE's PostgreSQL mid-traffic for `down` seconds and start it again; the service is
+    not touched. While the database is down the service must answer /ready with 503 naming the database (the
+    gateway and any orchestrator then keep traffic away); afterwards it must be ready again by itself, as the
+    same process, and its consumers must not have skipped anything (the checker finds every effect). `probe`, a
+    read of the service through the gateway, must be answered 503 with Retry-After meanwhile (not a 500)."""
+    assert rig.postgres is not None
+    svc = rig.postgres.databases[0].removeprefix("rel_")
+    pid = rig.service_pid(svc)
+    rec = Recovery(fault="PostgreSQL stopped", target=svc)
+    t_stop = time.monotonic()
+    await asyncio.to_thread(rig.postgres.stop)
+    status, body = await asyncio.to_thread(rig.ready, svc)
+    if status != 503 or "ok" in str(body.get("checks", {}).get("database")):
+        raise NotAlone(f"{svc} answered /ready {status} {body} with its database down")
+    if probe is not None:
+        r = await probe()
+        if r is None or r.status_code != 503 or not r.headers.get("retry-after"):
+            raise NotAlone(f"a read of {svc} without its database answered "
+                           f"{None if r is None else (r.status_code, r.text[:300])}, not 503 with Retry-After")
+    await asyncio.sleep(max(0.0, down - (time.monotonic() - t_stop)))
+    status, body = await asyncio.to_thread(rig.ready, svc)
+    if status != 503:
+        raise NotAlone(f"{svc} answered /ready {status} {body} after {down:.0f}s without its database")
+    rec.down_seconds = time.monotonic() - t_stop
+    t_start = time.monotonic()
+    await asyncio.to_thread(rig.postgres.start)
+    rec.ready_seconds = time.monotonic() - t_start  # the database accepting connections again
+    await asyncio.to_thread(rig.wait_ready, svc, 60.0, False)
+    rec.recovered_seconds = time.monotonic() - t_start  # the service ready again, by itself
+    if rig.service_pid(svc) != pid:
+        raise NotAlone(f"{svc} was restarted (pid {pid} -> {rig.service_pid(svc)}): it must recover alone")
+    rig.recoveries.append(rec)
+    return rec
+
+
 async def run_faults(rig: Rig, kills: list[tuple[str, str | None]], broker_kills: int, done: asyncio.Event,
-                     *, every: float) -> None:
-    """Kill in turn while the workload runs, `every` seconds apart; the broker kills spread among the service
-    kills. Sets `done` at the end: the workload goes on until then."""
+                     *, every: float, db_outages: int = 0, db_probe=None) -> None:
+    """Kill in turn while the workload runs, `every` seconds apart; the broker kills and the database outages
+    spread among the service kills. Sets `done` at the end: the workload goes on until then."""
     broker_at = {len(kills) * (i + 1) // (broker_kills + 1) for i in range(broker_kills)}
+    # The outages land just after the start and then evenly: the first while every lifecycle is mid-flight.
+    db_at = {len(kills) * i // max(db_outages, 1) for i in range(db_outages)}
     try:
         for i, (svc, point) in enumerate(kills):
             await asyncio.sleep(every)
+            if i in db_at:
+                await stop_database(rig, probe=db_probe)
+                await asyncio.sleep(every)
             if i in broker_at:
                 await kill_broker(rig)
             await kill_and_restart(rig, svc, point)
