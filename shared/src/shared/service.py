@@ -98,8 +98,10 @@ def create_service_app(
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
                          for group in events]
     runtime.notifications = [n.subscriber(runtime) for n in notifications]
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
-                         enable_idempotence=True)
+    # A list: FastStream takes a comma-separated string for one host ("a:1,b:2,c" port 3) and no service with
+    # several brokers in KAFKA_BOOTSTRAP_SERVERS could start (found by the three-broker reliability rig).
+    broker = KafkaBroker([h.strip() for h in settings.kafka_bootstrap_servers.split(",") if h.strip()],
+                         client_id=settings.service_name, enable_idempotence=True)
     for c in [*runtime.consumers, *runtime.notifications]:
         broker.include_router(c.router)
 
