@@ -54,7 +54,8 @@ class Broker:
         return ",".join(f"127.0.0.1:{self.port + 2 * i}" for i in range(self.brokers))
 
     def start(self) -> None:
-        self._sh("start", "--fresh", "--brokers", str(self.brokers))
+        # --manufacturer: the car maker's SASL listener, where the manufacturer simulator answers warranty claims.
+        self._sh("start", "--fresh", "--brokers", str(self.brokers), "--manufacturer")
 
     def stop(self) -> None:
         self._sh("stop", check=False)
