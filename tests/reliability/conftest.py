@@ -28,10 +28,13 @@ class Scale:
     kills: int  # service kills during the lifecycle run (fault points included)
     broker_kills: int
     db_outages: int  # OUTAGE_SERVICE's PostgreSQL stopped and started again
+    # 3: replication factor 3, min.insync.replicas=2, acks=all; the broker faults are then a SIGKILL of the busy
+    # partition's leader and a SIGSTOP/SIGCONT of a broker, in turn (RELIABILITY_BROKERS overrides).
+    brokers: int = 1
 
 
 BOUNDED = Scale("bounded", lifecycles=12, concurrency=3, kills=4, broker_kills=1, db_outages=1)
-FULL = Scale("full", lifecycles=80, concurrency=6, kills=24, broker_kills=2, db_outages=2)
+FULL = Scale("full", lifecycles=80, concurrency=6, kills=24, broker_kills=2, db_outages=2, brokers=3)
 
 
 @pytest.fixture(scope="package")
@@ -43,7 +46,8 @@ def scale(request) -> Scale:
 @pytest_asyncio.fixture(scope="package")
 async def rig(infra, tmp_path_factory, scale):
     state = tmp_path_factory.mktemp("reliability")
-    broker = Broker(state / "kafka")
+    brokers = int(os.environ.get("RELIABILITY_BROKERS", scale.brokers))
+    broker = Broker(state / "kafka", brokers=brokers)
     own_db = f"rel_{OUTAGE_SERVICE}"
     pg = Postgres(ROOT / ".local/reliability-postgres", databases=(own_db,))
     names: dict[str, str] = {}
@@ -57,11 +61,13 @@ async def rig(infra, tmp_path_factory, scale):
                                own_servers={OUTAGE_SERVICE: pg.server_url},
                                ports={svc: BASE_PORT + i for i, svc in enumerate(SERVICES)},
                                jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
+                               simulator=True,  # the manufacturer: warranty lifecycles' claims are decided
                                extra_env={"KAFKA_GROUP_PREFIX": "rel.", "LOG_LEVEL": "WARNING",
                                           # One advisor sends 50 at once (test_concurrency): all must reach the
                                           # service. The gateway's own limits: gateway/tests/integration/test_edge.
                                           "RATE_LIMIT_PER_USER": "200/second",
                                           "OUTBOX_POLL_SECONDS": "0.5", "CONSUMER_LAG_POLL_SECONDS": "0",
+                                          "KAFKA_REPLICATION_FACTOR": str(brokers),
                                           # RELIABILITY_STATIC=0: dynamic group members, to measure the old gap.
                                           **({"KAFKA_GROUP_INSTANCE_ID": ""}
                                              if os.environ.get("RELIABILITY_STATIC") == "0" else {})})

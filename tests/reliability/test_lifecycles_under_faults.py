@@ -34,11 +34,12 @@ def db_probe(driver: Driver):
 async def test_acknowledged_work_survives_kills_of_every_service_and_the_broker(rig, scale):
     lifecycles = int(os.environ.get("RELIABILITY_LIFECYCLES", scale.lifecycles))
     kills = plan(int(os.environ.get("RELIABILITY_KILLS", scale.kills)))
-    driver = Driver(rig.url("gateway"), concurrency=scale.concurrency)
+    broker_kills = int(os.environ.get("RELIABILITY_BROKER_KILLS", scale.broker_kills))
+    driver = Driver(rig.url("gateway"), concurrency=scale.concurrency, warranty_every=3)
     try:
         await driver.set_up_shop()
         faults_done = asyncio.Event()
-        faults = asyncio.create_task(run_faults(rig, kills, scale.broker_kills, faults_done, every=5.0,
+        faults = asyncio.create_task(run_faults(rig, kills, broker_kills, faults_done, every=5.0,
                                                  db_outages=scale.db_outages, db_probe=db_probe(driver)))
         try:
             await driver.run_lifecycles(lifecycles, until=faults_done)
