@@ -13,8 +13,10 @@ import signal
 import time
 from itertools import cycle
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v0, DescribeGroupsRequest_v1
+from shared.messaging.topics import catalogue_topics
 
 from deploy.launcher import SERVICES
 
@@ -124,6 +126,61 @@ async def kill_broker(rig: Rig, *, down: float = 3.0) -> Recovery:
     return rec
 
 
+async def busiest_partition(bootstrap: str) -> tuple[TopicPartition, int]:
+    """The partition with the most records so far, and the node that leads it."""
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await c.start()
+    try:
+        cluster = await c._client.fetch_all_metadata()
+        tps = [TopicPartition(t, p) for t in catalogue_topics() for p in (cluster.partitions_for_topic(t) or ())]
+        ends = await c.end_offsets(tps)
+        tp = max(tps, key=lambda tp: ends[tp])
+        return tp, cluster.leader_for_partition(tp)
+    finally:
+        await c.stop()
+
+
+async def _groups_stable(rig: Rig, before: dict, t_start: float) -> float | None:
+    waits = [await consumers_back(rig.broker.bootstrap, s, {g: (st, set()) for g, (st, _) in before[s].items()},
+                                  timeout=90) for s in SERVICES]
+    return None if None in waits else time.monotonic() - t_start
+
+
+async def kill_leader(rig: Rig, *, down: float = 5.0) -> Recovery:
+    """Three brokers: SIGKILL the leader of the busiest partition while the services produce; another replica
+    in sync takes over (min.insync.replicas=2 still met by the two left, acks=all loses nothing)."""
+    tp, node = await busiest_partition(rig.broker.bootstrap)
+    rec = Recovery(fault=f"SIGKILL leader of {tp.topic}[{tp.partition}]", target=f"kafka node {node}")
+    before = {s: await group_members(rig.broker.bootstrap, s) for s in SERVICES}
+    t_kill = time.monotonic()
+    await asyncio.to_thread(rig.broker.kill, node, signal.SIGKILL)
+    await asyncio.sleep(down)
+    rec.down_seconds = time.monotonic() - t_kill
+    t_start = time.monotonic()
+    await asyncio.to_thread(rig.broker.start_node, node)
+    rec.ready_seconds = time.monotonic() - t_start
+    rec.recovered_seconds = await _groups_stable(rig, before, t_start)
+    rig.recoveries.append(rec)
+    return rec
+
+
+async def pause_broker(rig: Rig, *, node: int = 2, paused: float = 8.0) -> Recovery:
+    """Three brokers: SIGSTOP one for a while (a network partition as the others see it), then SIGCONT."""
+    rec = Recovery(fault=f"SIGSTOP {paused:.0f}s / SIGCONT", target=f"kafka node {node}")
+    before = {s: await group_members(rig.broker.bootstrap, s) for s in SERVICES}
+    t_stop = time.monotonic()
+    await asyncio.to_thread(rig.broker.kill, node, signal.SIGSTOP)
+    try:
+        await asyncio.sleep(paused)
+    finally:
+        await asyncio.to_thread(rig.broker.kill, node, signal.SIGCONT)
+    rec.down_seconds = time.monotonic() - t_stop
+    t_start = time.monotonic()
+    rec.recovered_seconds = await _groups_stable(rig, before, t_start)
+    rig.recoveries.append(rec)
+    return rec
+
+
 class NotAlone(AssertionError):
     """The service did not behave as promised while its database was down."""
 
@@ -177,8 +234,10 @@ async def run_faults(rig: Rig, kills: list[tuple[str, str | None]], broker_kills
             if i in db_at:
                 await stop_database(rig, probe=db_probe)
                 await asyncio.sleep(every)
-            if i in broker_at:
+            if i in broker_at and rig.broker.brokers == 1:
                 await kill_broker(rig)
+            elif i in broker_at:  # three brokers: the busy partition's leader killed, then a broker paused
+                await (kill_leader(rig) if sorted(broker_at).index(i) % 2 == 0 else pause_broker(rig))
             await kill_and_restart(rig, svc, point)
     finally:
         done.set()
