@@ -40,7 +40,8 @@ def plan(kills: int) -> list[tuple[str, str | None]]:
     while len(out) < kills:
         svc = next(order)
         r = rounds[svc] = rounds.get(svc, 0) + 1
-        point = (FAULT_POINTS, None, SECOND_POINTS)[(r - 1) % 3].get(svc)
+        points = (FAULT_POINTS, None, SECOND_POINTS)[(r - 1) % 3]
+        point = points.get(svc) if points else None
         out.append((svc, point))
     return out
 

@@ -82,6 +82,7 @@ def _skew(seconds: float) -> None:
     real_time = time.time
 
     class SkewedDatetime(dt.datetime):
+        __slots__ = ()  # the size of datetime's own instances: C extensions check it
         @classmethod
         def now(cls, tz=None):
             return super().now(tz) + shift
