@@ -116,6 +116,9 @@ class Driver:
                     r = await self.gw.post("/auth/token", data={"username": user, "password": PASSWORD})
                     if r.status_code == 200:
                         break
+                    if r.status_code == 429:  # logins are limited per username: wait as told
+                        await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                        continue
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.5)  # the gateway restarts
