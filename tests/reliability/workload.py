@@ -161,10 +161,17 @@ class Driver:
         raise Gone(f"{step}: no answer in {max_seconds:.0f}s")
 
     async def get(self, path: str, user: str, **params) -> httpx.Response | None:
-        try:
-            return await self.gw.get(path, params=params, headers=await self.who(user))
-        except httpx.HTTPError:
-            return None
+        """A read; one refused by the gateway's rate limit (429) is sent again after Retry-After, as a client
+        would (the checker reads every lifecycle's state many times a second: a 429 is not a missing effect)."""
+        for _ in range(20):
+            try:
+                r = await self.gw.get(path, params=params, headers=await self.who(user))
+            except httpx.HTTPError:
+                return None
+            if r.status_code != 429:
+                return r
+            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+        return r
 
     async def wait_for(self, what: str, fn) -> object:
         """Poll a read until `fn` answers something (reads fail while services restart: keep polling)."""
@@ -250,7 +257,9 @@ class Driver:
             return r.json()["vehicle_id"] if r is not None and r.status_code == 200 else None
 
         lc.ids["vehicle"] = await self.wait_for("reception to learn the vehicle", known_at_reception)
-        k = next(_SLOTS)  # the shop has one bay: every booking of the rig gets an hour of its own
+        # The shop has one bay: every booking of the rig an hour of its own. (The workshop publishes capacity about
+        # two weeks ahead: past ~110 bookings in one rig, lifecycles stall at the booking; see docs/reliability.md.)
+        k = next(_SLOTS)
         day = datetime.now(SH).date() + timedelta(days=1 + k // 8)
         slot = datetime(day.year, day.month, day.day, 9 + k % 8, 0, tzinfo=SH)
         job = {"description": "更换前刹车片", "flat_rate_hours": "1.0",
