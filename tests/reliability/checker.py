@@ -21,7 +21,7 @@ from decimal import Decimal
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared.messaging.topics import catalogue_topics
 
-from .workload import OPENING_STOCK, PART_NO, STORE, Driver, History
+from .workload import DECIDED, OPENING_STOCK, STORE, Driver, History
 
 # The events one delivered lifecycle puts on a topic, once each per aggregate (distinct event ids).
 ONCE_PER_ORDER = ("RepairOrderOpened", "RepairOrderInvoiced", "VehicleDelivered")
@@ -107,12 +107,12 @@ class Checker:
             issued += (lc.n, "parts.issue") in acked
         if issued:  # the part's stock: each acknowledged issue took one, exactly once
             expected += 1
-            r = await self.d.get(f"/api/parts/parts/{STORE}:{PART_NO}", "rel.pm")
+            r = await self.d.get(f"/api/parts/parts/{STORE}:{self.d.part_no}", "rel.pm")
             on_hand = Decimal(r.json()["on_hand"]) if r is not None and r.status_code == 200 else None
             if on_hand is None or on_hand > OPENING_STOCK - issued:
-                missing.append(f"stock of {PART_NO}: {on_hand}, {OPENING_STOCK - issued} expected")
+                missing.append(f"stock of {self.d.part_no}: {on_hand}, {OPENING_STOCK - issued} expected")
             elif on_hand < OPENING_STOCK - issued:
-                duplicated.append(f"stock of {PART_NO}: {on_hand}, {OPENING_STOCK - issued} expected")
+                duplicated.append(f"stock of {self.d.part_no}: {on_hand}, {OPENING_STOCK - issued} expected")
         return expected, missing, duplicated
 
     def probes(self, lc):
@@ -139,7 +139,7 @@ class Checker:
 
         async def issued_once():  # PartsIssued reached reception: exactly the one part
             ro = await json(f"/api/reception/repair-orders/{ids['ro']}", "rel.advisor")
-            return 0 if ro is None else int(Decimal(ro["parts_issued"].get(PART_NO, "0")))
+            return 0 if ro is None else int(Decimal(ro["parts_issued"].get(d.part_no, "0")))
 
         async def checks_at_reception():
             ro = await json(f"/api/reception/repair-orders/{ids['ro']}", "rel.advisor")
@@ -154,10 +154,23 @@ class Checker:
             wo = await json(f"/api/workshop/work-orders/{ids['ro']}", "rel.sup")
             return int(wo is not None and wo["state"] == "closed")
 
+        async def claims_of_the_order():
+            found = await json("/api/claims/warranty-claims", "rel.warranty", repair_order_id=ids["ro"])
+            return found or []
+
+        async def claim_decided():  # the submission reached the manufacturer and its decision came back, once
+            found = await claims_of_the_order()
+            return 0 if not found else len(found) * (found[0]["state"] in DECIDED + ("paid",))
+
+        async def claim_paid():  # the payment recorded once, the claim paid
+            found = await claims_of_the_order()
+            return 0 if not found or found[0]["state"] != "paid" else len(found) * len(found[0]["payments"])
+
         return [("crm.customer", customer), ("crm.vehicle", vehicle_at_reception),
                 ("reception.book", booked_and_reserved), ("reception.open", queued_once),
                 ("parts.issue", issued_once), ("workshop.check.final", checks_at_reception),
-                ("reception.deliver", delivered_and_called), ("reception.deliver", off_the_board)]
+                ("reception.deliver", delivered_and_called), ("reception.deliver", off_the_board),
+                ("claims.submit", claim_decided), ("claims.payment", claim_paid)]
 
     # -- the topics --------------------------------------------------------------------------------------
     async def topics(self, rep: Report) -> None:

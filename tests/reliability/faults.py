@@ -13,8 +13,10 @@ import signal
 import time
 from itertools import cycle
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v0, DescribeGroupsRequest_v1
+from shared.messaging.topics import catalogue_topics
 
 from deploy.launcher import SERVICES
 
@@ -38,7 +40,8 @@ def plan(kills: int) -> list[tuple[str, str | None]]:
     while len(out) < kills:
         svc = next(order)
         r = rounds[svc] = rounds.get(svc, 0) + 1
-        point = (FAULT_POINTS, None, SECOND_POINTS)[(r - 1) % 3].get(svc)
+        points = (FAULT_POINTS, None, SECOND_POINTS)[(r - 1) % 3]
+        point = points.get(svc) if points else None
         out.append((svc, point))
     return out
 
@@ -124,16 +127,118 @@ async def kill_broker(rig: Rig, *, down: float = 3.0) -> Recovery:
     return rec
 
 
+async def busiest_partition(bootstrap: str) -> tuple[TopicPartition, int]:
+    """The partition with the most records so far, and the node that leads it."""
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await c.start()
+    try:
+        cluster = await c._client.fetch_all_metadata()
+        tps = [TopicPartition(t, p) for t in catalogue_topics() for p in (cluster.partitions_for_topic(t) or ())]
+        ends = await c.end_offsets(tps)
+        tp = max(tps, key=lambda tp: ends[tp])
+        return tp, cluster.leader_for_partition(tp)
+    finally:
+        await c.stop()
+
+
+async def _groups_stable(rig: Rig, before: dict, t_start: float) -> float | None:
+    waits = [await consumers_back(rig.broker.bootstrap, s, {g: (st, set()) for g, (st, _) in before[s].items()},
+                                  timeout=90) for s in SERVICES]
+    return None if None in waits else time.monotonic() - t_start
+
+
+async def kill_leader(rig: Rig, *, down: float = 5.0) -> Recovery:
+    """Three brokers: SIGKILL the leader of the busiest partition while the services produce; another replica
+    in sync takes over (min.insync.replicas=2 still met by the two left, acks=all loses nothing)."""
+    tp, node = await busiest_partition(rig.broker.bootstrap)
+    rec = Recovery(fault=f"SIGKILL leader of {tp.topic}[{tp.partition}]", target=f"kafka node {node}")
+    before = {s: await group_members(rig.broker.bootstrap, s) for s in SERVICES}
+    t_kill = time.monotonic()
+    await asyncio.to_thread(rig.broker.kill, node, signal.SIGKILL)
+    await asyncio.sleep(down)
+    rec.down_seconds = time.monotonic() - t_kill
+    t_start = time.monotonic()
+    await asyncio.to_thread(rig.broker.start_node, node)
+    rec.ready_seconds = time.monotonic() - t_start
+    rec.recovered_seconds = await _groups_stable(rig, before, t_start)
+    rig.recoveries.append(rec)
+    return rec
+
+
+async def pause_broker(rig: Rig, *, node: int = 2, paused: float = 8.0) -> Recovery:
+    """Three brokers: SIGSTOP one for a while (a network partition as the others see it), then SIGCONT."""
+    rec = Recovery(fault=f"SIGSTOP {paused:.0f}s / SIGCONT", target=f"kafka node {node}")
+    before = {s: await group_members(rig.broker.bootstrap, s) for s in SERVICES}
+    t_stop = time.monotonic()
+    await asyncio.to_thread(rig.broker.kill, node, signal.SIGSTOP)
+    try:
+        await asyncio.sleep(paused)
+    finally:
+        await asyncio.to_thread(rig.broker.kill, node, signal.SIGCONT)
+    rec.down_seconds = time.monotonic() - t_stop
+    t_start = time.monotonic()
+    rec.recovered_seconds = await _groups_stable(rig, before, t_start)
+    rig.recoveries.append(rec)
+    return rec
+
+
+class NotAlone(AssertionError):
+    """The service did not behave as promised while its database was down."""
+
+
+async def stop_database(rig: Rig, *, down: float = 8.0, probe=None) -> Recovery:
+    """Stop the OUTAGE_SERVICE's PostgreSQL mid-traffic for `down` seconds and start it again; the service is
+    not touched. While the database is down the service must answer /ready with 503 naming the database (the
+    gateway and any orchestrator then keep traffic away); afterwards it must be ready again by itself, as the
+    same process, and its consumers must not have skipped anything (the checker finds every effect). `probe`, a
+    read of the service through the gateway, must be answered 503 with Retry-After meanwhile (not a 500)."""
+    assert rig.postgres is not None
+    svc = rig.postgres.databases[0].removeprefix("rel_")
+    pid = rig.service_pid(svc)
+    rec = Recovery(fault="PostgreSQL stopped", target=svc)
+    t_stop = time.monotonic()
+    await asyncio.to_thread(rig.postgres.stop)
+    status, body = await asyncio.to_thread(rig.ready, svc)
+    if status != 503 or "ok" in str(body.get("checks", {}).get("database")):
+        raise NotAlone(f"{svc} answered /ready {status} {body} with its database down")
+    if probe is not None:
+        r = await probe()
+        if r is None or r.status_code != 503 or not r.headers.get("retry-after"):
+            raise NotAlone(f"a read of {svc} without its database answered "
+                           f"{None if r is None else (r.status_code, r.text[:300])}, not 503 with Retry-After")
+    await asyncio.sleep(max(0.0, down - (time.monotonic() - t_stop)))
+    status, body = await asyncio.to_thread(rig.ready, svc)
+    if status != 503:
+        raise NotAlone(f"{svc} answered /ready {status} {body} after {down:.0f}s without its database")
+    rec.down_seconds = time.monotonic() - t_stop
+    t_start = time.monotonic()
+    await asyncio.to_thread(rig.postgres.start)
+    rec.ready_seconds = time.monotonic() - t_start  # the database accepting connections again
+    await asyncio.to_thread(rig.wait_ready, svc, 60.0, False)
+    rec.recovered_seconds = time.monotonic() - t_start  # the service ready again, by itself
+    if rig.service_pid(svc) != pid:
+        raise NotAlone(f"{svc} was restarted (pid {pid} -> {rig.service_pid(svc)}): it must recover alone")
+    rig.recoveries.append(rec)
+    return rec
+
+
 async def run_faults(rig: Rig, kills: list[tuple[str, str | None]], broker_kills: int, done: asyncio.Event,
-                     *, every: float) -> None:
-    """Kill in turn while the workload runs, `every` seconds apart; the broker kills spread among the service
-    kills. Sets `done` at the end: the workload goes on until then."""
+                     *, every: float, db_outages: int = 0, db_probe=None) -> None:
+    """Kill in turn while the workload runs, `every` seconds apart; the broker kills and the database outages
+    spread among the service kills. Sets `done` at the end: the workload goes on until then."""
     broker_at = {len(kills) * (i + 1) // (broker_kills + 1) for i in range(broker_kills)}
+    # The outages land just after the start and then evenly: the first while every lifecycle is mid-flight.
+    db_at = {len(kills) * i // max(db_outages, 1) for i in range(db_outages)}
     try:
         for i, (svc, point) in enumerate(kills):
             await asyncio.sleep(every)
-            if i in broker_at:
+            if i in db_at:
+                await stop_database(rig, probe=db_probe)
+                await asyncio.sleep(every)
+            if i in broker_at and rig.broker.brokers == 1:
                 await kill_broker(rig)
+            elif i in broker_at:  # three brokers: the busy partition's leader killed, then a broker paused
+                await (kill_leader(rig) if sorted(broker_at).index(i) % 2 == 0 else pause_broker(rig))
             await kill_and_restart(rig, svc, point)
     finally:
         done.set()

@@ -1,6 +1,8 @@
 """The reliability rig: its own Kafka (deploy/kafka/kafka.sh under a temporary state folder, on its own port),
 the six services as processes on their own ports (deploy/launcher.py's Platform), and the faults done to them:
-SIGKILL a service (optionally with a fault point armed, see faultplan/), SIGKILL the broker, stop a database.
+SIGKILL a service (optionally with a fault point armed, see faultplan/), SIGKILL the broker, stop one service's
+PostgreSQL (that service's database lives on a cluster of the rig's own, deploy/postgres/pg.sh, so stopping it
+touches nothing else).
 
 Nothing here is shared with the e2e platform (tests/e2e: ports 18100+, /work/e2e.lock): this rig's ports are
 18300+ and its Kafka is its own, so both can run at the same time."""
@@ -23,6 +25,11 @@ FAULTPLAN_DIR = Path(__file__).resolve().parent / "faultplan"
 BASE_PORT = int(os.environ.get("RELIABILITY_BASE_PORT", "18300"))
 # Below Linux's ephemeral range and apart from ./run test's Kafka (29292) and PostgreSQL (25532).
 KAFKA_PORT = int(os.environ.get("RELIABILITY_KAFKA_PORT", "29392"))
+PG_SH = ROOT / "deploy/postgres/pg.sh"
+PG_PORT = int(os.environ.get("RELIABILITY_PG_PORT", "29432"))
+# The service whose database is stopped mid-traffic: it consumes four topics and publishes what reception waits
+# for, so a consumer that skipped while its database was down would show as a lost effect.
+OUTAGE_SERVICE = os.environ.get("RELIABILITY_OUTAGE_SERVICE", "workshop")
 
 
 @dataclass
@@ -47,7 +54,8 @@ class Broker:
         return ",".join(f"127.0.0.1:{self.port + 2 * i}" for i in range(self.brokers))
 
     def start(self) -> None:
-        self._sh("start", "--fresh", "--brokers", str(self.brokers))
+        # --manufacturer: the car maker's SASL listener, where the manufacturer simulator answers warranty claims.
+        self._sh("start", "--fresh", "--brokers", str(self.brokers), "--manufacturer")
 
     def stop(self) -> None:
         self._sh("stop", check=False)
@@ -66,6 +74,48 @@ class Broker:
 
     def start_node(self, node: int = 1) -> None:
         self._sh("start-node", str(node))
+
+
+@dataclass
+class Postgres:
+    """One service's own PostgreSQL cluster (pg.sh under its own state folder and port), stopped at the end.
+
+    The state folder is fixed under the checkout (like ./run test's own cluster): pg.sh would otherwise keep a
+    cluster per temporary folder in the postgres user's home, which cannot enter root's pytest folders."""
+
+    state_dir: Path
+    port: int = PG_PORT
+    databases: tuple[str, ...] = ()
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PG_STATE_DIR": str(self.state_dir), "PGPORT_LOCAL": str(self.port), "PG_FAST": "1",
+                "PG_DATABASES": " ".join(self.databases)}
+
+    def _sh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(PG_SH), *args], env=self.env(), check=check, capture_output=True,
+                              text=True)
+
+    @property
+    def server_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def start(self, *, fresh: bool = False) -> None:
+        self._sh("start", *(["--fresh"] if fresh else []))
+
+    def stop(self) -> None:
+        """pg_ctl stop -m fast: every open connection is cut, as when the database server goes away."""
+        self._sh("stop", check=False)
+
+
+@dataclass
+class RigPlatform(Platform):
+    """The launcher's platform, with some services' databases on another PostgreSQL server."""
+
+    own_servers: dict[str, str] = field(default_factory=dict)
+
+    def database_url(self, svc: str) -> str:
+        server = self.own_servers.get(svc, self.pg_server_url)
+        return server.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + self.databases[svc]
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
@@ -95,6 +145,7 @@ class Recovery:
 class Rig:
     platform: Platform
     broker: Broker
+    postgres: Postgres | None = None  # OUTAGE_SERVICE's own cluster
     recoveries: list[Recovery] = field(default_factory=list)
 
     def url(self, svc: str) -> str:
@@ -113,15 +164,17 @@ class Rig:
         if (proc := self.platform._spawned.pop(svc, None)) is not None:
             proc.wait(timeout=10)
 
-    def start(self, svc: str, fault: str | None = None) -> None:
-        """Start one service again; `fault` arms a fault point in that process (tests/reliability/faultplan)."""
+    def start(self, svc: str, fault: str | None = None, *, skew: float = 0.0) -> None:
+        """Start one service again; `fault` arms a fault point in that process, `skew` sets its wall clock that
+        many seconds off (tests/reliability/faultplan)."""
         env = self.platform.env(svc)
-        if fault:
+        if fault or skew:
             env["PYTHONPATH"] = os.pathsep.join([str(FAULTPLAN_DIR), env.get("PYTHONPATH", "")])
-            env["RELIABILITY_FAULT"] = fault
+            env["RELIABILITY_FAULT"] = fault or ""
+            env["RELIABILITY_CLOCK_SKEW"] = str(skew)
         self.platform._spawn(svc, env)
 
-    def wait_ready(self, svc: str, timeout: float = 90.0) -> float:
+    def wait_ready(self, svc: str, timeout: float = 90.0, restart: bool = True) -> float:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             try:
@@ -129,7 +182,7 @@ class Rig:
                     return time.monotonic() - t0
             except httpx.HTTPError:
                 pass
-            if self.platform._exited(svc):
+            if restart and self.platform._exited(svc):
                 # A fault point killed it while starting up: start it again, clean, as a supervisor would.
                 self.start(svc)
             time.sleep(0.2)
@@ -145,3 +198,11 @@ class Rig:
 
     def all_running(self) -> list[str]:
         return [s for s in SERVICES if not self.platform._exited(s)]
+
+    def ready(self, svc: str) -> tuple[int | None, dict]:
+        """The service's /ready answer (status, body); (None, {}) when it does not answer at all."""
+        try:
+            r = httpx.get(self.url(svc) + "/ready", timeout=5)
+            return r.status_code, r.json()
+        except (httpx.HTTPError, ValueError):
+            return None, {}

@@ -45,6 +45,15 @@ def test_token_round_trip_keeps_group_stores_roles_and_session():
     assert p.can_access_store("s-1") and not p.can_access_store("s-2")
 
 
+def test_a_token_from_a_gateway_whose_clock_runs_ahead_is_accepted_until_it_expires():
+    # Signed by a gateway ten minutes fast: "issued" in this host's future, still valid here.
+    ahead = issue_token(principal(), key=KEY, issuer="gw", now=time.time() + 600)
+    assert verify_token(ahead, keys=KEYS, issuer="gw") == principal()
+    late = issue_token(principal(), key=KEY, issuer="gw", now=time.time() - 901)
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_token(late, keys=KEYS, issuer="gw")
+
+
 def test_group_roles_span_every_store_of_the_group():
     analyst = principal(roles=frozenset({Role.GROUP_ANALYST}))
     assert analyst.can_access_store("s-99")

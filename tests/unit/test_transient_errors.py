@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from asyncpg import exceptions as pg_exc
-from shared.messaging.consumer import _is_transient
+from shared.messaging.consumer import is_transient
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 
@@ -29,10 +29,10 @@ def wrapped(error: BaseException, sa_class=sa_exc.DBAPIError, adapted=AsyncAdapt
     pg_exc.TooManyConnectionsError("too many clients already"),
 ], ids=lambda e: type(e).__name__)
 def test_asyncpg_connection_errors_are_transient_bare_and_wrapped_by_sqlalchemy(error):
-    assert _is_transient(error)
-    assert _is_transient(wrapped(error))
+    assert is_transient(error)
+    assert is_transient(wrapped(error))
     adapted = AsyncAdapt_asyncpg_dbapi.InterfaceError
-    assert _is_transient(wrapped(error, sa_class=sa_exc.InterfaceError, adapted=adapted))
+    assert is_transient(wrapped(error, sa_class=sa_exc.InterfaceError, adapted=adapted))
 
 
 @pytest.mark.parametrize("error", [
@@ -45,7 +45,7 @@ def test_asyncpg_connection_errors_are_transient_bare_and_wrapped_by_sqlalchemy(
     wrapped(pg_exc.PostgresError("whatever"), invalidated=True),  # SQLAlchemy saw the connection die
 ], ids=lambda e: type(e).__name__)
 def test_network_pool_and_invalidated_connection_errors_are_transient(error):
-    assert _is_transient(error)
+    assert is_transient(error)
 
 
 class InterfaceError(Exception):
@@ -62,10 +62,10 @@ class InterfaceError(Exception):
     InterfaceError("look-alike"),
 ], ids=lambda e: type(e).__name__)
 def test_failing_rules_and_bad_data_are_not_transient(error):
-    assert not _is_transient(error)
+    assert not is_transient(error)
 
 
 def test_a_cause_chain_with_a_cycle_ends():
     a, b = RuntimeError("a"), RuntimeError("b")
     a.__cause__, b.__cause__ = b, a
-    assert not _is_transient(a)
+    assert not is_transient(a)

@@ -22,7 +22,7 @@ from .clock import Clock, SystemClock
 from .contracts import DomainEvent
 from .errors import DomainError
 from .kit.events import EventHandlers, Notifications
-from .messaging.consumer import ConsumerDeps, IdempotentConsumer
+from .messaging.consumer import TRANSIENT_ERRORS, ConsumerDeps, IdempotentConsumer, is_transient
 from .messaging.lag import LagMonitor
 from .messaging.notifications import NotificationSubscriber
 from .messaging.outbox import Outbox
@@ -98,8 +98,10 @@ def create_service_app(
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
                          for group in events]
     runtime.notifications = [n.subscriber(runtime) for n in notifications]
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name,
-                         enable_idempotence=True)
+    # A list: FastStream takes a comma-separated string for one host ("a:1,b:2,c" port 3) and no service with
+    # several brokers in KAFKA_BOOTSTRAP_SERVERS could start (found by the three-broker reliability rig).
+    broker = KafkaBroker([h.strip() for h in settings.kafka_bootstrap_servers.split(",") if h.strip()],
+                         client_id=settings.service_name, enable_idempotence=True)
     for c in [*runtime.consumers, *runtime.notifications]:
         broker.include_router(c.router)
 
@@ -221,8 +223,21 @@ def _map_errors(app: FastAPI) -> None:
         return JSONResponse({"detail": first.get("msg", str(exc)), "field": field or None,
                              "error": "ValidationError"}, status_code=422)
 
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database went away (stopped, restarting, out of connections): not the request's fault and not a
+        # bug. 503 with Retry-After says "send it again shortly" (with the same Idempotency-Key); /ready already
+        # says 503 too, so a balancer stops sending traffic here until the database is back.
+        log.warning("http.database_unavailable", error=repr(exc)[:300])
+        return JSONResponse({"detail": "the service's database does not answer; retry shortly",
+                             "error": "Unavailable"}, status_code=503, headers={"Retry-After": "2"})
+
+    for cls in TRANSIENT_ERRORS:
+        app.add_exception_handler(cls, unavailable)
+
     @app.exception_handler(DBAPIError)
-    async def data_error(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def data_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_transient(exc):
+            return await unavailable(request, exc)
         # SQLSTATE class 22 ("data exception": a NUL character in text, a number out of range...)
         # means a value the client sent cannot be stored: the client's mistake, answered 422.
         # Anything else from the database is ours: re-raised, a 500.

@@ -11,6 +11,11 @@ SIGKILLs the process there, so a kill lands in the window on purpose instead of 
   consumer_after_handle[:N] the Nth batch a consumer handled: its transaction committed (effects and inbox rows),
                             its offsets not yet committed. Kafka redelivers; the inbox must drop them.
 
+  RELIABILITY_CLOCK_SKEW=S   (another variable, with or without a fault point) this process's wall clock runs S
+                            seconds off (S may be negative), as on a host whose clock drifted: datetime.now /
+                            utcnow / today and time.time are shifted, time.monotonic is not (intervals stay true).
+                            Everything that reads the time sees it: the injected clock, event times, tokens.
+
 Production code has no hook and no flag for this: without this folder on the path nothing here exists."""
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import signal
 
 FAULT = os.environ.get("RELIABILITY_FAULT", "")
+SKEW = float(os.environ.get("RELIABILITY_CLOCK_SKEW", "0") or 0)
 
 
 def _countdown(n: int):
@@ -65,6 +71,37 @@ def _arm(point: str, n: int) -> None:
     else:
         raise SystemExit(f"unknown RELIABILITY_FAULT {FAULT!r}")
 
+
+def _skew(seconds: float) -> None:
+    """Python starts this before any module of the service is imported: every later `from datetime import
+    datetime` gets the skewed class."""
+    import datetime as dt
+    import time
+
+    shift = dt.timedelta(seconds=seconds)
+    real_time = time.time
+
+    class SkewedDatetime(dt.datetime):
+        __slots__ = ()  # the size of datetime's own instances: C extensions check it
+        @classmethod
+        def now(cls, tz=None):
+            return super().now(tz) + shift
+
+        @classmethod
+        def utcnow(cls):
+            return super().utcnow() + shift
+
+        @classmethod
+        def today(cls):
+            return super().today() + shift
+
+    dt.datetime = SkewedDatetime
+    time.time = lambda: real_time() + seconds
+    print(f"reliability-fault: wall clock {seconds:+.0f}s", flush=True)
+
+
+if SKEW:
+    _skew(SKEW)
 
 if FAULT:
     _point, _, _n = FAULT.partition(":")

@@ -306,7 +306,7 @@ class IdempotentConsumer:
                     return self._count(env.type, "duplicate")
                 return self._count(env.type, "handled")
             except Exception as e:  # a handler failure: retry, then dead-letter
-                if _is_transient(e):
+                if is_transient(e):
                     # Our own database or network is down: not the message's fault. Wait, never dead-letter.
                     log.warning("consumer.transient_failure", consumer=self.name, event_id=env.id, error=repr(e))
                     attempt -= 1
@@ -392,7 +392,7 @@ class IdempotentConsumer:
 
 # Connection-level trouble, by type. SQLAlchemy wraps a driver error (DBAPIError) around the
 # dialect's adapted exception (`.orig`), whose `__cause__` is asyncpg's own; each link is checked.
-_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,  # the builtin OSError family: refused, reset, broken pipe
     TimeoutError,  # the builtin, which asyncio.TimeoutError is
     sa_exc.OperationalError,
@@ -407,7 +407,7 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 )
 
 
-def _is_transient(e: BaseException) -> bool:
+def is_transient(e: BaseException) -> bool:
     """Connection-level trouble (database or network), as opposed to a failing rule or bad data."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [e]
@@ -416,7 +416,7 @@ def _is_transient(e: BaseException) -> bool:
         if err is None or id(err) in seen:
             continue
         seen.add(id(err))
-        if isinstance(err, _TRANSIENT_TYPES):
+        if isinstance(err, TRANSIENT_ERRORS):
             return True
         if isinstance(err, sa_exc.DBAPIError) and err.connection_invalidated:
             return True
