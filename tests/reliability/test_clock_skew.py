@@ -28,6 +28,7 @@ async def restart_all(rig: Rig, skews: dict[str, float]) -> None:
     await asyncio.gather(*(asyncio.to_thread(rig.wait_ready, svc) for svc in SERVICES))
 
 
+@pytest.mark.reliability_full
 async def test_services_five_minutes_apart_lose_and_double_nothing(rig):
     skews = {svc: SKEW if i % 2 == 0 else -SKEW for i, svc in enumerate(("gateway", *SERVICES[:-1]))}
     assert SERVICES[-1] == "gateway" and skews["gateway"] == SKEW

@@ -153,6 +153,7 @@ class Duplicator:
             await consumer.stop()
 
 
+@pytest.mark.reliability_full
 async def test_every_message_delivered_twice_doubles_no_effect(rig):
     dup = Duplicator(rig.broker.bootstrap)
     copying = asyncio.create_task(dup.run())
