@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     files = render(args.name, args.description, target, force=args.force)
     print(f"wrote {len(files)} files under {target.relative_to(ROOT)}")
     print(f"""next:
-  1. add {args.name!r} to shared/src/shared/registry.py (port, database, topics, consumer groups);
+  1. add {args.name!r} to shared/src/shared/registry.py (port, database, topics, consumer groups: with
+     "{args.name}.organisation", and ORGANISATION_READS in its reads);
   2. add it to the root pyproject.toml (dependencies and [tool.uv.sources]) and run `uv lock`;
   3. fill in domain/, service_layer/, adapters/, entrypoints/ as docs/new-service.md shows.""")
 

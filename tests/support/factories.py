@@ -18,8 +18,15 @@ def new_phone() -> str:
     return f"139{uuid.uuid4().int % 10**8:08d}"
 
 
+STORES: set[str] = set()
+"""Every store id a test made or named in a token: the test clients register them in each service's store
+replica (tests/support/fixtures.py), as the gateway's StoreOpened would."""
+
+
 def new_store() -> str:
-    return f"s-{uuid.uuid4().hex[:8]}"
+    store = f"s-{uuid.uuid4().hex[:8]}"
+    STORES.add(store)
+    return store
 
 
 async def eventually(fn, *, timeout: float = 30.0, interval: float = 0.1):

@@ -8,16 +8,21 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
+import jwt
 import pytest
 import pytest_asyncio
 import shared.registry as registry
 from fastapi import FastAPI
 from shared.auth import KeySet, Principal, Role, generate_signing_key, issue_token
 from shared.clock import Clock
+from shared.kit import Upsert
+from shared.kit.organisation import KNOWN_STORES
 from shared.migrations import upgrade_async
 
+from .factories import STORES
 from .infra import SERVICES, Infra, create_database, drop_database, session_infra
 
 # The tests' own signing key (made per run): `make_token` mints a token any service under test accepts,
@@ -51,6 +56,7 @@ async def service_databases(infra: Infra) -> AsyncIterator[dict[str, str]]:
 def make_token(roles: list[Role] | Role, *, group: str = "dg-test", stores: list[str] | None = None,
                user: str = "tester", ttl_seconds: int = 900, now: float | None = None) -> str:
     roles = [roles] if isinstance(roles, Role) else roles
+    STORES.update(stores or [])  # a store a test's user works at is a store of the test's group
     p = Principal(user_id=user, name=user, dealer_group_id=group, roles=frozenset(roles),
                   store_ids=frozenset(stores or []))
     return issue_token(p, key=SIGNING_KEY, issuer=JWT_ISSUER, ttl_seconds=ttl_seconds, now=now)
@@ -101,6 +107,41 @@ def service_settings(name: str, infra: Infra, database_url: str, **overrides):
                   jwt_issuer=JWT_ISSUER, log_json=False, outbox_poll_seconds=0.5, consumer_retry_backoff_seconds=0.05)
     values.update(overrides)
     return cfg.Settings(**values)
+
+
+_register = Upsert(KNOWN_STORES, keys=("dealer_group_id", "store_id"), update=False)
+
+
+class KnownStoresTransport(httpx.ASGITransport):
+    """The tests' client of a backend service: before each request it registers, for the caller's dealer
+    group, every store the tests made (`new_store()`) or named in a token (`make_token`) in the service's
+    store replica, as the gateway's StoreOpened would. So a test may use any store of its own at once,
+    while a store nobody made stays unknown (a 422, as in production)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(app)
+        self.registered: set[tuple[str, str]] = set()
+        self.keeps_stores = any(c.name.endswith(".organisation") for c in app.state.runtime.consumers)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        group = _token_group(request)
+        if self.keeps_stores and group:
+            missing = {(group, s) for s in STORES} - self.registered
+            if missing:
+                async with self.app.state.runtime.sessions() as session, session.begin():
+                    await _register.many(session, [dict(
+                        dealer_group_id=g, store_id=s, name=s, brand="test", city="test", time_zone="Asia/Shanghai",
+                        opening_hours=[], updated_at=datetime.now(UTC)) for g, s in sorted(missing)])
+                self.registered |= missing
+        return await super().handle_async_request(request)
+
+
+def _token_group(request: httpx.Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("dg") if scheme == "Bearer" else None
+    except jwt.InvalidTokenError:
+        return None
 
 
 @pytest_asyncio.fixture

@@ -32,7 +32,9 @@ def test_a_generated_service_lints_builds_and_documents_itself(tmp_path, monkeyp
     monkeypatch.setattr(registry, "service", lambda name: loans if name == "loans" else known(name))
     monkeypatch.syspath_prepend(str(target / "src"))
     app = importlib.import_module("loans.main").create_app()
-    assert app.state.settings.http_port == 8099 and app.state.runtime.consumers == []
+    assert app.state.settings.http_port == 8099
+    # a new service keeps the organisation replica (the stores and revocations) from its first day
+    assert [c.name for c in app.state.runtime.consumers] == ["loans.organisation"]
     validate(app.openapi())
     assert importlib.import_module("loans.main").MIGRATIONS == target / "migrations"
 

@@ -16,13 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .plumbing_tables import NAMING
 
 
-def new_registry() -> registry:
-    """A registry (and metadata) of a service's own: services never share tables."""
-    from .plumbing_tables import add_audit_table, add_plumbing_tables
+def new_registry(*, organisation_replica: bool = True) -> registry:
+    """A registry (and metadata) of a service's own: services never share tables. Every backend service
+    keeps the organisation replica (shared.kit.organisation); the gateway, which owns the organisation, not."""
+    from .plumbing_tables import add_audit_table, add_organisation_tables, add_plumbing_tables
 
     reg = registry(metadata=MetaData(naming_convention=NAMING))
     add_plumbing_tables(reg.metadata)
     add_audit_table(reg.metadata)
+    if organisation_replica:
+        add_organisation_tables(reg.metadata)
     return reg
 
 

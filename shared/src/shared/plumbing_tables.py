@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -121,6 +122,58 @@ def drop_audit_table(op) -> None:
     op.drop_table("audit_log")
 
 
+def add_organisation_tables(metadata: MetaData) -> None:
+    """What every backend service keeps of the gateway's organisation (shared.kit.organisation): the
+    dealer group's stores, and what ends tokens early (revoked sessions, each user's current access)."""
+    Table(
+        "known_stores",
+        metadata,
+        Column("dealer_group_id", String(64), nullable=False),
+        Column("store_id", String(64), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("brand", String(100), nullable=False),
+        Column("city", String(100), nullable=False),
+        Column("time_zone", String(64), nullable=False),
+        Column("opening_hours", JSONB, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("dealer_group_id", "store_id", name="pk_known_stores"),
+    )
+    Table(
+        "revoked_sessions",
+        metadata,
+        Column("session_id", String(64), primary_key=True),
+        Column("user_id", String(64), nullable=False),
+        Column("dealer_group_id", String(64), nullable=False),
+        Column("reason", String(100), nullable=False),
+        Column("revoked_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "user_access",
+        metadata,
+        Column("user_id", String(64), primary_key=True),
+        Column("dealer_group_id", String(64), nullable=False),
+        Column("roles", JSONB, nullable=False),
+        Column("store_ids", JSONB, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+ORGANISATION_TABLES = ("known_stores", "revoked_sessions", "user_access")
+
+
+def create_organisation_tables(op) -> None:
+    """Migration step: the organisation replica's tables (one revision per backend service)."""
+    md = MetaData(naming_convention=NAMING)
+    add_organisation_tables(md)
+    md.create_all(op.get_bind())
+
+
+def drop_organisation_tables(op) -> None:
+    for name in reversed(ORGANISATION_TABLES):
+        op.drop_table(name)
+
+
 # Statement-level trigger: one NOTIFY per insert statement wakes the relay without polling.
 # One statement per string: asyncpg prepares each, and a prepared statement holds one command.
 OUTBOX_NOTIFY_DDL = (
@@ -190,6 +243,12 @@ def audit_table() -> Table:
     return _STANDALONE.tables["audit_log"]
 
 
+def organisation_table(name: str) -> Table:
+    """One of ORGANISATION_TABLES as a Core object (same shape in every backend's database)."""
+    return _STANDALONE.tables[name]
+
+
 _STANDALONE = MetaData()
 add_plumbing_tables(_STANDALONE)
 add_audit_table(_STANDALONE)
+add_organisation_tables(_STANDALONE)

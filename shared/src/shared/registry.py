@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.contracts import claims, crm, parts, reception, workshop
+from shared.contracts import claims, crm, organisation, parts, reception, workshop
 
 LOCAL_HOST = "127.0.0.1"
 LOCAL_DATABASE_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:55432"  # deploy/postgres/pg.sh's default
@@ -65,48 +65,54 @@ class Service:
         return f"{server.rstrip('/')}/{self.database}"
 
 
+# Every backend keeps the organisation replica (shared.kit.organisation): the gateway's stores and revocations.
+ORGANISATION_READS = (organisation.ORGANISATION, organisation.SESSIONS)
+
+
 # Start order: each after the services it reads from where possible; the gateway last (it fronts the rest).
 SERVICES: tuple[Service, ...] = (
     Service(
         "crm", 8005, "crm",
         summary="Customers and vehicles (system of record), follow-up calls, complaints, reminders.",
         produces=(crm.CUSTOMERS, crm.FOLLOW_UPS, crm.COMPLAINTS),
-        consumer_groups=("crm.care",),
-        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS, claims.WARRANTY, claims.INSURANCE),
+        consumer_groups=("crm.organisation", "crm.care"),
+        reads=(*ORGANISATION_READS, reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS, claims.WARRANTY,
+               claims.INSURANCE),
     ),
     Service(
         "reception", 8001, "reception",
         summary="Bookings, check-ins, repair orders, settlement and delivery.",
         produces=(reception.APPOINTMENTS, reception.REPAIR_ORDERS),
-        consumer_groups=("reception.replicas", "reception.catalogue", "reception.stock",
+        consumer_groups=("reception.organisation", "reception.replicas", "reception.catalogue", "reception.stock",
                          "reception.workshop-jobs", "reception.parts-issues"),
-        reads=(crm.CUSTOMERS, workshop.JOBS, workshop.CATALOGUE, parts.ISSUES, parts.STOCK, claims.WARRANTY,
-               claims.INSURANCE, crm.FOLLOW_UPS, crm.COMPLAINTS),
+        reads=(*ORGANISATION_READS, crm.CUSTOMERS, workshop.JOBS, workshop.CATALOGUE, parts.ISSUES, parts.STOCK,
+               claims.WARRANTY, claims.INSURANCE, crm.FOLLOW_UPS, crm.COMPLAINTS),
     ),
     Service(
         "workshop", 8002, "workshop",
         summary="Dispatch, repair, the three quality checks, operation codes and capacity.",
         produces=(workshop.JOBS, workshop.CATALOGUE),
-        consumer_groups=("workshop.repair-orders", "workshop.parts-issues"),
-        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, parts.ISSUES),
+        consumer_groups=("workshop.organisation", "workshop.repair-orders", "workshop.parts-issues"),
+        reads=(*ORGANISATION_READS, reception.APPOINTMENTS, reception.REPAIR_ORDERS, parts.ISSUES),
     ),
     Service(
         "parts", 8003, "parts",
         summary="The parts room: stock, reservations, issues, purchasing, counts and write-offs.",
         produces=(parts.ISSUES, parts.STOCK),
-        consumer_groups=("parts.reception", "parts.workshop-jobs"),
-        reads=(reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS),
+        consumer_groups=("parts.organisation", "parts.reception", "parts.workshop-jobs"),
+        reads=(*ORGANISATION_READS, reception.APPOINTMENTS, reception.REPAIR_ORDERS, workshop.JOBS),
     ),
     Service(
         "claims", 8004, "claims",
         summary="Warranty claims with the manufacturer, insurance claims and their receivables.",
         produces=(claims.WARRANTY, claims.INSURANCE, claims.OEM_CLAIMS),
-        consumer_groups=("claims.replicas", "claims.repair-orders", "claims.oem-decisions"),
-        reads=(crm.CUSTOMERS, reception.REPAIR_ORDERS, parts.ISSUES, claims.OEM_DECISIONS),
+        consumer_groups=("claims.organisation", "claims.replicas", "claims.repair-orders", "claims.oem-decisions"),
+        reads=(*ORGANISATION_READS, crm.CUSTOMERS, reception.REPAIR_ORDERS, parts.ISSUES, claims.OEM_DECISIONS),
     ),
     Service(
         "gateway", 8000, "gateway",
         summary="The dealer group's one public entry: identity, tenancy, composed queries and boards.",
+        produces=(organisation.ORGANISATION, organisation.SESSIONS),
         notifications=("gateway.boards",),  # the boards' live refresh, on every instance (gateway/boards/live.py)
         reads=(crm.COMPLAINTS, workshop.JOBS, reception.REPAIR_ORDERS, reception.APPOINTMENTS),
         fronted=False,

@@ -89,7 +89,9 @@ def create_service_app(
     Its title and description default to its name and its summary in the service registry.
 
     `background` jobs (e.g. a daily reminder loop) run as tasks while the service is up and are
-    cancelled when it stops; they must take time from `runtime.clock`.
+    cancelled when it stops; they must take time from `runtime.clock`. A consumer group may bring
+    routes reading what it keeps (`group.router`) and a token guard (`group.token_guard`, run by
+    `shared.auth.authenticate`): the organisation replica (shared.kit.organisation) brings both.
 
     `counters`: the business counters (shared.observability) this service's own events count, once committed."""
     runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters), clock=clock or SystemClock(),
@@ -134,8 +136,11 @@ def create_service_app(
         {"url": f"http://{settings.service_name}:{settings.http_port}", "description": "inside docker compose"},
     ])
     instrument_app(app, settings.service_name)
-    for r in routers:
+    for r in [*routers, *(g.router for g in events if getattr(g, "router", None))]:
         app.include_router(r)
+    guards = [g.token_guard for g in events if getattr(g, "token_guard", None)]
+    if guards:
+        app.state.token_guard = guards[0]
     return app
 
 

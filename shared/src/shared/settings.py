@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
                            "signing key (./run start and the tests set DEV_MODE=1)")
     jwt_issuer: str = "aftersales-gateway"
     jwt_ttl_seconds: int = Field(default=900, description="Lifetime of an access token (refresh tokens renew it)")
+    revocation_cache_seconds: float = Field(default=2.0, ge=0, description=(
+        "How long a service trusts its cached verdict on a token's session and user (shared.kit.organisation): "
+        "a revocation at the gateway takes effect here within this plus the event's trip"))
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint; none = no export")

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from shared.clock import Clock
 from shared.contracts import crm as contracts
+from shared.kit.organisation import organisation
 from shared.observability import FOLLOW_UPS_FAILED
 from shared.service import create_service_app
 
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return create_service_app(
         settings,
         routers=[router, care_router, history_router],
-        events=[care],
+        events=[care, organisation],
         clock=clock,
         counters={contracts.FollowUpFailed: FOLLOW_UPS_FAILED},
         background=[daily_reminders] if settings.run_reminder_loop else [],

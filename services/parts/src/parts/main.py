@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from shared.clock import Clock
+from shared.kit.organisation import organisation
 from shared.service import create_service_app
 
 from .config import Settings
@@ -16,4 +17,4 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(settings or Settings(), routers=[router], events=EVENTS, clock=clock)
+    return create_service_app(settings or Settings(), routers=[router], events=[*EVENTS, organisation], clock=clock)

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from shared.clock import Clock
 from shared.contracts import reception as contracts
+from shared.kit.organisation import organisation
 from shared.observability import REPAIR_ORDERS_OPENED, VEHICLES_DELIVERED
 from shared.service import create_service_app
 
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings,
         routers=[router, appointments_router, repair_orders_router, stores_router, history_router,
                  figures_router],
-        events=consumers.GROUPS,
+        events=[*consumers.GROUPS, organisation],
         clock=clock,
         counters={contracts.RepairOrderOpened: REPAIR_ORDERS_OPENED, contracts.VehicleDelivered: VEHICLES_DELIVERED},
     )

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.kit import UnitOfWork
+from shared.kit.organisation import organisation
 from shared.observability import get_logger
 from shared.service import create_service_app
 
@@ -40,5 +41,5 @@ async def roll_capacity_window(runtime) -> None:
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(settings or Settings(), routers=[router], events=EVENTS, clock=clock,
-                              background=[roll_capacity_window])
+    return create_service_app(settings or Settings(), routers=[router], events=[*EVENTS, organisation],
+                              clock=clock, background=[roll_capacity_window])

@@ -1,6 +1,6 @@
 """Event contracts: one pydantic model per event type, every service imports them from here."""
 
-from . import claims, crm, parts, reception, workshop
+from . import claims, crm, organisation, parts, reception, workshop
 from .base import EVENT_TYPES, DomainEvent, event, event_class, json_schemas
 
 TOPICS: tuple[str, ...] = tuple(sorted({cls.topic for cls in EVENT_TYPES.values()}))
@@ -14,6 +14,7 @@ __all__ = [
     "event",
     "event_class",
     "json_schemas",
+    "organisation",
     "parts",
     "reception",
     "workshop",

@@ -53,6 +53,10 @@ class Repository(Generic[A]):
     store_scoped: ClassVar[bool] = True
     # The field named in a 404 ("repair_order_id").
     id_field: ClassVar[str] = "id"
+    # The record's store_id names a store of the group, which a person's new record must be one the service
+    # knows (UnitOfWork.check_store_known); False for records whose store_id is only a label (a group's
+    # suppliers). Group records with an empty store_id are never checked.
+    real_store: ClassVar[bool] = True
 
     _statements: ClassVar[dict[type, dict[str, Any]]] = {}
 
@@ -163,7 +167,10 @@ class Repository(Generic[A]):
 
     # -- saving ------------------------------------------------------------------------------
     async def add(self, agg: A, **insert_only: Any) -> None:
-        """A new aggregate; `insert_only` columns (who created it) are written once."""
+        """A new aggregate; `insert_only` columns (who created it) are written once. A person's new record
+        must be for a store the service knows (422 naming store_id)."""
+        if self.real_store:
+            await self.uow.check_store_known(agg.store_id)
         doc = agg.model_dump(mode="json")
         await self._insert(agg, doc, insert_only)
         await self._written(agg, doc)

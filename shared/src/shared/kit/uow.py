@@ -17,17 +17,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, select
+
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.contracts.base import DomainEvent
+from shared.errors import DomainError
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
+from shared.plumbing_tables import organisation_table
 
 from . import audit
 from .aggregate import Aggregate
 from .repository import InMemoryRepository, Repository
 
 R = TypeVar("R", bound=Repository)
+
+_STORES = organisation_table("known_stores")
+_KNOWS_STORE = select(_STORES.c.store_id).where(_STORES.c.dealer_group_id == bindparam("dg"),
+                                                _STORES.c.store_id == bindparam("store"))
 
 
 class UnitOfWork:
@@ -62,6 +70,18 @@ class UnitOfWork:
                                             correlation_id=self.correlation_id,
                                             causation_id=env.id if env else None)
 
+    async def check_store_known(self, store_id: str) -> None:
+        """A person creates records only for a store of their dealer group this service knows (from the
+        gateway's StoreOpened, shared.kit.organisation): else 422 naming `store_id`. A consumer (a system
+        actor) is never refused: an event may arrive before the store's, and must not be dead-lettered."""
+        if self.actor.system or not store_id or await self.knows_store(store_id):
+            return
+        raise DomainError(f"store {store_id} is not a store of your dealer group", field="store_id")
+
+    async def knows_store(self, store_id: str) -> bool:
+        found = await self.session.execute(_KNOWS_STORE, {"dg": self.actor.dealer_group_id, "store": store_id})
+        return found.first() is not None
+
     async def audit(self, aggregate_type: str, before: dict | None, after: dict) -> None:
         """The audit row of a saved change, in this transaction (nothing when nothing changed)."""
         row = audit.entry(self, aggregate_type=aggregate_type, before=before, after=after)
@@ -84,8 +104,12 @@ class UnitOfWork:
 class InMemoryUnitOfWork(UnitOfWork):
     """No database, no Kafka: repositories on dicts, published events in a list (handler tests)."""
 
-    def __init__(self, *, clock: Clock, settings: Any = None, actor: Principal) -> None:
+    def __init__(self, *, clock: Clock, settings: Any = None, actor: Principal,
+                 known_stores: set[tuple[str, str]] | None = None) -> None:
         super().__init__(None, outbox=None, clock=clock, settings=settings, actor=actor)
+        # (dealer group, store) pairs the service knows; None: a handler test that does not model the
+        # organisation replica, where every store is known.
+        self.known_stores = known_stores
         self.tables: dict[type, dict[str, dict]] = {}
         self.published: list[tuple[DomainEvent, Tenant]] = []
         self.audit_log: list[dict] = []
@@ -105,13 +129,17 @@ class InMemoryUnitOfWork(UnitOfWork):
         if row is not None:
             self.audit_log.append(row)
 
+    async def knows_store(self, store_id: str) -> bool:
+        return self.known_stores is None or (self.actor.dealer_group_id, store_id) in self.known_stores
+
     async def audit_trail(self, aggregate_type: str, aggregate_id: str) -> list[dict]:
         return [r for r in self.audit_log if (r["aggregate_type"], r["aggregate_id"]) == (aggregate_type, aggregate_id)
                 and r["dealer_group_id"] == self.actor.dealer_group_id]
 
     def as_actor(self, actor: Principal, command: str | None = None) -> InMemoryUnitOfWork:
         """The same store, acted on by someone else (a second user, the next request)."""
-        other = InMemoryUnitOfWork(clock=self.clock, settings=self.settings, actor=actor)
+        other = InMemoryUnitOfWork(clock=self.clock, settings=self.settings, actor=actor,
+                                   known_stores=self.known_stores)
         other.tables, other.published, other.audit_log = self.tables, self.published, self.audit_log
         other.command = command
         return other

@@ -9,7 +9,7 @@ from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-registry = new_registry()
+registry = new_registry(organisation_replica=False)  # the gateway owns the organisation
 
 
 class Base(SQLModel, registry=registry):

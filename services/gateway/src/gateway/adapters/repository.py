@@ -26,6 +26,7 @@ class Stores(Repository[Store]):
     id_field = "store_id"
     # Every user of the group may read the group's stores (names, hours); changing them is the admin's.
     store_scoped = False
+    real_store = False  # the store itself: stores are opened here, the other services learn of them
 
     def columns(self, s: Store) -> dict:
         return {"name": s.name}

@@ -8,6 +8,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from shared.contracts import organisation as events
 from shared.kit import Aggregate
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,13 +63,21 @@ class Store(Aggregate):
 
     @classmethod
     def open(cls, *, dealer_group_id: str, store_id: str, details: StoreDetails) -> Store:
-        return cls(id=store_id, dealer_group_id=dealer_group_id, store_id=store_id, **details.model_dump())
+        store = cls(id=store_id, dealer_group_id=dealer_group_id, store_id=store_id, **details.model_dump())
+        store.raise_event(events.StoreOpened(**store.snapshot()))
+        return store
 
     def change(self, details: StoreDetails) -> None:
         for k, v in details.model_dump().items():
             setattr(self, k, v)
         self.opening_hours = list(details.opening_hours)
         self.changed()
+        self.raise_event(events.StoreChanged(**self.snapshot()))
+
+    def snapshot(self) -> dict:
+        """The store as every service keeps it (the payload of StoreOpened and StoreChanged)."""
+        return dict(store_id=self.id, name=self.name, brand=self.brand, city=self.city, time_zone=self.time_zone,
+                    opening_hours=[h.model_dump() for h in self.opening_hours])
 
 
 class DealerGroup(Aggregate):

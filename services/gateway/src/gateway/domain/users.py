@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from shared.auth import GROUP_WIDE_ROLES, Principal, Role
+from shared.contracts import organisation as events
 from shared.errors import DomainError, Forbidden
 from shared.kit import Aggregate
 
@@ -74,20 +75,29 @@ class User(Aggregate):
         roles = self.roles if roles is None else sorted(set(roles))
         store_ids = self.store_ids if store_ids is None else sorted(set(store_ids))
         check_user_scope(roles, store_ids)
+        access_changed = (roles, store_ids) != (self.roles, self.store_ids)
         self.roles, self.store_ids = roles, store_ids
         if display_name is not None:
             self.display_name = display_name
         self.changed()
+        if access_changed:  # tokens with the old roles or stores stop, at every service
+            self.raise_event(events.UserAccessChanged(**self.access()))
 
     def deactivate(self) -> None:
         if self.active:
             self.active = False
             self.changed()
+            self.raise_event(events.UserDeactivated(**self.access()))
 
     def reactivate(self) -> None:
         if not self.active:
             self.active = True
             self.changed()
+            self.raise_event(events.UserReactivated(**self.access()))
+
+    def access(self) -> dict:
+        """What the user may do now: the payload of every user event."""
+        return dict(user_id=self.id, roles=self.roles, store_ids=self.store_ids, active=self.active)
 
     def check_managed_by(self, actor: Principal) -> None:
         """A service manager manages only store-level users all of whose stores it holds."""

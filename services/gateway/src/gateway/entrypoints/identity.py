@@ -1,6 +1,7 @@
 """The gateway's own API: tokens (login, refresh, logout, the public key set) and the organisation
 (the dealer group, its stores and users), managed by the group administrator."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -71,6 +72,11 @@ def _now(request: Request):
     return request.app.state.runtime.clock.now()
 
 
+def _publisher(request: Request, session):
+    """Events into the outbox in this request's transaction (revocations every service learns of)."""
+    return partial(request.app.state.runtime.outbox.record_all, session)
+
+
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401, 429))
 async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]):
     """OAuth2 password flow: a short-lived access token (ES256 JWT with the user's dealer group, stores
@@ -94,7 +100,8 @@ async def refresh(request: Request, body: RefreshRequest):
     with login (429 with Retry-After)."""
     await limits(request).refresh(client_address(request))
     async with unit_of_work(request.app.state.runtime.sessions) as session:
-        result = await sessions.refresh(session, request.app.state.settings, body.refresh_token, _now(request))
+        result = await sessions.refresh(session, request.app.state.settings, body.refresh_token, _now(request),
+                                        publish=_publisher(request, session))
     if isinstance(result, Refresh):  # after the commit: a reuse's revocation stays
         raise Unauthorized(_REFUSED[result], field="refresh_token")
     return _token(result)
@@ -105,7 +112,8 @@ async def logout(request: Request, principal: CurrentPrincipal):
     """Revoke the caller's session: its refresh tokens, and its access tokens at the gateway."""
     if principal.session_id:
         async with unit_of_work(request.app.state.runtime.sessions) as session:
-            await sessions.revoke_session(session, principal.session_id, _now(request), reason="logout")
+            await sessions.revoke_session(session, _publisher(request, session), principal.session_id, _now(request),
+                                          reason="logout")
     return LoggedOut(session_id=principal.session_id, revoked=principal.session_id is not None)
 
 

@@ -100,7 +100,7 @@ async def deactivate_user(uow: UnitOfWork, cmd: UserCommand) -> User:
     user.check_managed_by(uow.actor)
     user.deactivate()
     await uow.repo(Users).save(user)
-    await sessions.revoke_user_sessions(uow.session, user.id, uow.now(), reason="user deactivated")
+    await sessions.revoke_user_sessions(uow.session, uow.publish, user.id, uow.now(), reason="user deactivated")
     return user
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.auth import Principal, Role, issue_token
+from shared.contracts.organisation import SessionRevoked
 from shared.errors import Unauthorized
+from shared.messaging.envelope import Tenant
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +19,9 @@ from ..adapters.orm import LoginSessionRow, RefreshTokenRow, UserRow
 from ..config import GatewaySettings
 from ..domain.passwords import check_login, hash_password, needs_rehash
 from ..domain.sessions import Refresh, hash_refresh_token, judge_refresh, new_refresh_token
+
+# Records events in the caller's transaction: `uow.publish`, or `partial(outbox.record_all, session)`.
+Publish = Callable[..., Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,11 @@ async def login(session: AsyncSession, settings: GatewaySettings, username: str,
     return await _issue(session, settings, user, sid, now)
 
 
-async def refresh(session: AsyncSession, settings: GatewaySettings, token: str, now: datetime) -> Tokens | Refresh:
+async def refresh(session: AsyncSession, settings: GatewaySettings, token: str, now: datetime, *,
+                  publish: Publish) -> Tokens | Refresh:
     """A new pair for an unspent refresh token (which is spent now); else the refusal. A reused token
-    revokes its family here, so the caller must commit before refusing."""
+    revokes its family here (published, so every service refuses its access tokens too), so the caller
+    must commit before refusing."""
     row = (await session.execute(select(RefreshTokenRow).where(
         RefreshTokenRow.token_hash == hash_refresh_token(token)).with_for_update())).scalar_one_or_none()
     if row is None:
@@ -72,7 +80,7 @@ async def refresh(session: AsyncSession, settings: GatewaySettings, token: str, 
                             session_revoked=login_session is None or login_session.revoked_at is not None,
                             user_active=bool(user and user.active), now=now)
     if verdict is Refresh.REUSED:
-        await revoke_session(session, row.session_id, now, reason="refresh token reused")
+        await revoke_session(session, publish, row.session_id, now, reason="refresh token reused")
         return verdict
     if verdict is not Refresh.OK:
         return verdict
@@ -80,16 +88,25 @@ async def refresh(session: AsyncSession, settings: GatewaySettings, token: str, 
     return await _issue(session, settings, user, row.session_id, now)
 
 
-async def revoke_session(session: AsyncSession, session_id: str, now: datetime, *, reason: str) -> None:
-    await session.execute(update(LoginSessionRow).where(LoginSessionRow.id == session_id,
-                                                        LoginSessionRow.revoked_at.is_(None))
-                          .values(revoked_at=now, revoked_reason=reason))
+async def revoke_session(session: AsyncSession, publish: Publish, session_id: str, now: datetime, *,
+                         reason: str) -> None:
+    await _revoke(session, publish, LoginSessionRow.id == session_id, now, reason)
 
 
-async def revoke_user_sessions(session: AsyncSession, user_id: str, now: datetime, *, reason: str) -> None:
-    await session.execute(update(LoginSessionRow).where(LoginSessionRow.user_id == user_id,
-                                                        LoginSessionRow.revoked_at.is_(None))
-                          .values(revoked_at=now, revoked_reason=reason))
+async def revoke_user_sessions(session: AsyncSession, publish: Publish, user_id: str, now: datetime, *,
+                               reason: str) -> None:
+    await _revoke(session, publish, LoginSessionRow.user_id == user_id, now, reason)
+
+
+async def _revoke(session: AsyncSession, publish: Publish, which, now: datetime, reason: str) -> None:
+    """Revoke the live sessions matching `which`, each published as SessionRevoked in the same transaction."""
+    t = LoginSessionRow.__table__.c
+    rows = (await session.execute(update(LoginSessionRow).where(which, t.revoked_at.is_(None))
+                                  .values(revoked_at=now, revoked_reason=reason)
+                                  .returning(t.id, t.user_id, t.dealer_group_id))).all()
+    for r in rows:
+        await publish([SessionRevoked(session_id=r.id, user_id=r.user_id, reason=reason)],
+                      tenant=Tenant(r.dealer_group_id, ""))
 
 
 async def check_token(session: AsyncSession, p: Principal) -> None:

@@ -38,6 +38,7 @@ class Suppliers(Repository[Supplier]):
     aggregate = Supplier
     id_field = "supplier_id"
     store_scoped = False  # a group's suppliers serve all its stores
+    real_store = False  # its store_id is the creator's first store, or "group"
 
 
 class RepairOrderCopies(Repository[RepairOrderCopy]):
