@@ -1,5 +1,6 @@
 """The gateway's identity on real PostgreSQL: the organisation and users API and its scope, login,
-refresh rotation and reuse, logout and deactivation, refused tokens, key rotation, password upgrade."""
+refresh rotation and reuse, logout and deactivation, refused tokens, key rotation, password upgrade; stores
+and revocations reaching a service reached directly."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shared.auth import KeySet, Principal, Role, generate_signing_key, issue_tok
 from shared.db import make_engine
 from sqlalchemy import select, update
 
+from tests.support.factories import eventually, new_phone
 from tests.support.fixtures import JWT_ISSUER, SIGNING_KEY, make_token
 
 PW = "a-good-password-1"
@@ -299,3 +301,72 @@ async def test_an_old_scrypt_hash_logs_in_and_is_replaced_by_argon2(service_data
         assert stored.startswith("$argon2id$")
     finally:
         await engine.dispose()
+
+
+# -- the organisation reaches the other services over Kafka (gateway.organisation, gateway.sessions) ------
+async def known_at(svc, store: str, headers: dict) -> bool:
+    return (await svc.client.get(f"/stores/{store}", headers=headers)).status_code == 200
+
+
+async def test_a_store_opened_at_the_gateway_reaches_a_service_and_an_unknown_store_is_refused(group, start_service):
+    gw, h = group["gw"], group["h"]
+    async with start_service("crm") as crm:
+        store = f"s-{uuid.uuid4().hex[:8]}"  # not new_store(): the test clients would register it themselves
+        r = await gw.client.post("/org/stores", headers=h, json={
+            "store_id": store, "name": "奥迪闵行店", "brand": "Audi", "city": "上海", "time_zone": "Asia/Shanghai",
+            "opening_hours": HOURS})
+        assert r.status_code == 201, r.text
+        advisor = bearer((await login(gw.client, await make_user(group, ["advisor"], [store])))["access_token"])
+        assert await eventually(lambda: known_at(crm, store, advisor)), "crm never learnt of the store"
+        got = (await crm.client.get(f"/stores/{store}", headers=advisor)).json()
+        assert (got["dealer_group_id"], got["brand"], got["time_zone"]) == (group["dg"], "Audi", "Asia/Shanghai")
+        assert got["opening_hours"][0] == {"day": "mon", "opens": "08:30:00", "closes": "18:00:00"}
+        r = await crm.client.post("/customers", headers=advisor, json={
+            "store_id": store, "name": "周杰", "phones": [new_phone()]})
+        assert r.status_code == 201, r.text
+
+        # a token naming a store the group never opened (signed, so only the store is wrong)
+        ghost = f"s-ghost-{uuid.uuid4().hex[:6]}"
+        p = Principal(user_id="adv-x", name="adv-x", dealer_group_id=group["dg"], roles=frozenset({Role.ADVISOR}),
+                      store_ids=frozenset({ghost}))
+        r = await crm.client.post("/customers", headers=bearer(issue_token(p, key=SIGNING_KEY, issuer=JWT_ISSUER)),
+                                  json={"store_id": ghost, "name": "周杰", "phones": [new_phone()]})
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "store_id" and ghost in r.json()["detail"]
+        # nor is a store of another group one of this group's
+        assert (await crm.client.get(f"/stores/{store}", headers=bearer(issue_token(
+            Principal(user_id="o", name="o", dealer_group_id="dg-other", roles=frozenset({Role.ADVISOR}),
+                      store_ids=frozenset({store})), key=SIGNING_KEY, issuer=JWT_ISSUER)))).status_code == 404
+
+
+async def test_a_logout_or_deactivation_at_the_gateway_makes_the_same_token_401_at_a_service(group, start_service):
+    gw, h, store = group["gw"], group["h"], group["stores"][0]
+    async with start_service("crm") as crm:
+        name = await make_user(group, ["advisor"], [store])
+        first, second = await login(gw.client, name), await login(gw.client, name)
+        t1, t2 = bearer(first["access_token"]), bearer(second["access_token"])
+        assert await eventually(lambda: known_at(crm, store, t1))
+
+        assert (await gw.client.post("/auth/logout", headers=t1)).json()["revoked"] is True
+        started = time.monotonic()
+
+        async def refused(headers):
+            return (await crm.client.get(f"/stores/{store}", headers=headers)).status_code == 401
+
+        assert await eventually(lambda: refused(t1)), "crm kept accepting a logged-out token"
+        print(f"logout → 401 at crm after {time.monotonic() - started:.2f} s")
+        assert (await crm.client.get(f"/stores/{store}", headers=t2)).status_code == 200  # the other login stands
+
+        version = (await gw.client.get(f"/org/users/{name}", headers=h)).json()["version"]
+        r = await gw.client.patch(f"/org/users/{name}", headers=h, json={"store_ids": group["stores"],
+                                                                        "version": version})
+        assert r.status_code == 200, r.text
+        assert await eventually(lambda: refused(t2)), "a token with the old stores kept working at crm"
+        fresh = await gw.client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+        t3 = bearer(fresh.json()["access_token"])
+        assert (await crm.client.get(f"/stores/{store}", headers=t3)).status_code == 200
+
+        assert (await gw.client.post(f"/org/users/{name}/deactivate", headers=h)).status_code == 200
+        assert await eventually(lambda: refused(t3)), "a deactivated user's token kept working at crm"
+        r = await crm.client.get(f"/stores/{store}", headers=t3)
+        assert r.json()["detail"] in ("user deactivated", "session revoked: log in again")

@@ -126,3 +126,29 @@ async def test_only_the_group_admin_opens_stores_not_the_service_manager():
         await handlers.open_store(uow, OpenStore(store_id="s-2", name="n", brand="b", city="c"))
     store = await handlers.open_store(uow.as_actor(ADMIN), OpenStore(store_id="s-2", name="n", brand="b", city="c"))
     assert store.store_id == "s-2" and store.time_zone == "Asia/Shanghai"
+
+
+# -- events every service keeps (gateway.organisation, gateway.sessions) ---------------------------
+def test_opening_and_changing_a_store_publish_the_whole_store():
+    from shared.contracts.organisation import StoreChanged, StoreOpened
+
+    details = StoreDetails(name="浦东店", brand="Audi", city="上海", time_zone="Asia/Shanghai",
+                           opening_hours=[{"day": "mon", "opens": "08:30", "closes": "18:00"}])
+    store = Store.open(dealer_group_id="dg-1", store_id="s-pd", details=details)
+    opened = store.events[-1]
+    assert isinstance(opened, StoreOpened) and opened.store_id == "s-pd" and opened.brand == "Audi"
+    assert opened.opening_hours[0].model_dump(mode="json") == {"day": "mon", "opens": "08:30:00", "closes": "18:00:00"}
+    store.change(details.model_copy(update={"time_zone": "Asia/Urumqi"}))
+    assert isinstance(store.events[-1], StoreChanged) and store.events[-1].time_zone == "Asia/Urumqi"
+
+
+def test_a_users_access_changes_are_published_and_other_changes_are_not():
+    user = User.create(username="adv", dealer_group_id="dg-1", display_name="A", roles=["advisor"], store_ids=["s-1"])
+    user.change(display_name="Anna")
+    assert user.events == []  # the name is not in the token's checks
+    user.change(store_ids=["s-1", "s-2"])
+    user.deactivate()
+    user.deactivate()  # already inactive: nothing new
+    user.reactivate()
+    assert [type(e).__name__ for e in user.events] == ["UserAccessChanged", "UserDeactivated", "UserReactivated"]
+    assert user.events[0].store_ids == ["s-1", "s-2"] and user.events[1].active is False

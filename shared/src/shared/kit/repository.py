@@ -213,6 +213,7 @@ class InMemoryRepository(Repository[A]):
         self.aggregate = of.aggregate  # type: ignore[misc]
         self.store_scoped = of.store_scoped  # type: ignore[misc]
         self.id_field = of.id_field  # type: ignore[misc]
+        self.real_store = of.real_store  # type: ignore[misc]
         self.rows = store
 
     async def find(self, id: str, *, lock: bool = True) -> A | None:
