@@ -12,9 +12,12 @@ import httpx
 
 GROUP = "dg-huadong"  # 华东汽车集团
 STORES = {"s-sh-pd": "上海浦东店", "s-sh-mh": "上海闵行店", "s-hz-xh": "杭州西湖店"}
+CITIES = {"s-sh-pd": "上海", "s-sh-mh": "上海", "s-hz-xh": "杭州"}
 PASSWORD = "demo1234"
+ADMIN = "admin"
 
 USERS = [
+    (ADMIN, "林管理员", ["group_admin"], []),
     ("advisor.pd", "张顾问", ["advisor"], ["s-sh-pd"]),
     ("advisor.mh", "李顾问", ["advisor"], ["s-sh-mh"]),
     ("frontdesk.pd", "王主管", ["front_desk_supervisor"], ["s-sh-pd"]),
@@ -70,6 +73,15 @@ def gateway_client(url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, timeout=10, transport=HonoursRetryAfter())
 
 
+async def open_demo_stores(http: httpx.AsyncClient, store_ids: list[str]) -> None:
+    """The group administrator opens the stores at the gateway; every service knows them before data comes."""
+    from deploy.stores import login, open_stores
+
+    await open_stores(http, await login(http, ADMIN, PASSWORD),
+                      {s: {"name": STORES[s], "brand": "Volkswagen", "city": CITIES[s]} for s in store_ids})
+    print(f"demo: stores {', '.join(store_ids)} known to every service", flush=True)
+
+
 async def load_demo(platform) -> None:
     from gateway.users import upsert_users
     from shared.vin import with_check_digit
@@ -80,6 +92,7 @@ async def load_demo(platform) -> None:
     print(f"demo: {len(USERS)} users in group {GROUP} (password {PASSWORD!r})", flush=True)
     gw = platform.url("gateway")
     async with gateway_client(gw) as http:
+        await open_demo_stores(http, list(STORES))
         agents = {}  # each store's customer-care agent registers that store's customers
         for store, user in (("s-sh-pd", "care.pd"), ("s-sh-mh", "care.mh"), ("s-hz-xh", "care.xh")):
             tok = (await http.post("/auth/token", data={"username": user, "password": PASSWORD})).json()

@@ -23,6 +23,9 @@ PARTS = [
 
 
 async def load_parts_demo(http: httpx.AsyncClient, password: str) -> None:
+    from deploy.demo import open_demo_stores
+
+    await open_demo_stores(http, [STORE])
     tok = (await http.post("/auth/token", data={"username": "parts.pd", "password": password})).json()
     h = {"Authorization": f"Bearer {tok['access_token']}"}
 

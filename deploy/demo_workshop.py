@@ -100,6 +100,9 @@ async def load_workshop_demo(platform, http: httpx.AsyncClient) -> None:
     await upsert_users(platform.database_url("gateway"), [
         dict(username=u, display_name=n, password=PASSWORD, dealer_group_id=GROUP, roles=r, store_ids=s)
         for u, n, r, s in USERS])
+    from deploy.demo import open_demo_stores
+
+    await open_demo_stores(http, list(SUPERVISORS))
     for store in SUPERVISORS:
         await _store(http, store)
         shop = (await http.get(f"/api/workshop/stores/{store}/shop",

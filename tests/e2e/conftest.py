@@ -9,7 +9,7 @@ import pytest_asyncio
 from gateway.users import upsert_users
 
 from deploy.launcher import SERVICES, Platform
-from tests.support.e2e import JWT_KEYS, JWT_SIGNING_KEYS, gateway_users
+from tests.support.e2e import JWT_KEYS, JWT_SIGNING_KEYS, gateway_users, open_stores
 from tests.support.infra import create_database, drop_database
 
 
@@ -29,6 +29,7 @@ async def platform(infra, tmp_path_factory):
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
         p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it
         await upsert_users(p.database_url("gateway"), gateway_users())  # the front desk and the workshop floor
+        await open_stores(p.url("gateway"))  # every service knows the stores before a test records anything
         yield p
     finally:
         p.stop()

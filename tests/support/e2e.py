@@ -31,6 +31,8 @@ USERS = [
     ("ws.leader", GROUP, ["team_leader"], [STORE]),
     ("ws.qc", GROUP, ["qc_inspector"], [STORE]),
     ("svc.mgr", GROUP, ["service_manager"], [STORE]),
+    ("admin", GROUP, ["group_admin"], []),
+    ("other.admin", "dg-other", ["group_admin"], []),
 ]
 # A group of two stores of its own for the figures (tests/e2e/test_figures.py): no other test's work counts in
 # its group's rows. One advisor and one workshop floor serve both stores; the analyst sees the group, the
@@ -39,11 +41,26 @@ KPI_GROUP, KPI_A, KPI_B = "dg-kpi", "s-kpi-a", "s-kpi-b"
 USERS += [(f"kpi.{name}", KPI_GROUP, [role], [KPI_A, KPI_B]) for name, role in (
     ("advisor", "advisor"), ("sup", "workshop_supervisor"), ("tech", "technician"), ("leader", "team_leader"),
     ("qc", "qc_inspector"))]
-USERS += [("kpi.analyst", KPI_GROUP, ["group_analyst"], []), ("kpi.mgr.a", KPI_GROUP, ["service_manager"], [KPI_A])]
+USERS += [("kpi.analyst", KPI_GROUP, ["group_analyst"], []), ("kpi.mgr.a", KPI_GROUP, ["service_manager"], [KPI_A]),
+          ("kpi.admin", KPI_GROUP, ["group_admin"], [])]
+# The stores each group administrator opens at the gateway before any test runs (every service must know them).
+STORES = {"admin": {STORE: {"name": "苏州园区店", "brand": "Volkswagen", "city": "苏州"}},
+          "other.admin": {"s-x": {"name": "外集团店", "brand": "Audi", "city": "南京"}},
+          "kpi.admin": {KPI_A: {"name": "指标A店", "brand": "Volkswagen", "city": "上海"},
+                        KPI_B: {"name": "指标B店", "brand": "Volkswagen", "city": "上海"}}}
 
 
 def gateway_users() -> list[dict]:
     return [dict(username=u, password=PASSWORD, dealer_group_id=g, roles=r, store_ids=s) for u, g, r, s in USERS]
+
+
+async def open_stores(gateway_url: str) -> None:
+    """Each group's stores opened through the gateway's store API; back when every service knows them."""
+    from deploy.stores import open_stores as open_at_gateway
+
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as gw:
+        for admin, stores in STORES.items():
+            await open_at_gateway(gw, await login(gw, admin), stores)
 
 
 async def login(gw: httpx.AsyncClient, user: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 import shared.registry as registry
 from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field, computed_field
 from shared.auth import CurrentPrincipal
 from shared.kit.http import CORRELATION_HEADER, IDEMPOTENCY_HEADER
 from shared.kit.pages import MAX_LIMIT, NEXT_CURSOR_HEADER
@@ -118,6 +119,27 @@ async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: s
             follow_ups = [f for f in more.get("crm") or [] if f.get("vehicle_id") in (None, crm.get("id"))]
     return VehicleOverview(vin=vin.strip().upper(), partial=got.partial, unavailable=got.unavailable,
                            withheld=got.withheld, crm=crm, reception=got.get("reception"), follow_ups=follow_ups)
+
+
+class StoreReach(BaseModel):
+    store_id: str
+    known_by: list[str] = Field(description="The services that know the store (accept records for it)")
+    not_yet: list[str] = Field(description="Those that do not know it yet, or did not answer")
+
+    @computed_field
+    @property
+    def everywhere(self) -> bool:
+        return not self.not_yet
+
+
+@router.get("/api/stores/{store_id}/reach", tags=["composed"], response_model=StoreReach)
+async def store_reach(request: Request, principal: CurrentPrincipal, store_id: str) -> StoreReach:
+    """Which services know a store of the caller's group yet (each learns it from the gateway's StoreOpened):
+    a client that opened a store waits for `everywhere` before recording anything at it."""
+    sid = quote(store_id, safe="")
+    got = await _compose(request, [Call(s, _url(request, s, f"/stores/{sid}")) for s in SERVICES])
+    known = [s for s in SERVICES if got.get(s)]
+    return StoreReach(store_id=store_id, known_by=known, not_yet=[s for s in SERVICES if s not in known])
 
 
 # Last: the composed routes above share the /api/ prefix and must match before the pass-through.
