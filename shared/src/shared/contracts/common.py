@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 
 class PayType(StrEnum):
@@ -15,6 +17,13 @@ class PayType(StrEnum):
     WARRANTY = "warranty"
     INSURANCE = "insurance"
     INTERNAL = "internal"
+
+
+LocalTime = Annotated[time, WithJsonSchema({
+    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$", "examples": ["08:30:00"],
+    "description": "A time of day on the store's clock (its time zone), without an offset"})]
+"""A wall-clock time of day ("08:30:00"). JSON Schema's `format: time` (RFC 3339) would require an offset,
+which a store's opening hour does not have: it is local to the store's time zone."""
 
 
 class Line(BaseModel):

@@ -7,12 +7,10 @@ store its dealer group does not have; the revocations, to refuse a token the gat
 
 from __future__ import annotations
 
-from datetime import time
-
 from pydantic import Field
 
 from .base import DomainEvent, event
-from .common import Line
+from .common import Line, LocalTime
 
 ORGANISATION = "gateway.organisation"
 SESSIONS = "gateway.sessions"
@@ -22,8 +20,8 @@ class OpeningHoursLine(Line):
     """One day's opening of a store: `day` mon..sun (a day not listed is closed)."""
 
     day: str = Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class _StoreSnapshot(DomainEvent):

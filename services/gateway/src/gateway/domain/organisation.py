@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from shared.contracts import organisation as events
+from shared.contracts.common import LocalTime
 from shared.kit import Aggregate
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -19,8 +20,8 @@ class OpeningHours(BaseModel):
     """One day's opening: `day` mon..sun, opens before it closes (a day not listed is closed)."""
 
     day: str = Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> OpeningHours:
