@@ -152,3 +152,11 @@ def test_a_users_access_changes_are_published_and_other_changes_are_not():
     user.reactivate()
     assert [type(e).__name__ for e in user.events] == ["UserAccessChanged", "UserDeactivated", "UserReactivated"]
     assert user.events[0].store_ids == ["s-1", "s-2"] and user.events[1].active is False
+
+
+def test_opening_hours_are_local_times_without_an_offset():
+    from gateway.domain.organisation import OpeningHours
+
+    with pytest.raises(ValidationError):  # was a TypeError comparing naive and aware times: a 500
+        OpeningHours(day="mon", opens="08:00+01:00", closes="18:00")
+    assert OpeningHours(day="mon", opens="08:00", closes="18:00").model_dump(mode="json")["opens"] == "08:00:00"

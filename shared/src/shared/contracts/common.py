@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 
 class PayType(StrEnum):
@@ -19,7 +19,13 @@ class PayType(StrEnum):
     INTERNAL = "internal"
 
 
-LocalTime = Annotated[time, WithJsonSchema({
+def _no_offset(t: time) -> time:
+    if t.tzinfo is not None:
+        raise ValueError("a time of day on the store's clock takes no offset (08:30, not 08:30+08:00)")
+    return t
+
+
+LocalTime = Annotated[time, AfterValidator(_no_offset), WithJsonSchema({
     "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$", "examples": ["08:30:00"],
     "description": "A time of day on the store's clock (its time zone), without an offset"})]
 """A wall-clock time of day ("08:30:00"). JSON Schema's `format: time` (RFC 3339) would require an offset,
