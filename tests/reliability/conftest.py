@@ -8,16 +8,18 @@ import asyncio
 import os
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import pytest_asyncio
 from gateway.users import upsert_users
 
 from deploy.launcher import ROOT, SERVICES
+from deploy.stores import login, open_stores
 from tests.support.e2e import JWT_KEYS, JWT_SIGNING_KEYS
 from tests.support.infra import create_database, drop_database
 
 from .harness import BASE_PORT, OUTAGE_SERVICE, Broker, Postgres, Rig, RigPlatform
-from .workload import users
+from .workload import GROUP, PASSWORD, STORE, users
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ async def rig(infra, tmp_path_factory, scale):
                                              if os.environ.get("RELIABILITY_STATIC") == "0" else {})})
         await asyncio.to_thread(platform.migrate)
         platform.start(migrate=False)  # main thread: the services' parent-death signal is tied to it
-        await upsert_users(platform.database_url("gateway"), users(scale.concurrency))
+        admin = dict(username="rel.admin", password=PASSWORD, dealer_group_id=GROUP, roles=["group_admin"])
+        await upsert_users(platform.database_url("gateway"), [*users(scale.concurrency), admin])
+        async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=10) as gw:  # every service knows it
+            await open_stores(gw, await login(gw, "rel.admin", PASSWORD),
+                              {STORE: {"name": "可靠性测试店", "brand": "Volkswagen", "city": "上海"}})
         yield Rig(platform, broker, pg)
     finally:
         if platform is not None:
