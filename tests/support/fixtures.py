@@ -112,32 +112,35 @@ def service_settings(name: str, infra: Infra, database_url: str, **overrides):
 _register = Upsert(KNOWN_STORES, keys=("dealer_group_id", "store_id"), update=False)
 
 
-class KnownStoresTransport(httpx.ASGITransport):
-    """The tests' client of a backend service: before each request it registers, for the caller's dealer
-    group, every store the tests made (`new_store()`) or named in a token (`make_token`) in the service's
-    store replica, as the gateway's StoreOpened would. So a test may use any store of its own at once,
-    while a store nobody made stays unknown (a 422, as in production)."""
+class RegisterTestStores:
+    """ASGI middleware the tests put in front of a backend service (never in production): before each
+    request it registers, for the caller's dealer group, every store the tests made (`new_store()`) or named
+    in a token (`make_token`) in the service's store replica, as the gateway's StoreOpened would. So a test
+    may use any store of its own at once, through its client or any transport reaching the app, while a
+    store nobody made stays unknown (a 422, as in production)."""
 
-    def __init__(self, app: FastAPI) -> None:
-        super().__init__(app)
+    def __init__(self, app) -> None:
+        self.app = app
         self.registered: set[tuple[str, str]] = set()
-        self.keeps_stores = any(c.name.endswith(".organisation") for c in app.state.runtime.consumers)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        group = _token_group(request)
-        if self.keeps_stores and group:
-            missing = {(group, s) for s in STORES} - self.registered
-            if missing:
-                async with self.app.state.runtime.sessions() as session, session.begin():
-                    await _register.many(session, [dict(
-                        dealer_group_id=g, store_id=s, name=s, brand="test", city="test", time_zone="Asia/Shanghai",
-                        opening_hours=[], updated_at=datetime.now(UTC)) for g, s in sorted(missing)])
-                self.registered |= missing
-        return await super().handle_async_request(request)
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            await self._register(scope["app"].state.runtime, dict(scope["headers"]).get(b"authorization", b""))
+        await self.app(scope, receive, send)
+
+    async def _register(self, runtime, authorization: bytes) -> None:
+        group = _token_group(authorization.decode("latin-1"))
+        missing = {(group, s) for s in STORES} - self.registered if group else set()
+        if missing:
+            async with runtime.sessions() as session, session.begin():
+                await _register.many(session, [dict(
+                    dealer_group_id=g, store_id=s, name=s, brand="test", city="test", time_zone="Asia/Shanghai",
+                    opening_hours=[], updated_at=datetime.now(UTC)) for g, s in sorted(missing)])
+            self.registered |= missing
 
 
-def _token_group(request: httpx.Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def _token_group(authorization: str) -> str | None:
+    scheme, _, token = authorization.partition(" ")
     try:
         return jwt.decode(token, options={"verify_signature": False}).get("dg") if scheme == "Bearer" else None
     except jwt.InvalidTokenError:
@@ -155,6 +158,8 @@ async def start_service(infra: Infra, service_databases: dict[str, str]):
         the wire); its client then goes through the socket."""
         main = importlib.import_module(f"{registry.service(name).package}.main")
         app = main.create_app(service_settings(name, infra, service_databases[name], **overrides), clock=clock)
+        if any(c.name.endswith(".organisation") for c in app.state.runtime.consumers):
+            app.add_middleware(RegisterTestStores)  # the tests' stores, known as if the gateway had opened them
         async with app.router.lifespan_context(app):
             if not listen:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=f"http://{name}") as client:
