@@ -93,9 +93,10 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
 async def logout(request: Request, who: Who, csrf: Annotated[str, Form()] = ""):
     check_form(request, who, csrf)
     if who.principal.session_id:
-        async with unit_of_work(request.app.state.runtime.sessions) as session:
-            await sessions.revoke_session(session, who.principal.session_id, request.app.state.runtime.clock.now(),
-                                          reason="logout")
+        runtime = request.app.state.runtime
+        async with unit_of_work(runtime.sessions) as session:
+            await sessions.revoke_session(session, sessions.publisher(runtime.outbox, session),
+                                          who.principal.session_id, runtime.clock.now(), reason="logout")
     return forget(request, RedirectResponse("/boards/login", status_code=303))
 
 

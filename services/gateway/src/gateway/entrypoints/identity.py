@@ -1,7 +1,6 @@
 """The gateway's own API: tokens (login, refresh, logout, the public key set) and the organisation
 (the dealer group, its stores and users), managed by the group administrator."""
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -73,8 +72,7 @@ def _now(request: Request):
 
 
 def _publisher(request: Request, session):
-    """Events into the outbox in this request's transaction (revocations every service learns of)."""
-    return partial(request.app.state.runtime.outbox.record_all, session)
+    return sessions.publisher(request.app.state.runtime.outbox, session)
 
 
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=answers(401, 429))

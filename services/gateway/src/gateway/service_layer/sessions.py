@@ -7,11 +7,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from shared.auth import Principal, Role, issue_token
 from shared.contracts.organisation import SessionRevoked
 from shared.errors import Unauthorized
 from shared.messaging.envelope import Tenant
+from shared.messaging.outbox import Outbox
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +22,13 @@ from ..config import GatewaySettings
 from ..domain.passwords import check_login, hash_password, needs_rehash
 from ..domain.sessions import Refresh, hash_refresh_token, judge_refresh, new_refresh_token
 
-# Records events in the caller's transaction: `uow.publish`, or `partial(outbox.record_all, session)`.
+# Records events in the caller's transaction: `uow.publish`, or `publisher(outbox, session)`.
 Publish = Callable[..., Awaitable[object]]
+
+
+def publisher(outbox: Outbox, session: AsyncSession) -> Publish:
+    """Events into the outbox in `session`'s transaction (the revocations every service learns of)."""
+    return partial(outbox.record_all, session)
 
 
 @dataclass(frozen=True)
