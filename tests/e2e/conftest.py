@@ -22,7 +22,10 @@ async def platform(infra, tmp_path_factory):
                  state_dir=tmp_path_factory.mktemp("platform"), databases=names,
                  ports={svc: 18100 + i for i, svc in enumerate(SERVICES)},
                  jwt_keys=JWT_KEYS, jwt_signing_keys=JWT_SIGNING_KEYS, die_with_parent=True,
-                 extra_env={"KAFKA_GROUP_PREFIX": "e2e."},  # in-process service tests use the plain groups
+                 # in-process service tests use the plain groups; the e2e files log the same few people in
+                 # again and again from one address (the limits themselves: gateway/tests/integration/test_edge)
+                 extra_env={"KAFKA_GROUP_PREFIX": "e2e.", "RATE_LIMIT_LOGIN_PER_USERNAME": "600/minute",
+                            "RATE_LIMIT_LOGIN_PER_ADDRESS": "3000/minute"},
                  # As ./run start: Prometheus too (start waits until it sees every service up), when installed.
                  prometheus=shutil.which("prometheus") is not None, prometheus_port=18190)
     try:
