@@ -11,6 +11,7 @@ Nothing bounds the instances either: each reads everything, whatever their numbe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,10 @@ from .envelope import Envelope, UndecodableMessage
 log = get_logger(__name__)
 
 Notify = Callable[[Envelope, Any], Awaitable[None]]
+
+
+READY_SECONDS = 5.0
+"""How long a start waits to learn where each partition ends before going on without it."""
 
 
 class NotificationSubscriber:
@@ -57,6 +62,12 @@ class NotificationSubscriber:
     async def ready(self) -> None:
         """Wait until this instance knows where each partition ends: an event published once the service is
         started reaches it (the positions are otherwise looked up in the background, after the first poll)."""
+        try:
+            await asyncio.wait_for(self._positions(), READY_SECONDS)
+        except TimeoutError:  # a refresh is best effort: never hold the service's start for it
+            log.warning("notification.positions_unknown", subscriber=self.name, waited_seconds=READY_SECONDS)
+
+    async def _positions(self) -> None:
         for sub in self.router.subscribers:
             consumer = sub.consumer
             for tp in consumer.assignment():
