@@ -70,6 +70,24 @@ async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
             await asyncio.sleep(1)
 
 
+def _runtime(settings: ServiceSettings, events: Sequence[EventHandlers], notifications: Sequence[Notifications],
+             clock: Clock | None, counters: Mapping[type[DomainEvent], Counter] | None) -> tuple[Runtime, KafkaBroker]:
+    """The service's runtime (outbox, clock, consumer groups, notification subscribers) and its broker."""
+    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters), clock=clock or SystemClock(),
+                      deps=ConsumerDeps.from_settings(settings))
+    runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
+                                        retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
+                         for group in events]
+    runtime.notifications = [n.subscriber(runtime) for n in notifications]
+    # A list: FastStream takes a comma-separated string for one host ("a:1,b:2,c" port 3) and no service with
+    # several brokers in KAFKA_BOOTSTRAP_SERVERS could start (found by the three-broker reliability rig).
+    broker = KafkaBroker([h.strip() for h in settings.kafka_bootstrap_servers.split(",") if h.strip()],
+                         client_id=settings.service_name, enable_idempotence=True)
+    for c in [*runtime.consumers, *runtime.notifications]:
+        broker.include_router(c.router)
+    return runtime, broker
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -94,18 +112,7 @@ def create_service_app(
     `shared.auth.authenticate`): the organisation replica (shared.kit.organisation) brings both.
 
     `counters`: the business counters (shared.observability) this service's own events count, once committed."""
-    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters), clock=clock or SystemClock(),
-                      deps=ConsumerDeps.from_settings(settings))
-    runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
-                                        retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
-                         for group in events]
-    runtime.notifications = [n.subscriber(runtime) for n in notifications]
-    # A list: FastStream takes a comma-separated string for one host ("a:1,b:2,c" port 3) and no service with
-    # several brokers in KAFKA_BOOTSTRAP_SERVERS could start (found by the three-broker reliability rig).
-    broker = KafkaBroker([h.strip() for h in settings.kafka_bootstrap_servers.split(",") if h.strip()],
-                         client_id=settings.service_name, enable_idempotence=True)
-    for c in [*runtime.consumers, *runtime.notifications]:
-        broker.include_router(c.router)
+    runtime, broker = _runtime(settings, events, notifications, clock, counters)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
