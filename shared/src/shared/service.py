@@ -143,12 +143,17 @@ def create_service_app(
         {"url": f"http://{settings.service_name}:{settings.http_port}", "description": "inside docker compose"},
     ])
     instrument_app(app, settings.service_name)
+    _include(app, routers, events)
+    return app
+
+
+def _include(app: FastAPI, routers: Sequence[APIRouter], events: Sequence[EventHandlers]) -> None:
+    """The service's routers, and the routes and token guard a consumer group brings (the organisation replica)."""
     for r in [*routers, *(g.router for g in events if getattr(g, "router", None))]:
         app.include_router(r)
     guards = [g.token_guard for g in events if getattr(g, "token_guard", None)]
     if guards:
         app.state.token_guard = guards[0]
-    return app
 
 
 def _registered(name: str):
