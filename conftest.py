@@ -23,3 +23,23 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+def pytest_configure(config):
+    """`kill -USR1 <pytest pid>` prints every asyncio task's stack: py-spy shows only the event loop waiting,
+    not which await hangs."""
+    import asyncio
+    import signal
+    import sys
+
+    def dump_tasks(signum, frame):
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            print("no running event loop", file=sys.stderr)
+            return
+        for task in asyncio.all_tasks(loop):
+            print(f"--- {task.get_name()} {task.get_coro()!r}", file=sys.stderr)
+            task.print_stack(limit=12, file=sys.stderr)
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGUSR1, dump_tasks)

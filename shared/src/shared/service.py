@@ -204,15 +204,7 @@ async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]
     """The reverse of `_start`: jobs, relay, consumers (committing what they handled), producer, pool."""
     if runtime.lag_monitor:
         tasks = [*tasks, runtime.lag_monitor]
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        try:
-            await t
-        except asyncio.CancelledError:
-            pass
-        except Exception as e:  # a failed job is logged; it must not stop the shutdown
-            log.error("service.job_failed", job=t.get_name(), error=repr(e))
+    await _cancel_jobs(tasks)
     if runtime.relay:
         await runtime.relay.stop()
     for c in runtime.consumers:
@@ -223,6 +215,25 @@ async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]
     if runtime.engine:
         await runtime.engine.dispose()
     log.info("service.stopped")
+
+
+async def _cancel_jobs(tasks: list[asyncio.Task], grace_seconds: float = 5.0) -> None:
+    """Cancel the jobs and wait for them, boundedly: a job whose cancellation is swallowed by a library it
+    was awaiting (a database driver turning it into its own error) is cancelled again, and after the grace
+    it is left behind, logged, so a stop never hangs on it."""
+    for t in tasks:
+        t.cancel()
+    pending = {t for t in tasks if not t.done()}
+    deadline = asyncio.get_running_loop().time() + grace_seconds
+    while pending and (left := deadline - asyncio.get_running_loop().time()) > 0:
+        _, pending = await asyncio.wait(pending, timeout=min(left, 0.5))
+        for t in pending:
+            t.cancel()
+    for t in tasks:
+        if t in pending:
+            log.error("service.job_not_stopped", job=t.get_name())
+        elif not t.cancelled() and t.exception():  # a failed job is logged; it must not stop the shutdown
+            log.error("service.job_failed", job=t.get_name(), error=repr(t.exception()))
 
 
 def _map_errors(app: FastAPI) -> None:

@@ -38,6 +38,8 @@ def daily_job(name: str, *, groups: Groups, run: PerGroup, poll_seconds: Callabl
                     await run_for_every_group(runtime, today)
                     done_for = today
                 except Exception as e:  # the loop must survive a bad night; it retries at the next poll
+                    if asyncio.current_task().cancelling():  # a stop a database driver turned into its own
+                        raise asyncio.CancelledError from e  # error is still a stop
                     log.error("job.failed", job=name, day=today.isoformat(), error=repr(e))
             await asyncio.sleep(poll_seconds(runtime.settings))
 
