@@ -178,6 +178,10 @@ async def test_a_failing_consumer_raises_the_alert_and_a_replay_after_the_fix_ap
         # Replaying again (an operator's second try) is dropped by the consumer's inbox.
         await ops(infra, "replay", topic, "--offset", "0:0")
         assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0), timeout=60)
+        # Lag, of this consumer and of the platform's own groups (none of them running here).
+        lag = await ops(infra, "lag", "--group", group)
+        assert group in lag and topic in lag, lag
+        assert "Traceback" not in await ops(infra, "lag")
     assert await effect_count() == 1
 
 

@@ -36,3 +36,11 @@ def test_without_database_url_the_run_start_environment_then_the_default_port(en
     env.delenv("PG_SERVER_URL")
     env.delenv("PGPORT_LOCAL")
     assert Where.from_env().dsn("crm") == "postgresql://postgres@127.0.0.1:55432/crm"
+
+
+def test_the_platform_s_groups_and_addresses_as_this_environment_names_them(env):
+    env.setenv("KAFKA_GROUP_PREFIX", "staging-")
+    env.setenv("PLATFORM_BASE_PORT", "18100")
+    where = Where.from_env()
+    assert "staging-crm.care" in where.groups() and all(g.startswith("staging-") for g in where.groups())
+    assert sorted(where.url(s) for s in where.ports)[0] == "http://127.0.0.1:18100"

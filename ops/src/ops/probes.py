@@ -54,19 +54,19 @@ class Where:
         u = urlsplit(self.pg_server)
         return urlunsplit((u.scheme, u.netloc, f"/{self.databases[service]}", u.query, ""))
 
-
-def server_url(database_url: str) -> str:
-    """The server of a DATABASE_URL (any service's, or the tests' `.../postgres`): its database and any
-    +driver dropped, for asyncpg."""
-    u = urlsplit(database_url)
-    return urlunsplit(("postgresql", u.netloc, "", u.query, ""))
-
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def groups(self) -> list[str]:
         """The platform's consumer groups (shared/registry.py), as this environment names them."""
         return [self.group_prefix + g for s in registry.SERVICES for g in s.consumer_groups]
+
+
+def server_url(database_url: str) -> str:
+    """The server of a DATABASE_URL (any service's, or the tests' `.../postgres`): its database and any
+    +driver dropped, for asyncpg."""
+    u = urlsplit(database_url)
+    return urlunsplit(("postgresql", u.netloc, "", u.query, ""))
 
 
 # -- services ----------------------------------------------------------------------------------------
