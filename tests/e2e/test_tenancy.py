@@ -82,6 +82,8 @@ GROUP_RECORDS = {
     "GET /api/reception/vehicles", "GET /api/reception/vehicles/{vehicle_id}",
     "GET /api/vehicle-overview",
     "GET /org/stores/{store_id}",  # the group's stores: every member of the group reads them
+    *(f"GET /api/{s}/stores/{{store_id}}" for s in ("crm", "reception", "workshop", "parts", "claims")),
+    "GET /api/stores/{store_id}/reach",  # which services know a store of the group yet
     "GET /api/vehicles/{vin}/history",  # the services answer it as the caller: its own stores' visits only
 }
 # Lists of what belongs to a record (a group record) as the caller's stores hold it: for an id outside the
@@ -331,7 +333,11 @@ async def test_a_user_of_the_right_store_without_the_routes_roles_gets_403(world
     gateway does not have): the check is the services' and tokens spare ~30 password hashes (~40 s)."""
     routes = [r for r in probed(world["routes"]) if r.roles and set(ALL_ROLES) - set(r.roles)]
     every_role = sorted(r.key for r in probed(world["routes"]) if r.roles and not set(ALL_ROLES) - set(r.roles))
-    assert every_role == ["GET /org/group", "GET /org/stores", "GET /org/stores/{store_id}"], every_role
+    # The group and its stores, as the gateway keeps them and as each service knows them.
+    known_stores = [f"GET /api/{s}/stores{tail}" for s in ("claims", "crm", "parts", "reception", "workshop")
+                    for tail in ("", "/{store_id}")]
+    assert every_role == sorted([*known_stores, "GET /api/stores/{store_id}/reach", "GET /org/group",
+                                 "GET /org/stores", "GET /org/stores/{store_id}"]), every_role
 
     def wrong(route: Route) -> str:
         others = frozenset(Role(x) for x in ALL_ROLES if x not in route.roles)

@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from shared.db import make_engine, utcnow
+from shared.auth import Principal
+from shared.clock import SystemClock
+from shared.db import make_engine, make_session_factory
+from shared.kit import UnitOfWork
+from shared.messaging.outbox import Outbox
 from sqlalchemy.dialects.postgresql import insert
 
-from .adapters.orm import DealerGroupRow, UserRow
+from .adapters.orm import DealerGroupRow
+from .adapters.repository import Users
 from .config import Settings
 from .domain.organisation import DealerGroup
 from .domain.passwords import hash_password
@@ -20,36 +25,38 @@ from .domain.users import User
 
 
 async def upsert_users(database_url: str, users: list[dict]) -> None:
-    """Create or replace users (roles, stores, password). Stores are not checked against the group's
+    """Create or replace users (roles, stores, password) through the User aggregate and the outbox, as the
+    /org/users API does: a replaced user's new roles or stores (UserAccessChanged) and a reactivation reach
+    every service, so tokens with the old ones stop there too. Stores are not checked against the group's
     store records here: this is the bootstrap path, before any store exists."""
     engine = make_engine(database_url, pool_size=1)
+    sessions, outbox = make_session_factory(engine), Outbox("gateway")
     try:
-        async with engine.begin() as conn:
-            for u in users:
-                user = User.create(username=u["username"], dealer_group_id=u["dealer_group_id"],
-                                   display_name=u.get("display_name", u["username"]), roles=list(u["roles"]),
-                                   store_ids=list(u.get("store_ids", [])))
-                values = dict(id=user.id, display_name=user.display_name, password_hash=hash_password(u["password"]),
-                              dealer_group_id=user.dealer_group_id, store_id="", roles=user.roles,
-                              store_ids=user.store_ids, active=True, version=1,
-                              doc=user.model_dump(mode="json"), created_at=utcnow())
-                stmt = insert(UserRow).values(**values)
-                keep = ("id", "created_at", "version", "doc")
-                set_ = {k: stmt.excluded[k] for k in values if k not in keep}
-                # a replaced user is a new version of the record
-                set_["version"] = UserRow.__table__.c.version + 1
-                set_["doc"] = _doc_with_version(stmt)
-                await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
+        for u in users:
+            password_hash = await asyncio.to_thread(hash_password, u["password"])
+            async with sessions() as session, session.begin():
+                uow = UnitOfWork(session, outbox=outbox, clock=SystemClock(), settings=None, command="users.cli",
+                                 actor=Principal.service(u["dealer_group_id"], "gateway.users"))
+                await _upsert_user(uow, u, password_hash)
     finally:
         await engine.dispose()
 
 
-def _doc_with_version(stmt):
-    from sqlalchemy import func, literal
-    from sqlalchemy.dialects.postgresql import ARRAY, TEXT
-
-    return func.jsonb_set(stmt.excluded.doc, literal(["version"], ARRAY(TEXT)),
-                          func.to_jsonb(UserRow.__table__.c.version + 1))
+async def _upsert_user(uow: UnitOfWork, u: dict, password_hash: str) -> None:
+    users = uow.repo(Users)
+    name, roles, stores = u.get("display_name", u["username"]), list(u["roles"]), list(u.get("store_ids", []))
+    user = await users.find(u["username"])
+    if user is None:
+        user = User.create(username=u["username"], dealer_group_id=u["dealer_group_id"], display_name=name,
+                           roles=roles, store_ids=stores)
+        await users.add(user, password_hash=password_hash, created_at=uow.now())
+        return
+    if user.dealer_group_id != u["dealer_group_id"]:
+        raise SystemExit(f"user {user.id} belongs to dealer group {user.dealer_group_id}")
+    user.change(display_name=name, roles=roles, store_ids=stores)
+    user.reactivate()
+    await users.save(user)
+    await users.set_password_hash(user.id, password_hash)
 
 
 async def upsert_group(database_url: str, dealer_group_id: str, name: str) -> None:

@@ -370,3 +370,26 @@ async def test_a_logout_or_deactivation_at_the_gateway_makes_the_same_token_401_
         assert await eventually(lambda: refused(t3)), "a deactivated user's token kept working at crm"
         r = await crm.client.get(f"/stores/{store}", headers=t3)
         assert r.json()["detail"] in ("user deactivated", "session revoked: log in again")
+
+
+async def test_a_user_replaced_from_the_command_line_loses_the_old_access_at_a_service_too(
+        group, service_databases, start_service):
+    """The command line is the bootstrap path, but a user it replaces is changed like through the API: the
+    change goes out as an event, and a token carrying the old stores stops at a service as at the gateway."""
+    gw, store, other = group["gw"], *group["stores"]
+    async with start_service("crm") as crm:
+        name = await make_user(group, ["advisor"], [store])
+        old = bearer((await login(gw.client, name))["access_token"])
+        assert await eventually(lambda: known_at(crm, store, old))
+        await upsert_users(service_databases["gateway"], [dict(username=name, password=PW, dealer_group_id=group["dg"],
+                                                               roles=["advisor"], store_ids=[store, other])])
+        assert await eventually(lambda: _refused(crm, store, old)), "crm kept accepting the token with old stores"
+        assert (await gw.client.get("/me", headers=old)).status_code == 401
+        new = bearer((await login(gw.client, name))["access_token"])
+        assert await eventually(lambda: known_at(crm, other, new))
+        r = await gw.client.get(f"/org/users/{name}", headers=group["h"])
+        assert r.json()["store_ids"] == sorted([store, other]) and r.json()["version"] == 2, r.text
+
+
+async def _refused(svc, store: str, headers: dict) -> bool:
+    return (await svc.client.get(f"/stores/{store}", headers=headers)).status_code == 401

@@ -12,7 +12,9 @@ from shared.auth import CurrentPrincipal
 from shared.kit.http import CORRELATION_HEADER, IDEMPOTENCY_HEADER
 from shared.kit.pages import MAX_LIMIT, NEXT_CURSOR_HEADER
 from shared.observability import current_trace_headers
+from shared.openapi import answers
 
+from ..adapters.repository import Stores
 from .compose import Call, Composed, compose
 from .composed_views import (
     ClaimStatus,
@@ -22,6 +24,7 @@ from .composed_views import (
     VehicleOverview,
     WorkshopStatus,
 )
+from .identity import Member
 
 router = APIRouter()
 
@@ -132,10 +135,12 @@ class StoreReach(BaseModel):
         return not self.not_yet
 
 
-@router.get("/api/stores/{store_id}/reach", tags=["composed"], response_model=StoreReach)
-async def store_reach(request: Request, principal: CurrentPrincipal, store_id: str) -> StoreReach:
+@router.get("/api/stores/{store_id}/reach", tags=["composed"], response_model=StoreReach, responses=answers(404))
+async def store_reach(request: Request, uow: Member, store_id: str) -> StoreReach:
     """Which services know a store of the caller's group yet (each learns it from the gateway's StoreOpened):
-    a client that opened a store waits for `everywhere` before recording anything at it."""
+    a client that opened a store waits for `everywhere` before recording anything at it. Another group's
+    store is no store of the caller's: 404."""
+    await uow.repo(Stores).get(store_id, lock=False)
     sid = quote(store_id, safe="")
     got = await _compose(request, [Call(s, _url(request, s, f"/stores/{sid}")) for s in SERVICES])
     known = [s for s in SERVICES if got.get(s)]
