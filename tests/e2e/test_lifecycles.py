@@ -527,6 +527,8 @@ async def test_an_insurance_accident_car_from_intake_to_the_insurers_payment(sto
 
         status = await v.get("mgr", f"/api/repair-orders/{ro_id}/status")
         assert status["partial"] is False and status["order"]["state"] == "delivered"
+        assert [(c["id"], c["insurer"], c["state"], Decimal(c["outstanding"])) for c in status["insurance_claims"]] \
+            == [(claim["id"], "中国人保", "paid", 0)]
 
         await kafka(v, store, {
             claim["id"]: ["InsuranceClaimOpened", "InsuranceEstimateApproved", "InsurancePaymentReceived"],

@@ -16,8 +16,9 @@ from tests.support.factories import add_records, new_store, new_vin
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def insurance(store: str, vehicle: str, opened: datetime) -> InsuranceClaim:
+def insurance(store: str, vehicle: str, opened: datetime, ro: str | None = None) -> InsuranceClaim:
     return InsuranceClaim.open(id=str(uuid.uuid4()), dealer_group_id="dg-test", store_id=store, vehicle_id=vehicle,
+                               repair_order_id=ro,
                                now=opened, today=opened.date(), accident_date=opened.date(),
                                insurer="PICC", policy_number="P-1",
                                liability="full", payment_route="insurer_pays_store")
@@ -34,7 +35,7 @@ def warranty(store: str, ro: str) -> WarrantyClaim:
 
 async def test_a_vehicles_insurance_claims_at_the_callers_stores_only(start_service, token):
     mine, other, vehicle = new_store(), new_store(), f"v-{uuid.uuid4().hex[:8]}"
-    later, earlier = insurance(mine, vehicle, NOW), insurance(mine, vehicle, NOW - timedelta(days=30))
+    later, earlier = insurance(mine, vehicle, NOW, ro="ro-1"), insurance(mine, vehicle, NOW - timedelta(days=30))
     async with start_service("claims") as claims:
         await add_records(claims, "dg-test", *[(InsuranceClaims, x) for x in (
             later, earlier, insurance(other, vehicle, NOW), insurance(mine, "another-vehicle", NOW))])
@@ -44,9 +45,13 @@ async def test_a_vehicles_insurance_claims_at_the_callers_stores_only(start_serv
         got = {c["id"]: c for c in r.json()}
         assert set(got) == {earlier.id, later.id}
         assert got[earlier.id]["opened_at"].startswith(earlier.opened_at.date().isoformat())
-        # The vehicle is named: without it the route is no list of everything.
+        # Unfiltered: every claim at the caller's stores (the insurance desk's list), none of another store.
         r = await claims.client.get("/insurance-claims", headers=token(Role.INSURANCE_CLERK, stores=[mine]))
-        assert r.status_code == 422 and "vehicle_id" in r.text
+        assert r.status_code == 200 and {c["store_id"] for c in r.json()} == {mine} and len(r.json()) == 3
+        # A repair order's: the accident car's claim, as the order's status reads it.
+        r = await claims.client.get("/insurance-claims", params={"repair_order_id": "ro-1"},
+                                    headers=token(Role.INSURANCE_CLERK, stores=[mine]))
+        assert r.status_code == 200 and [c["id"] for c in r.json()] == [later.id]
 
 
 async def test_warranty_claims_of_several_orders_at_once(start_service, token):

@@ -63,6 +63,7 @@ class InsuranceClaimRow(Base, TenantColumns, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     vehicle_id: str = Field(index=True, max_length=64)
+    repair_order_id: str | None = Field(default=None, index=True, max_length=64)
     insurer: str = Field(index=True, max_length=100)
     state: str = Field(index=True, max_length=32)
     outstanding: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))

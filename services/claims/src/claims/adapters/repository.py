@@ -35,8 +35,8 @@ class InsuranceClaims(Repository[InsuranceClaim]):
     id_field = "claim_id"
 
     def columns(self, c: InsuranceClaim) -> dict:
-        return {"vehicle_id": c.vehicle_id, "insurer": c.insurer, "state": c.state.value,
-                "outstanding": c.outstanding, "policy_expiry": c.policy_expiry}
+        return {"vehicle_id": c.vehicle_id, "repair_order_id": c.repair_order_id, "insurer": c.insurer,
+                "state": c.state.value, "outstanding": c.outstanding, "policy_expiry": c.policy_expiry}
 
 
 async def vehicle_cover(uow: UnitOfWork, vehicle_id: str) -> tuple[VehicleReplica | None, VehicleCover | None]:

@@ -123,11 +123,15 @@ async def open_insurance_claim(body: OpenInsuranceClaim, run: InsuranceDesk):
 
 @router.get("/insurance-claims", response_model=list[InsuranceClaimPublic])
 async def list_insurance_claims(uow: InsuranceReader, page: Page,
-                                vehicle_id: Annotated[str, Query(min_length=1, max_length=64)],
+                                vehicle_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+                                repair_order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
                                 store_id: StoreId = None):
-    """A vehicle's insurance claims at the caller's stores (a vehicle's history reads them)."""
+    """The insurance claims at the caller's stores: a vehicle's (its history reads them), a repair order's
+    (its status reads them), or all, newest first by the page's order."""
     t = InsuranceClaimRow
-    found = await uow.repo(InsuranceClaims).list(t.vehicle_id == vehicle_id, page=page, store_id=store_id)
+    where = [c for c in (t.vehicle_id == vehicle_id if vehicle_id else None,
+                         t.repair_order_id == repair_order_id if repair_order_id else None) if c is not None]
+    found = await uow.repo(InsuranceClaims).list(*where, page=page, store_id=store_id)
     return views.insurance_claims(uow, found)
 
 

@@ -18,6 +18,7 @@ from ..adapters.repository import Stores
 from .compose import Call, Composed, compose
 from .composed_views import (
     ClaimStatus,
+    InsuranceClaimStatus,
     OrderStatus,
     PartsStatus,
     RepairOrderStatus,
@@ -81,7 +82,8 @@ async def _compose(request: Request, calls: list[Call]) -> Composed:
 @router.get("/api/repair-orders/{ro_id}/status", tags=["composed"], response_model=RepairOrderStatus)
 async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_id: str) -> RepairOrderStatus:
     """A repair order's full status: reception's order (estimate, delivery blockers), workshop's jobs (who,
-    state, the three checks), the parts room's planned/issued/returned and the order's warranty claims.
+    state, the three checks), the parts room's planned/issued/returned and the order's warranty and insurance
+    claims.
     The services are asked at once, each within COMPOSE_TIMEOUT_SECONDS; one that does not answer leaves
     its part null, the answer `partial` and the service named in `unavailable`. 404 when reception has no
     such order; 403 when a service refuses the caller (another store)."""
@@ -92,14 +94,18 @@ async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_
         Call("parts", _url(request, "parts", f"/repair-orders/{ro}/reconciliation")),
         # One page, as large as a list gives (a repair order has a handful of claims).
         Call("claims", _url(request, "claims", "/warranty-claims"), {"repair_order_id": ro_id, "limit": MAX_LIMIT}),
+        Call("insurance", _url(request, "claims", "/insurance-claims"),
+             {"repair_order_id": ro_id, "limit": MAX_LIMIT}, service="claims"),
     ])
-    claims = got.get("claims")
+    claims, insurance = got.get("claims"), got.get("insurance")
     return RepairOrderStatus(
         repair_order_id=ro_id, partial=got.partial, unavailable=got.unavailable, withheld=got.withheld,
         order=OrderStatus.model_validate(got.get("reception")) if got.get("reception") else None,
         workshop=WorkshopStatus.model_validate(got.get("workshop")) if got.get("workshop") else None,
         parts=PartsStatus.model_validate(got.get("parts")) if got.get("parts") else None,
-        claims=None if claims is None else [ClaimStatus.model_validate(c) for c in claims or []])
+        claims=None if claims is None else [ClaimStatus.model_validate(c) for c in claims or []],
+        insurance_claims=None if insurance is None else [InsuranceClaimStatus.model_validate(c)
+                                                         for c in insurance or []])
 
 
 @router.get("/api/vehicle-overview", tags=["composed"], response_model=VehicleOverview)

@@ -98,6 +98,17 @@ class ClaimStatus(_Part):
     approved_amount: Decimal | None = None
 
 
+class InsuranceClaimStatus(_Part):
+    id: str
+    insurer: str
+    state: str
+    payment_route: str
+    estimate_amount: Decimal | None = None
+    approved_amount: Decimal | None = None
+    paid: Decimal
+    outstanding: Decimal
+
+
 class RepairOrderStatus(Composition):
     """A repair order across reception, workshop, parts and claims. A part is null when its service is
     unavailable (named in `unavailable`) or has nothing for the order yet (workshop before the order is
@@ -109,6 +120,9 @@ class RepairOrderStatus(Composition):
     parts: PartsStatus | None
     claims: list[ClaimStatus] | None = Field(description="The order's warranty claims (null when unavailable "
                                              "or withheld)")
+    insurance_claims: list[InsuranceClaimStatus] | None = Field(
+        default=None, description="The order's insurance claims (an accident car; null when unavailable or "
+                                  "withheld)")
 
 
 class VehicleOverview(Composition):
