@@ -21,21 +21,19 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from shared.contracts.crm import CUSTOMERS, CustomerKind, CustomerRegistered
 from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
-from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
 from shared.plumbing_tables import create_plumbing_schema, inbox_table, outbox_table
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from tests.support.factories import eventually
 from tests.support.infra import create_database, drop_database
-from tests.support.kafka import header, publish, read_topic
+from tests.support.kafka import header, publish, read_topic, running_consumer
 
 TENANT = Tenant("dg-rel", "s-rel")
 effects_md = MetaData()
@@ -70,24 +68,6 @@ async def record_effect(session, env: Envelope, event: CustomerRegistered) -> No
     if event.name == "boom":
         raise RuntimeError("handler refuses boom")
     await session.execute(insert(effects).values(event_id=env.id, customer_id=event.customer_id))
-
-
-@asynccontextmanager
-async def running_consumer(infra, engine, topic: str, name: str, handler=record_effect, batch_size: int = 100):
-    producer = make_producer(infra.kafka_bootstrap, name)
-    await producer.start()
-    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer, batch_size=batch_size)
-    consumer = IdempotentConsumer(service="test", name=name, deps=deps, max_attempts=3, retry_backoff_seconds=0.01)
-    consumer.subscribe(topic, {CustomerRegistered: handler})
-    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    broker.include_router(consumer.router)
-    await broker.start()
-    try:
-        yield consumer
-    finally:
-        await consumer.committer.close()
-        await broker.stop()
-        await producer.stop()
 
 
 async def count_effects(engine, customer_ids) -> int:
@@ -144,7 +124,7 @@ async def test_relay_killed_mid_batch_then_restarted_gives_exactly_one_effect(in
     url, engine = scratch_db
     group = f"test-crash-{uuid.uuid4().hex[:8]}"
     event = customer_event("crash")
-    async with running_consumer(infra, engine, CUSTOMERS, group):
+    async with running_consumer(infra, engine, CUSTOMERS, group, record_effect):
         await commit_change_with_event(engine, event)
 
         crashed = start_relay(url, infra.kafka_bootstrap, fault=fault)
@@ -197,7 +177,7 @@ async def test_same_event_delivered_twice_has_one_effect_and_one_inbox_row(infra
     finally:
         await producer.stop()
     group = f"test-dup-{uuid.uuid4().hex[:8]}"
-    async with running_consumer(infra, engine, topic, group, batch_size=batch_size):
+    async with running_consumer(infra, engine, topic, group, record_effect, batch_size=batch_size):
         assert await eventually(lambda: _gt(consumed(group, "duplicate"), 0)), "second copy never processed"
     assert await count_effects(engine, [env.subject]) == 1
     async with engine.connect() as conn:
@@ -243,7 +223,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
         await producer.stop()
 
     group = f"test-poison-{uuid.uuid4().hex[:8]}"
-    async with running_consumer(infra, engine, topic, group, batch_size=batch_size):
+    async with running_consumer(infra, engine, topic, group, record_effect, batch_size=batch_size):
         assert await eventually(lambda: count_effects(engine, [good.subject])), "the good message was blocked"
         dead = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), until=lambda rs: len(rs) >= 5)
     assert await count_effects(engine, [good.subject, failing.subject]) == 1
@@ -322,7 +302,7 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled_once(infra, scrat
     finally:
         await producer.stop()
     group = f"test-replay-{uuid.uuid4().hex[:8]}"
-    async with running_consumer(infra, engine, topic, group):
+    async with running_consumer(infra, engine, topic, group, record_effect):
         assert await eventually(lambda: _gt(consumed(group, "dead-lettered"), 0))
     [letter] = await read_dead_letters(infra.kafka_bootstrap, topic)
     assert letter.summary()["id"] == env.id and "handler refuses boom" in letter.summary()["error"]
@@ -381,7 +361,7 @@ async def test_a_handler_failing_inside_a_batch_keeps_the_prefix_and_order_and_d
         await producer.stop()
     group = f"test-batch-{uuid.uuid4().hex[:8]}"
     ids = [e.subject for e in [*before, *after]]
-    async with running_consumer(infra, engine, topic, group, batch_size=100):
+    async with running_consumer(infra, engine, topic, group, record_effect, batch_size=100):
         async def all_handled() -> bool:
             return await count_effects(engine, ids) == len(ids)
 

@@ -13,7 +13,6 @@ import os
 import socket
 import sys
 import uuid
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -21,13 +20,11 @@ import pytest
 import pytest_asyncio
 import yaml
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY, start_http_server
 from shared.contracts.crm import CustomerKind, CustomerRegistered
 from shared.db import make_engine, make_session_factory
-from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer, dlq_topic
+from shared.messaging.consumer import dlq_topic
 from shared.messaging.envelope import Envelope, Tenant
-from shared.messaging.relay import make_producer
 from shared.messaging.topics import ensure_topics
 from shared.plumbing_tables import create_plumbing_schema
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -35,7 +32,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from deploy.local_prometheus import ALERT_RULES, LocalPrometheus
 from tests.support.factories import eventually
 from tests.support.infra import create_database, drop_database
-from tests.support.kafka import publish
+from tests.support.kafka import publish, running_consumer
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not LocalPrometheus(Path(".")).installed(), reason="prometheus not installed")]
@@ -85,24 +82,6 @@ def metrics_and_prometheus(tmp_path):
         thread.join(timeout=5)
 
 
-@asynccontextmanager
-async def consumer_on(infra, engine, topic: str, group: str, handler):
-    producer = make_producer(infra.kafka_bootstrap, group)
-    await producer.start()
-    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer)
-    consumer = IdempotentConsumer(service=SERVICE, name=group, deps=deps, max_attempts=2, retry_backoff_seconds=0.01)
-    consumer.subscribe(topic, {CustomerRegistered: handler})
-    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    broker.include_router(consumer.router)
-    await broker.start()
-    try:
-        yield consumer
-    finally:
-        await consumer.committer.close()
-        await broker.stop()
-        await producer.stop()
-
-
 async def ops(infra, *args: str) -> str:
     """The ops command, as an operator runs it (its own process)."""
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap, "COLUMNS": "250"}
@@ -143,7 +122,7 @@ async def test_a_failing_consumer_raises_the_alert_and_a_replay_after_the_fix_ap
     env = Envelope.new(CustomerRegistered(customer_id=str(uuid.uuid4()), kind=CustomerKind.PERSON, name="boom",
                                           phones=["13800000000"], home_store_id="s-ops"), source="test", tenant=TENANT)
     series = f'kafka_dead_letters_total{{consumer="{group}"}}'
-    async with consumer_on(infra, engine, topic, group, handler):
+    async with running_consumer(infra, engine, topic, group, handler, service=SERVICE, max_attempts=2):
         # The dead-letter series is scraped at 0 before anything fails, so the first dead letter is an increase.
         assert await eventually(lambda: query(prom, series), timeout=30)
         assert not await query(prom, f"({dead_letter_alert_expr()}) and on (consumer) {series}")

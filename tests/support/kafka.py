@@ -53,3 +53,31 @@ async def kafka_producer(infra):
         yield producer
     finally:
         await producer.stop()
+
+
+@asynccontextmanager
+async def running_consumer(infra, engine, topic: str, name: str, handler, *, service: str = "test",
+                           batch_size: int = 100, max_attempts: int = 3):
+    """An IdempotentConsumer (the backbone's, with its inbox and dead letters) of CustomerRegistered on `topic`,
+    group `name`, running until the block ends; it commits what it handled before it leaves."""
+    from faststream.kafka import KafkaBroker
+    from shared.contracts.crm import CustomerRegistered
+    from shared.db import make_session_factory
+    from shared.messaging.consumer import ConsumerDeps, IdempotentConsumer
+    from shared.messaging.relay import make_producer
+
+    producer = make_producer(infra.kafka_bootstrap, name)
+    await producer.start()
+    deps = ConsumerDeps(sessions=make_session_factory(engine), producer=producer, batch_size=batch_size)
+    consumer = IdempotentConsumer(service=service, name=name, deps=deps, max_attempts=max_attempts,
+                                  retry_backoff_seconds=0.01)
+    consumer.subscribe(topic, {CustomerRegistered: handler})
+    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
+    broker.include_router(consumer.router)
+    await broker.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.committer.close()
+        await broker.stop()
+        await producer.stop()
