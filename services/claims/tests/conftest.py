@@ -15,29 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 from shared.clock import FixedClock
-from shared.contracts.base import DomainEvent
-from shared.messaging.envelope import Envelope, Tenant
 
-from tests.support.kafka import kafka_producer, publish
+from tests.support.kafka import kafka_producer
+from tests.support.upstream import Upstream
 
-GROUP = "dg-test"
 SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[3]
 SIMULATOR = ROOT / "deploy" / "manufacturer_simulator.py"
-
-
-class Upstream:
-    def __init__(self, producer: AIOKafkaProducer, bootstrap: str) -> None:
-        self.producer = producer
-        self.bootstrap = bootstrap
-
-    async def publish(self, event: DomainEvent, *, store: str, source: str, copies: int = 1,
-                      group: str = GROUP) -> Envelope:
-        env = Envelope.new(event, source=source, tenant=Tenant(group, store))
-        await publish(self.producer, env, copies=copies)
-        return env
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -11,31 +9,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.clock import FixedClock
 from shared.contracts import crm, parts, workshop
-from shared.contracts.base import DomainEvent
-from shared.messaging.envelope import Envelope, Tenant
 
-from tests.support.factories import eventually, new_store, new_vin
-from tests.support.kafka import kafka_producer, publish
+from tests.support.factories import eventually, new_vin
+from tests.support.kafka import kafka_producer
+from tests.support.upstream import Upstream as BaseUpstream
 
-GROUP = "dg-test"
 SH = ZoneInfo("Asia/Shanghai")
 
 
 
 
-class Upstream:
-    """Publishes CloudEvents as the upstream services do (outbox-relay shape: key = aggregate id)."""
-
-    def __init__(self, producer: AIOKafkaProducer, bootstrap: str) -> None:
-        self.producer = producer
-        self.bootstrap = bootstrap
-
-    new_vin = staticmethod(new_vin)
-    new_store = staticmethod(new_store)
-    eventually = staticmethod(eventually)
+class Upstream(BaseUpstream):
+    """crm's, workshop's and parts' facts as reception hears them."""
 
     async def replicated(self, reception, model, key) -> object:
         """Wait until reception's replica holds the row."""
@@ -45,11 +32,6 @@ class Upstream:
         row = await eventually(get)
         assert row is not None, f"reception never replicated {model.__name__} {key}"
         return row
-
-    async def publish(self, event: DomainEvent, *, store: str, source: str, group: str = GROUP) -> Envelope:
-        env = Envelope.new(event, source=source, tenant=Tenant(group, store))
-        await publish(self.producer, env)
-        return env
 
     async def vehicle(self, store: str, *, prewarning: bool = False, odometer_km: int = 10000) -> dict:
         customer_id, vehicle_id, vin = str(uuid.uuid4()), str(uuid.uuid4()), new_vin()
@@ -78,31 +60,6 @@ class Upstream:
     async def capacity(self, store: str, day, bays: int, hours: str) -> None:
         await self.publish(workshop.WorkshopCapacitySet(day=day, bays=bays, technician_hours=Decimal(hours)),
                            store=store, source="workshop")
-
-    async def events_for(self, topic: str, aggregate_id: str, *, until, timeout: float = 30.0) -> list[dict]:
-        """The events on `topic` keyed by `aggregate_id`, as {"type", "data"}, once `until(types)` holds."""
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=f"test-{uuid.uuid4()}",
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
-        await consumer.start()
-        out: list[dict] = []
-        try:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while asyncio.get_running_loop().time() < deadline:
-                batch = await consumer.getmany(timeout_ms=300)
-                for recs in batch.values():
-                    for r in recs:
-                        if r.key == aggregate_id.encode():
-                            h = {k: v.decode() for k, v in r.headers}
-                            out.append({"type": h["ce_type"], "data": json.loads(r.value)})
-                if until([e["type"] for e in out]):
-                    # a little longer, so a duplicate would show up too
-                    for recs in (await consumer.getmany(timeout_ms=500)).values():
-                        out += [{"type": dict((k, v.decode()) for k, v in r.headers)["ce_type"],
-                                 "data": json.loads(r.value)} for r in recs if r.key == aggregate_id.encode()]
-                    break
-            return out
-        finally:
-            await consumer.stop()
 
 
 @pytest_asyncio.fixture(scope="session")
