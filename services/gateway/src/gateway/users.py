@@ -14,9 +14,10 @@ from shared.clock import SystemClock
 from shared.db import make_engine, make_session_factory
 from shared.kit import UnitOfWork
 from shared.messaging.outbox import Outbox
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from .adapters.orm import DealerGroupRow
+from .adapters.orm import DealerGroupRow, UserRow
 from .adapters.repository import Users
 from .config import Settings
 from .domain.organisation import DealerGroup
@@ -45,14 +46,15 @@ async def upsert_users(database_url: str, users: list[dict]) -> None:
 async def _upsert_user(uow: UnitOfWork, u: dict, password_hash: str) -> None:
     users = uow.repo(Users)
     name, roles, stores = u.get("display_name", u["username"]), list(u["roles"]), list(u.get("store_ids", []))
+    owner = await uow.session.scalar(select(UserRow.dealer_group_id).where(UserRow.id == u["username"]))
+    if owner is not None and owner != u["dealer_group_id"]:  # usernames are global: login names no group
+        raise SystemExit(f"username {u['username']} is taken by dealer group {owner}")
     user = await users.find(u["username"])
     if user is None:
         user = User.create(username=u["username"], dealer_group_id=u["dealer_group_id"], display_name=name,
                            roles=roles, store_ids=stores)
         await users.add(user, password_hash=password_hash, created_at=uow.now())
         return
-    if user.dealer_group_id != u["dealer_group_id"]:
-        raise SystemExit(f"user {user.id} belongs to dealer group {user.dealer_group_id}")
     user.change(display_name=name, roles=roles, store_ids=stores)
     user.reactivate()
     await users.save(user)

@@ -389,6 +389,10 @@ async def test_a_user_replaced_from_the_command_line_loses_the_old_access_at_a_s
         assert await eventually(lambda: known_at(crm, other, new))
         r = await gw.client.get(f"/org/users/{name}", headers=group["h"])
         assert r.json()["store_ids"] == sorted([store, other]) and r.json()["version"] == 2, r.text
+    # Usernames are global: the command line does not hand a group's user to another group.
+    with pytest.raises(SystemExit, match=f"username {name} is taken by dealer group {group['dg']}"):
+        await upsert_users(service_databases["gateway"], [dict(username=name, password=PW, dealer_group_id="dg-x",
+                                                               roles=["group_admin"])])
 
 
 async def _refused(svc, store: str, headers: dict) -> bool:
