@@ -188,7 +188,7 @@ async def figures(request: Request, who: Who, store_id: str | None = None,
     if not BY_NAME["figures"].roles & who.principal.roles:
         return render(request, who, "error.html", status=403, message=who.t.forbidden)
     stores = await data.stores_of(request, who)
-    date_to = date_to or (stores[0] if stores else data.StoreInfo("", "")).today(request.app.state.runtime.security_clock.now())
+    date_to = date_to or (stores[0] if stores else data.StoreInfo("", "")).today(request.app.state.runtime.clock.now())
     date_from = date_from or date_to - timedelta(weeks=12)
     got = await report(request, date_from, date_to, granularity, store_id or None, headers=who.headers)
     names = {s.id: s.name for s in stores} | {"*": who.t.group}
