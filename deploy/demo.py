@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -320,12 +319,10 @@ class Loader:
         if pv.car is None:
             from shared.vin import with_check_digit
 
-            seed = hashlib.sha256(pv.key.encode()).hexdigest().upper()
-            vin = with_check_digit("LSV" + "".join(c if c not in "IOQ" else "J" for c in seed[:14]))
-            ro = await walk_in(v, pv.store, vin=vin, phone="186" + str(int(seed[:12], 16))[-8:].rjust(8, "0"),
-                               name=data._person(pv.key), plate=self.store(pv.store).plate + seed[-5:].replace(
-                                   "I", "1").replace("O", "0"), model=data._pick(pv.key, data.MODELS),
-                               odometer_km=self._odometer(pv), complaint=complaint)
+            new = data.walk_in(pv, self.store(pv.store))
+            vin = with_check_digit(new.vin_stem)
+            ro = await walk_in(v, pv.store, vin=vin, phone=new.phone, name=new.customer, plate=new.plate,
+                               model=new.model, odometer_km=self._odometer(pv), complaint=complaint)
             o.car = {"customer_id": ro["customer_id"], "vehicle_id": ro["vehicle_id"], "vin": vin}
         else:
             o.car = self.cars[pv.car.vin_stem]
@@ -412,7 +409,7 @@ class Loader:
         found = await v.until("warranty", "/api/claims/warranty-claims", lambda cs: len(cs) >= 1,
                               repair_order_id=ro_id)
         claim = await v.get("warranty", f"/api/claims/warranty-claims/{found[0]['id']}")
-        if claim["state"] in ("opened", "draft", "open"):
+        if claim["state"] == "open":
             await v.post("warranty", f"/api/claims/warranty-claims/{claim['id']}/submit",
                          {"version": claim["version"]})
         self.claims.append((o.pv.store, claim["id"]))
@@ -463,13 +460,13 @@ class Loader:
         for store, claim_id in self.claims:
             v = self.visit(store, f"payment/{claim_id}")
             claim = await v.get("warranty", f"/api/claims/warranty-claims/{claim_id}")
-            if claim["state"] == "approved":
+            if claim["state"] in ("approved", "partly_approved"):
                 await v.post("warranty", f"/api/claims/warranty-claims/{claim_id}/payments", {
                     "amount": claim["approved_amount"], "payment_ref": f"OEM-{claim_id[-8:].upper()}"})
                 self.tally.claims_paid += 1
             elif claim["state"] == "paid":
                 self.tally.claims_paid += 1
-            elif claim["state"] not in ("rejected", "closed"):
+            elif claim["state"] == "submitted":  # rejected or returned for correction: the specialist's desk
                 waiting.append((store, claim_id))
         self.claims = waiting
         self.tally.claims_waiting = len(waiting)

@@ -140,6 +140,13 @@ class PlannedVisit:
         return f"{GROUP}/{self.store}/{self.day.isoformat()}/{self.n}"
 
 
+def walk_in(pv: PlannedVisit, store: Store) -> Car:
+    """The first-visit customer and car of a walk-in (reception records them; crm learns of them)."""
+    seed = hashlib.sha256(pv.key.encode()).hexdigest().upper()  # hex digits: never I, O or Q
+    return Car(store.id, -1, _person(pv.key), "186" + _digits(seed, 8), False, "LSV" + seed[:14],
+               store.plate + seed[-5:], _pick(pv.key, MODELS), pv.day, 20000, "walk_in")
+
+
 @dataclass
 class Plan:
     size: Size
