@@ -294,7 +294,7 @@ class Loader:
         body = {"store_id": pv.store, "vehicle_id": car["vehicle_id"],
                 "slot_start": datetime.combine(pv.day, RECEIVE, SH).isoformat(),
                 "jobs": [{"operation_code": data.FIRST_JOB[pv.kind]}]}
-        key = v.key("POST", "/api/reception/appointments")
+        key = v.key("POST", "/api/reception/appointments", body)
 
         async def booked():  # once reception knows the day's capacity and the kit's parts
             r = await v.request("advisor", "POST", "/api/reception/appointments", key=key, json=body)
@@ -305,10 +305,11 @@ class Loader:
             raise LifecycleError(f"reception would not book {pv.key}")
         self.bookings[pv.key] = got["id"]
 
-    def _odometer(self, pv: data.PlannedVisit) -> int:
-        """The car's odometer at this visit: more each day (reception refuses one going backwards)."""
-        base = pv.car.odometer_km if pv.car else 20000
-        return base + 100 + 45 * (pv.day - self.plan.days[0]).days if self.plan.days else base + 100
+    @staticmethod
+    def _odometer(pv: data.PlannedVisit) -> int:
+        """The car's odometer at this visit: more each day (reception refuses one going backwards), and the same
+        for the same day whenever the demo is loaded."""
+        return (pv.car.odometer_km if pv.car else 20000) + data.KM_PER_DAY * (pv.day - data.EPOCH).days
 
     async def _receive(self, o: Ongoing) -> None:
         """Check-in (a known car, booked or not; or a first visit) and the repair order the customer signs."""

@@ -43,6 +43,9 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "
 MODELS = ["帕萨特 330TSI", "途观L 380TSI", "朗逸 1.5L", "ID.4 CROZZ", "威然 380TSI", "迈腾 330TSI", "探岳 280TSI",
           "速腾 300TSI"]
 INSURERS = ["中国人保", "平安保险", "太平洋保险"]
+# A visit's odometer: the car's registered reading plus 40 km a day since this date (deploy/demo.py), so a day's
+# visits are the same whenever the demo is loaded, and no reading goes backwards.
+EPOCH, KM_PER_DAY = date(2025, 1, 1), 40
 
 # Monday to Saturday, 08:30-17:30 with an hour's lunch: 8 technician hours a day each.
 SHIFT = {"weekdays": [0, 1, 2, 3, 4, 5], "start": "08:30:00", "end": "17:30:00", "break_minutes": 60}
@@ -159,7 +162,7 @@ class Plan:
 
     def visits(self, day: date) -> list[PlannedVisit]:
         out = []
-        d = self.days.index(day)
+        d = day.toordinal()  # the day's visits are the same whichever window of days a load covers
         for si, store in enumerate(self.stores):
             techs = [t[0] for t in self.technicians[store.id]][1:]  # the leader checks, the others work
             regulars = [c for c in self.cars[store.id] if c.kind != "lapsed"]
@@ -246,7 +249,7 @@ def cars(store: Store, count: int, today: date) -> list[Car]:
         insurance = today + timedelta(days=10 + n % 20) if kind == "insurance" else today + timedelta(days=120 + n)
         out.append(Car(store.id, n, name, "137" + _digits(seed + "phone", 8), company, stem,
                        store.plate + _digits(seed + "plate", 5), _pick(seed + "m", MODELS), sale,
-                       1500 * months + n * 37, kind, insurance, _pick(seed + "i", INSURERS)))
+                       3000 + n * 997 % 20000, kind, insurance, _pick(seed + "i", INSURERS)))
     return out
 
 

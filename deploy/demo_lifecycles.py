@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -62,19 +63,21 @@ class Visit:
             self.tokens[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
         return self.tokens[user] | {"traceparent": self.traceparent}
 
-    def key(self, method: str, path: str) -> str | None:
-        """This step's Idempotency-Key: the visit's key, the path, and how often the visit sent it (the three
-        checks post to one path three times). ASCII, whatever the visit's key holds."""
+    def key(self, method: str, path: str, body: Any = None) -> str | None:
+        """This step's Idempotency-Key: the visit's key, the path, how often the visit sent it (the three checks
+        post to one path three times) and the body. The same step with the same body again replays its first
+        answer; a step whose body changed (a later load's dates) is a new command. ASCII, whatever it holds."""
         if self.keys is None:
             return None
         n = self._steps[f"{method} {path}"] = self._steps.get(f"{method} {path}", 0) + 1
-        return "demo-" + hashlib.sha256(f"{self.keys}|{method} {path}|{n}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        return "demo-" + hashlib.sha256(f"{self.keys}|{method} {path}|{n}|{digest}".encode()).hexdigest()[:32]
 
     async def request(self, who: str, method: str, path: str, *, key: str | None = None, **kw):
         """`key`: the Idempotency-Key a retried step keeps (`self.key(...)` once, before the retries); by default
         each command gets its own."""
         headers = await self.as_(who)
-        if method != "GET" and (key := key or self.key(method, path)):
+        if method != "GET" and (key := key or self.key(method, path, kw.get("json"))):
             headers["Idempotency-Key"] = key
         r = await self.gw.request(method, path, headers=headers, **kw)
         if r.status_code == 401 and self.password:  # the access token ran out (15 minutes): log in again
@@ -180,7 +183,7 @@ async def issue_parts(v: Visit, store: str, ro_id: str, job_id: str, technician:
     keeper issues (old parts handed in as `old_parts` say)."""
     body = {"store_id": store, "repair_order_id": ro_id, "job_id": job_id, "technician_id": technician,
             "lines": lines}
-    key = v.key("POST", "/api/parts/issue-slips")  # one key for the retries below: the slip is written once
+    key = v.key("POST", "/api/parts/issue-slips", body)  # one key for the retries below: the slip is written once
 
     async def slip():
         r = await v.request("keeper", "POST", "/api/parts/issue-slips", key=key, json=body)

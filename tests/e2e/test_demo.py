@@ -44,14 +44,19 @@ async def login(gw: httpx.AsyncClient, user: str) -> dict[str, str]:
 
 
 async def test_the_demo_loads_weeks_of_history_twice_without_doubling_and_the_figures_have_days(platform):
+    plan = demo_data.plan(SIZE, datetime.now(SH).date())
+    visits = [pv for day in plan.days for pv in plan.visits(day)]
+    called = [pv for day in plan.days[:-1] for pv in plan.visits(day)]  # the last day's calls are due today
     first = await demo.load_demo(platform, SIZE)
     assert first.failed == [], first.failed
-    assert first.visits == SIZE.stores * SIZE.days * SIZE.visits_per_day
-    assert first.follow_ups > 0 and first.complaints > 0
+    assert first.visits == len(visits) == SIZE.stores * SIZE.days * SIZE.visits_per_day
+    assert first.follow_ups == len(called) > 0
+    assert first.complaints == len([pv for pv in called if pv.kind == "complaint"])
     assert not platform.clock_file.exists()  # back on real time
     before = await counts(platform)
     assert before["crm", "customers"] >= 12 * SIZE.stores and before["reception", "repair_orders"] >= first.visits
-    assert before["crm", "complaints"] == first.complaints and before["claims", "warranty_claims"] > 0
+    assert before["crm", "complaints"] == first.complaints
+    assert before["claims", "warranty_claims"] == len([pv for pv in visits if pv.kind == "warranty"])
 
     again = await demo.load_demo(platform, SIZE)  # the same history, the same keys: nothing new
     assert again.failed == [], again.failed
@@ -61,7 +66,7 @@ async def test_the_demo_loads_weeks_of_history_twice_without_doubling_and_the_fi
         health = (await gw.get("/health")).json()
         assert abs(datetime.fromisoformat(health["now"]) - datetime.now(UTC)) < timedelta(minutes=1)
 
-        store, days = "s-sh-pd", demo_data.history_days(datetime.now(SH).date(), SIZE.days)
+        store, days = "s-sh-pd", plan.days
         manager = await login(gw, "manager.pd")
         r = await gw.get("/api/figures", headers=manager, params={
             "date_from": days[0].isoformat(), "date_to": datetime.now(SH).date().isoformat(), "granularity": "day",
@@ -83,7 +88,7 @@ async def test_the_demo_loads_weeks_of_history_twice_without_doubling_and_the_fi
             assert (float(d["technician_hours"]) > 0) == (datetime.fromisoformat(d["day"]).weekday() < 6), d
 
         advisor = await login(gw, "advisor.pd")  # reception books on that capacity, the operation's kit reserved
-        car = next(c for c in demo_data.plan(SIZE, datetime.now(SH).date()).cars[store] if c.kind == "lapsed")
+        car = next(c for c in plan.cars[store] if c.kind == "lapsed")
         from shared.vin import with_check_digit
 
         vehicle = (await gw.get("/api/reception/vehicles", params={"vin": with_check_digit(car.vin_stem)},
