@@ -481,9 +481,8 @@ class Loader:
     # -- today, on real time ---------------------------------------------------------------------------------
     async def today(self) -> None:
         """A car or two per store in the workshop now: checked in, opened, dispatched, clocked on."""
-        day = self.plan.today
         visits = [Ongoing(pv, self.visit(pv.store, f"{pv.key}/today", pv.technician))
-                  for pv in _todays(self.plan, day)]
+                  for pv in self.plan.today_visits()]
         failed = len(self.tally.failed)
         await self._phase(self._receive, visits)
         await self._phase(self._work, visits)
@@ -497,16 +496,6 @@ COMPLAINTS = {"service": "定期保养", "added": "保养, 刹车有异响", "wa
               "declined": "保养", "rework": "刹车异响", "complaint": "空调有异味", "walk_in": "方向跑偏"}
 FINDINGS = {"added": {"description": "前刹车片磨损超限", "safety_related": True, "estimated_hours": "1.2"},
             "declined": {"description": "后刹车片剩余2毫米", "safety_related": True, "estimated_hours": "0.8"}}
-
-
-def _todays(plan: data.Plan, day: date) -> list[data.PlannedVisit]:
-    out = []
-    for store in plan.stores:
-        techs = [t[0] for t in plan.technicians[store.id]][1:]
-        cars = [c for c in plan.cars[store.id] if c.kind == "regular"]
-        for i in range(min(2, len(cars))):
-            out.append(data.PlannedVisit(store.id, day, i, ("service", "rework")[i], cars[-1 - i], techs[-1 - i]))
-    return out
 
 
 class Progress:

@@ -74,6 +74,7 @@ OPERATIONS = [  # code, description, flat-rate hours, skill, pay type, OEM code,
     ("PAINT-PANEL", "喷漆 (单面)", "2.5", "paint", "insurance", None, []),
 ]
 KITS = {code: kit for code, *_, kit in OPERATIONS}
+TODAY_CARS = 2  # per store, left in the workshop at the end of a load
 
 # What a day's visits are, in turn (each store starts at another place in the round):
 #   service   booked the day before, a service with its parts kit (parts reserved, issued, reconciled)
@@ -165,7 +166,7 @@ class Plan:
         d = day.toordinal()  # the day's visits are the same whichever window of days a load covers
         for si, store in enumerate(self.stores):
             techs = [t[0] for t in self.technicians[store.id]][1:]  # the leader checks, the others work
-            regulars = [c for c in self.cars[store.id] if c.kind != "lapsed"]
+            regulars = [c for c in self.cars[store.id] if c.kind != "lapsed" and c not in self._kept(store.id)]
             warranty = [c for c in regulars if c.kind == "warranty"]
             used: set[str] = set()
             for i in range(self.size.visits_per_day):
@@ -178,6 +179,19 @@ class Plan:
                                if pool[(start + k) % len(pool)].vin_stem not in used)
                     used.add(car.vin_stem)
                 out.append(PlannedVisit(store.id, day, i, kind, car, techs[i % len(techs)]))
+        return out
+
+    def _kept(self, store_id: str) -> list[Car]:
+        """The cars in the workshop today (left there, in progress): never in the history's visits."""
+        return [c for c in self.cars[store_id] if c.kind == "regular"][-TODAY_CARS:]
+
+    def today_visits(self) -> list[PlannedVisit]:
+        """A car or two per store in the workshop today, each with a technician of its own."""
+        out = []
+        for store in self.stores:
+            techs = [t[0] for t in self.technicians[store.id]][1:]
+            for i, car in enumerate(reversed(self._kept(store.id))):
+                out.append(PlannedVisit(store.id, self.today, i, ("service", "rework")[i % 2], car, techs[-1 - i]))
         return out
 
     def part_use(self) -> dict[str, int]:
