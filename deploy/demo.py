@@ -147,6 +147,7 @@ class Loader:
         self.bookings: dict[str, str] = {}  # visit key -> appointment id
         self.to_call: list[Ongoing] = []  # delivered: the follow-up call is the next working day
         self.claims: list[tuple[str, str]] = []  # (store, warranty claim id) submitted, not yet paid
+        self.suppliers: dict[str, list[str]] = {}  # per store, data.SUPPLIERS' ids
         self.tally = Tally()
 
     def store(self, store_id: str) -> data.Store:
@@ -200,7 +201,7 @@ class Loader:
         for room, rack, shelf, pos in data.BINS:
             await v.post("pm", "/api/parts/bins", {"store_id": store.id, "store_room": room, "rack": rack,
                                                    "shelf": shelf, "position": pos}, expect=(201, 409))
-        suppliers = []
+        suppliers = self.suppliers[store.id] = []
         for name, locality, payment, days in data.SUPPLIERS:
             s = await v.post("pm", "/api/parts/suppliers", {"name": f"{store.city}{name}", "locality": locality,
                                                             "payment": payment, "lead_time_days": days}, expect=201)
@@ -247,6 +248,7 @@ class Loader:
             booked_next = self.plan.visits(days[i + 1]) if i + 1 < len(days) else []
             await self.at(day, BOOK)
             await self._phase(self._roll_capacity, self.plan.stores)
+            await self._phase(self._delivery, [(s, day) for s in self.plan.stores])
             if i == 0:  # the first day's bookings are made that morning; later ones the day before
                 await self._phase(self._book, [o.pv for o in visits])
             await self._phase(self._book, booked_next)
@@ -285,6 +287,21 @@ class Loader:
         """The same shift again: workshop publishes the capacity of the window's new days (reception books on it)."""
         v = self.visit(store.id, "roll")
         await v.put("sup", f"/api/workshop/stores/{store.id}/shifts/mech-1-day", {"team_id": "mech-1", **data.SHIFT})
+
+    async def _delivery(self, item: tuple[data.Store, date]) -> None:
+        """The local supplier's morning delivery: the buyer counts it in, the storekeeper shelves it. The same
+        every day (what a day's visits may use), so the stock never runs dry however often the demo is loaded."""
+        store, day = item
+        v = self.visit(store.id, f"delivery/{day}")
+        cost = {p[0]: p[5] for p in data.PARTS}
+        lines = [{"part_no": no, "shipped": str(q), "received": str(q), "unit_cost": cost[no]}
+                 for no, q in self.plan.daily_delivery().items()]
+        receipt = await v.post("keeper", "/api/parts/receipts", {
+            "store_id": store.id, "supplier_id": self.suppliers[store.id][0], "buyer_id": f"parts.{store.code}",
+            "lines": lines}, expect=201)
+        if receipt.get("state") != "shelved":
+            await v.post("keeper", f"/api/parts/receipts/{receipt['id']}/shelve",
+                         {"lines": [{"part_no": ln["part_no"], "shelved": ln["received"]} for ln in lines]})
 
     async def _book(self, pv: data.PlannedVisit) -> None:
         """A service booking for the visit's day at nine (parts reserved from its kit)."""

@@ -194,6 +194,14 @@ class Plan:
                 out.append(PlannedVisit(store.id, self.today, i, ("service", "rework")[i % 2], car, techs[-1 - i]))
         return out
 
+    def daily_delivery(self) -> dict[str, int]:
+        """What a store's parts room receives each morning: what a day's visits may use at most."""
+        use: dict[str, int] = {}
+        for code in ("OIL-CHG", "BRK-PAD-F", "AC-FILTER"):
+            for part, qty in KITS[code]:
+                use[part] = max(use.get(part, 0), int(qty) * self.size.visits_per_day)
+        return use
+
     def part_use(self) -> dict[str, int]:
         """How much of each part the whole history uses at most (every visit's first job's kit, the
         added brake job, the today's few), for the opening stock."""
