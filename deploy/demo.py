@@ -313,13 +313,15 @@ class Loader:
                 "jobs": [{"operation_code": data.FIRST_JOB[pv.kind]}]}
         key = v.key("POST", "/api/reception/appointments", body)
 
+        last: list[httpx.Response] = []
+
         async def booked():  # once reception knows the day's capacity and the kit's parts
-            r = await v.request("advisor", "POST", "/api/reception/appointments", key=key, json=body)
-            return r.json() if r.status_code == 201 else None
+            last[:] = [await v.request("advisor", "POST", "/api/reception/appointments", key=key, json=body)]
+            return last[0].json() if last[0].status_code == 201 else None
 
         got = await eventually(booked)
         if not got:
-            raise LifecycleError(f"reception would not book {pv.key}")
+            raise LifecycleError(f"reception would not book: {last[0].status_code} {last[0].text}")
         self.bookings[pv.key] = got["id"]
 
     @staticmethod
