@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 GROUP = "dg-huadong"  # 华东汽车集团
 PASSWORD = "demo1234"
-ADMIN = "admin"
-ANALYST = "analyst"
+ADMIN = "admin.hd"  # the group's administrator and analyst (hd: 华东; a store's people end in its code)
+ANALYST = "analyst.hd"
 
 
 @dataclass(frozen=True)

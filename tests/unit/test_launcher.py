@@ -122,6 +122,7 @@ def test_start_ends_with_where_to_look_and_the_demo_logins():
     from deploy.launcher import where_to_look
 
     lines = " ".join(where_to_look(Platform(), demo=True))
-    for what in ("/docs", "/boards/login", "/boards/figures", "demo1234", "admin", "manager.pd", "advisor.pd"):
+    for what in ("/docs", "/boards/login", "/boards/figures", "demo1234", "admin.hd", "analyst.hd", "manager.pd",
+                 "advisor.pd"):
         assert what in lines, what
     assert "demo1234" not in " ".join(where_to_look(Platform(), demo=False))
