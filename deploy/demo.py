@@ -247,7 +247,7 @@ class Loader:
             visits = [Ongoing(pv, self.visit(pv.store, pv.key, pv.technician)) for pv in self.plan.visits(day)]
             booked_next = self.plan.visits(days[i + 1]) if i + 1 < len(days) else []
             await self.at(day, BOOK)
-            await self._phase(self._roll_capacity, self.plan.stores)
+            await self._phase(self._roll_capacity, [(s, day) for s in self.plan.stores])
             await self._phase(self._delivery, [(s, day) for s in self.plan.stores])
             if i == 0:  # the first day's bookings are made that morning; later ones the day before
                 await self._phase(self._book, [o.pv for o in visits])
@@ -283,9 +283,11 @@ class Loader:
 
         await asyncio.gather(*(one(i) for i in items))
 
-    async def _roll_capacity(self, store: data.Store) -> None:
-        """The same shift again: workshop publishes the capacity of the window's new days (reception books on it)."""
-        v = self.visit(store.id, "roll")
+    async def _roll_capacity(self, item: tuple[data.Store, date]) -> None:
+        """The same shift again: workshop publishes the capacity of the window's new days (reception books on it).
+        A key of the day's own: the same one every day would replay the first day's answer and publish nothing."""
+        store, day = item
+        v = self.visit(store.id, f"roll/{day}")
         await v.put("sup", f"/api/workshop/stores/{store.id}/shifts/mech-1-day", {"team_id": "mech-1", **data.SHIFT})
 
     async def _delivery(self, item: tuple[data.Store, date]) -> None:
