@@ -2,6 +2,10 @@
 benchmarks 4, 5 and 6.
 
     uv run python -m bench platform [--advisors 8] [--seconds 90]
+    uv run python -m bench.platform_load [--advisors 8] [--seconds 90] [--data small|large]
+
+`--data`: first load the demo dealer group of that size (deploy/demo.py: stores, people, parts, customers and
+weeks of lifecycles, on the platform's business clock), so the load runs against full tables, not empty ones.
 
 4. Lifecycles per hour through the gateway: N advisors (asyncio tasks), each driving repair orders from
    walk-in to delivery (check-in, open, the workshop's dispatch, clock-on, completion, three checks, wash,
@@ -97,7 +101,7 @@ def kafka_pid() -> int | None:
         return None
 
 
-async def start_platform(infra: BenchInfra, advisors: int):
+async def start_platform(infra: BenchInfra, advisors: int, *, business_clock: bool = False):
     from gateway.users import upsert_users
 
     from deploy.launcher import Platform
@@ -112,7 +116,8 @@ async def start_platform(infra: BenchInfra, advisors: int):
                  extra_env={"KAFKA_GROUP_PREFIX": "bench.", "LOG_LEVEL": "WARNING",
                             "RATE_LIMIT_PER_USER": "10000/second", "RATE_LIMIT_PER_GROUP": "10000/second",
                             "RATE_LIMIT_LOGIN_PER_USERNAME": "10000/minute",
-                            "RATE_LIMIT_LOGIN_PER_ADDRESS": "10000/minute"})
+                            "RATE_LIMIT_LOGIN_PER_ADDRESS": "10000/minute"},
+                 business_clock=business_clock)
     await asyncio.to_thread(p.migrate)
     p.start(migrate=False)
     techs = [dict(username=f"tech-{i}", password=PASSWORD, dealer_group_id="dg-e2e", roles=["technician"],
@@ -236,10 +241,14 @@ async def composed_vs_backends(p, vin: str, rounds: int = 60) -> dict:
             "slowest_single_call_ms": percentiles(slowest)}
 
 
-async def run(infra: BenchInfra, advisors: int, seconds: float) -> list[Figure]:
+async def run(infra: BenchInfra, advisors: int, seconds: float, data: str | None = None) -> list[Figure]:
     await fresh_topics(infra.kafka_bootstrap)
-    p, names = await start_platform(infra, advisors)
+    p, names = await start_platform(infra, advisors, business_clock=data is not None)
     try:
+        if data:  # the demo generator's data set (deploy/demo.py), loaded before anything is measured
+            from deploy.demo import SIZES, load_demo
+
+            await load_demo(p, SIZES[data])
         memory = Memory(p, kafka_pid(), infra.dsn("postgres"), list(names.values()))
         await asyncio.sleep(10)  # settle: consumers joined, first lag polls done
         idle = await memory.sample()
@@ -266,10 +275,10 @@ async def run(infra: BenchInfra, advisors: int, seconds: float) -> list[Figure]:
     return figures
 
 
-async def main(advisors: int, seconds: float) -> None:
+async def main(advisors: int, seconds: float, data: str | None = None) -> None:
     infra = start_infra()
     try:
-        await run(infra, advisors, seconds)
+        await run(infra, advisors, seconds, data)
     finally:
         await infra.drop_databases()
         infra.stop()
@@ -279,5 +288,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--advisors", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=90)
+    ap.add_argument("--data", choices=["small", "large"], help="load the demo data set of this size first")
     a = ap.parse_args()
-    asyncio.run(main(a.advisors, a.seconds))
+    asyncio.run(main(a.advisors, a.seconds, a.data))

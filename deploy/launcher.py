@@ -80,6 +80,9 @@ class Platform:
     # Prometheus scraping the services with the repo's alert rules; `from_env` (./run start) turns it on.
     prometheus: bool = False
     prometheus_port: int = PROMETHEUS_PORT
+    # Business time from a file the demo loader writes (shared.clock.FileClock): the services get CLOCK_FILE.
+    # Off by default; `start --demo` and the end-to-end platform turn it on (real time while the file is missing).
+    business_clock: bool = False
     _spawned: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -143,6 +146,11 @@ class Platform:
         say(f"prometheus: all {len(SERVICES)} targets up")
         return prom
 
+    @property
+    def clock_file(self) -> Path | None:
+        """The services' CLOCK_FILE, when they keep business time from one."""
+        return self.state_dir / "business-clock.json" if self.business_clock else None
+
     def url(self, svc: str) -> str:
         return f"http://127.0.0.1:{self.ports[svc]}"
 
@@ -160,6 +168,9 @@ class Platform:
             KAFKA_GROUP_INSTANCE_ID=f"{svc}@127.0.0.1:{self.ports[svc]}",
         )
         env.pop("JWT_SIGNING_KEYS", None)
+        env.pop("CLOCK_FILE", None)
+        if self.clock_file is not None:
+            env["CLOCK_FILE"] = str(self.clock_file)
         if svc == "gateway":
             env["JWT_SIGNING_KEYS"] = self.jwt_signing_keys
             env.update({s.url_env: self.url(s.name) for s in registry.backends()})
@@ -332,6 +343,25 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def where_to_look(p: Platform, *, demo: bool) -> list[str]:
+    """The addresses `start` ends with, and the demo's logins."""
+    gw = p.url("gateway")
+    lines = [f"gateway {gw} (API docs {gw}/docs)", f"boards {gw}/boards/login (figures {gw}/boards/figures)"]
+    if p.monitor().running():
+        lines.append(f"metrics: Prometheus {p.monitor().url}/targets (alerts {p.monitor().url}/alerts); "
+                     "uv run ops doctor")
+    if demo:
+        from deploy.demo_data import ADMIN, ANALYST, GROUP, NAMED_STORES, PASSWORD
+
+        code = NAMED_STORES[0][4]
+        lines += [f"demo logins (password {PASSWORD!r}), group {GROUP}: {ADMIN} (group admin), {ANALYST} (analyst); "
+                  f"in {NAMED_STORES[0][1]} ({NAMED_STORES[0][0]}): manager.{code} (service manager), "
+                  f"advisor.{code}, workshop.{code} (supervisor), tech.{code}, qc.{code}, parts.{code}, "
+                  f"keeper.{code}, warranty.{code}, insurance.{code}, care.{code}, gm.{code}; the other stores "
+                  f"the same with their code ({', '.join(s[4] for s in NAMED_STORES[1:3])})"]
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["start", "stop", "status"])
@@ -339,17 +369,16 @@ def main() -> None:
     a = ap.parse_args()
     p = Platform.from_env()
     if a.command == "start":
+        p.business_clock = a.demo  # the demo loader runs its history on business time (CLOCK_FILE)
         p.start()
         if a.demo:
             sys.path.insert(0, str(ROOT))
             from deploy.demo import load_demo
 
             asyncio.run(load_demo(p))
-        say(f"all {len(SERVICES)} services are ready" + (f" (and the {SIMULATOR})" if p.simulator else "")
-            + ": gateway " + p.url("gateway") + "/docs")
-        if p.monitor().running():
-            say(f"operations: Prometheus {p.monitor().url}/targets (alerts {p.monitor().url}/alerts); "
-                "uv run ops doctor")
+        say(f"all {len(SERVICES)} services are ready" + (f" (and the {SIMULATOR})" if p.simulator else ""))
+        for line in where_to_look(p, demo=a.demo):
+            say(line)
     elif a.command == "stop":
         p.stop()
     else:

@@ -31,7 +31,10 @@ async def platform(infra, tmp_path_factory):
                  extra_env={"KAFKA_GROUP_PREFIX": "e2e.", "RATE_LIMIT_LOGIN_PER_USERNAME": "600/minute",
                             "RATE_LIMIT_LOGIN_PER_ADDRESS": "3000/minute"},
                  # As ./run start: Prometheus too (start waits until it sees every service up), when installed.
-                 prometheus=shutil.which("prometheus") is not None, prometheus_port=BASE_PORT + 90)
+                 prometheus=shutil.which("prometheus") is not None, prometheus_port=BASE_PORT + 90,
+                 # As ./run start --demo: the services read business time from the platform's CLOCK_FILE, which
+                 # only the demo loader writes (tests/e2e/test_demo.py); without the file, real time.
+                 business_clock=True)
     try:
         await asyncio.to_thread(p.migrate)  # Alembic runs its own event loop
         p.start(migrate=False)  # in the main thread: the services' parent-death signal is tied to it

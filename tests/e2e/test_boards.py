@@ -23,6 +23,7 @@ from tests.support.factories import eventually, new_phone, new_vin
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
 STORE = "s-sh-pd"  # the demo's 上海浦东店
+DEMO = demo.Size(stores=3, days=0, visits_per_day=3)  # the demo group and its stores without history: quick
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -111,7 +112,7 @@ async def car_in_the_workshop(gw: httpx.AsyncClient) -> tuple[str, str, str]:
 
 
 async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_board_follows_live(platform):
-    await demo.load_demo(platform)
+    await demo.load_demo(platform, DEMO)
     gateway = platform.url("gateway")
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as gw:
         ro_id, number, job_id = await car_in_the_workshop(gw)
@@ -179,7 +180,7 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
 
 
 async def test_the_figures_page_draws_its_charts_and_a_technician_is_kept_off_it(platform):
-    await demo.load_demo(platform)
+    await demo.load_demo(platform, DEMO)
     gateway = platform.url("gateway")
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as gw:
         await car_in_the_workshop(gw)  # a vehicle in this week, at least

@@ -26,6 +26,8 @@ import httpx
 import pytest_asyncio
 from gateway.users import upsert_users
 
+from deploy import demo_lifecycles as lc
+from deploy.demo_lifecycles import complete_and_check, dispatch_and_start, follow_up_of, job, settle_and_deliver
 from tests.support.e2e import PASSWORD
 from tests.support.event_log import check_lifecycle, wait_for_events
 from tests.support.factories import eventually, new_phone, new_vin
@@ -41,43 +43,13 @@ PEOPLE = {"advisor": "advisor", "care": "customer_care", "pm": "parts_manager", 
           "gm": "general_manager"}
 
 
-TOKENS: dict[str, dict[str, str]] = {}
+TOKENS: dict[str, dict[str, str]] = {}  # one login per person for the module: the gateway limits logins per address
 
 
-class Visit:
-    """One lifecycle's client: every call through the gateway, all in one trace (the test is its root span)."""
-
-    def __init__(self, gw: httpx.AsyncClient) -> None:
-        self.gw = gw
-        self.trace_id = secrets.token_hex(16)
-        self.traceparent = f"00-{self.trace_id}-{secrets.token_hex(8)}-01"
-
-    async def as_(self, who: str) -> dict[str, str]:
-        if who not in TOKENS:  # one login per person for the module: the gateway limits logins per address
-            r = await self.gw.post("/auth/token", data={"username": f"life.{who}", "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            TOKENS[who] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        return TOKENS[who] | {"traceparent": self.traceparent}
-
-    async def call(self, who: str, method: str, path: str, expect: int = 200, **kw) -> dict:
-        r = await self.gw.request(method, path, headers=await self.as_(who), **kw)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json()
-
-    async def post(self, who: str, path: str, body: dict | None = None, expect: int = 200) -> dict:
-        return await self.call(who, "POST", path, expect, json=body or {})
-
-    async def get(self, who: str, path: str, **params) -> dict:
-        return await self.call(who, "GET", path, params=params)
-
-    async def until(self, who: str, path: str, check, **params):
-        """The answer once `check(answer)` holds (the services learn from each other's events)."""
-        async def probe():
-            r = await self.gw.get(path, params=params, headers=await self.as_(who))
-            return r.json() if r.status_code == 200 and check(r.json()) else None
-        got = await eventually(probe)
-        assert got, f"{path} never showed what the lifecycle expected"
-        return got
+def Visit(gw: httpx.AsyncClient) -> lc.Visit:
+    """One lifecycle's client (deploy/demo_lifecycles.py): every call through the gateway as the store's people
+    (life.<who>), all in one trace (the test is its root span)."""
+    return lc.Visit(gw, username=lambda who: f"life.{who}", password=PASSWORD, tokens=TOKENS)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -132,7 +104,7 @@ async def manufacturer(store):
 
 
 # -- steps the lifecycles share -------------------------------------------------------------------------
-async def known_car(v: Visit, *, warranty: bool = False, insurance: bool = False) -> dict:
+async def known_car(v: lc.Visit, *, warranty: bool = False, insurance: bool = False) -> dict:
     """A customer and vehicle crm registers (customer care's records) and reception knows (its replicas)."""
     c = await v.post("care", "/api/crm/customers", {"store_id": STORE, "name": "孙丽", "phones": [new_phone()]},
                      expect=201)
@@ -151,55 +123,15 @@ async def known_car(v: Visit, *, warranty: bool = False, insurance: bool = False
     return {"customer_id": c["id"], "vehicle_id": veh["id"], "vin": veh["vin"]}
 
 
-async def check_in(v: Visit, car: dict, appointment_id: str | None = None) -> dict:
-    return await v.post("advisor", "/api/reception/check-ins", {
-        "store_id": STORE, "vehicle_id": car["vehicle_id"], "vin": car["vin"], "appointment_id": appointment_id,
-        "odometer_km": 15200, "covers_fitted": True, "customer_complaint": "刹车异响"}, expect=201)
+async def check_in(v: lc.Visit, car: dict, appointment_id: str | None = None) -> dict:
+    return await lc.check_in(v, STORE, car, appointment_id=appointment_id)
 
 
-async def open_order(v: Visit, ro: dict, jobs: list[dict], **more) -> dict:
-    return await v.post("advisor", f"/api/reception/repair-orders/{ro['id']}/open", {
-        "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "signature": SIGNATURE,
-        "wash": True, "jobs": jobs, **more})
+async def open_order(v: lc.Visit, ro: dict, jobs: list[dict], **more) -> dict:
+    return await lc.open_order(v, ro, jobs, signature=SIGNATURE, **more)
 
 
-async def queued(v: Visit, ro_id: str, job_id: str) -> None:
-    await v.until("sup", f"/api/workshop/work-orders/{ro_id}",
-                  lambda wo: any(j["job_id"] == job_id and j["state"] == "queued" for j in wo["jobs"]))
-
-
-def job(ro_id: str, job_id: str) -> str:
-    return f"/api/workshop/work-orders/{ro_id}/jobs/{job_id}"
-
-
-async def dispatch_and_start(v: Visit, ro_id: str, job_id: str) -> None:
-    await queued(v, ro_id, job_id)
-    await v.post("sup", f"{job(ro_id, job_id)}/dispatch")
-    await v.post("tech", f"{job(ro_id, job_id)}/start")
-
-
-async def complete_and_check(v: Visit, ro_id: str, job_id: str, *, final_passes: bool = True) -> dict:
-    await v.post("tech", f"{job(ro_id, job_id)}/complete")
-    for who, stage in (("tech", "self"), ("leader", "team_leader")):
-        await v.post(who, f"{job(ro_id, job_id)}/inspections", {"stage": stage, "passed": True})
-    body = {"stage": "final", "passed": final_passes}
-    if not final_passes:
-        body |= {"reason": "刹车盘螺栓扭矩不足", "checklist": {"torque": False}}
-    return await v.post("qc", f"{job(ro_id, job_id)}/inspections", body)
-
-
-async def settle_and_deliver(v: Visit, ro_id: str) -> tuple[dict, dict]:
-    """Wash, wait until reception sees nothing blocking delivery, invoice (the settlement sheet) and deliver."""
-    await v.post("sup", f"/api/workshop/work-orders/{ro_id}/wash")
-    got = await v.until("advisor", f"/api/reception/repair-orders/{ro_id}", lambda o: o["delivery_blockers"] == [])
-    invoiced = await v.post("advisor", f"/api/reception/repair-orders/{ro_id}/invoice", {"version": got["version"]})
-    sheet = await v.get("advisor", f"/api/reception/repair-orders/{ro_id}/settlement")
-    delivered = await v.post("advisor", f"/api/reception/repair-orders/{ro_id}/deliver",
-                             {"version": invoiced["version"], "odometer_out_km": 15210})
-    return sheet, delivered
-
-
-async def stocked_part(v: Visit, quantity: str) -> str:
+async def stocked_part(v: lc.Visit, quantity: str) -> str:
     tag = secrets.token_hex(4).upper()
     b = await v.post("pm", "/api/parts/bins", {"store_id": STORE, "store_room": "LIFE", "rack": "01", "shelf": "01",
                                                "position": tag}, expect=201)
@@ -210,12 +142,7 @@ async def stocked_part(v: Visit, quantity: str) -> str:
     return part_no
 
 
-async def follow_up_of(v: Visit, ro_id: str, customer_id: str) -> dict:
-    return (await v.until("care", "/api/crm/follow-ups",
-                          lambda fs: any(f["repair_order_id"] == ro_id for f in fs), customer_id=customer_id))[0]
-
-
-async def kafka(v: Visit, platform, expected: dict[str, list[str]]) -> dict[str, list[str]]:
+async def kafka(v: lc.Visit, platform, expected: dict[str, list[str]]) -> dict[str, list[str]]:
     seen = await wait_for_events(platform.kafka_bootstrap, expected)
     return check_lifecycle(seen, expected, trace_id=v.trace_id)
 

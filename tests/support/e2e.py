@@ -1,6 +1,8 @@
 """The end-to-end platform's users and the steps its tests share (tests/e2e/conftest.py starts it):
 logging in through the gateway, setting up the workshop floor, a walk-in, and working a job through the
-real workshop service (dispatch, clocking, the three checks, the wash)."""
+real workshop service (dispatch, clocking, the three checks, the wash). The steps themselves are
+deploy/demo_lifecycles.py's (the demo loader and the benchmark run the same ones): here they take the
+headers of people already logged in."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import httpx
 from shared.auth import KeySet, generate_signing_key
 
+from deploy import demo_lifecycles as lc
 from tests.support.factories import eventually, new_phone, new_vin
 
 PASSWORD = "e2e-secret-pw"
@@ -69,30 +72,28 @@ async def login(gw: httpx.AsyncClient, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+def _visit(gw: httpx.AsyncClient, **headers: dict[str, str]) -> lc.Visit:
+    """The shared steps (deploy/demo_lifecycles.py) for people who already hold their tokens."""
+    return lc.Visit.signed_in(gw, headers)
+
+
 async def set_up_shop(gw: httpx.AsyncClient, sup: dict[str, str]) -> None:
     """One mechanical team (ws.leader leads, ws.tech works), a lift, a daily shift (9 technician hours) and an
     operation code. The same PUTs twice change nothing, so every test may call it."""
-    for path, body in [
-        ("teams/e2e-mech", {"name": "机修一组", "leader_id": "ws.leader"}),
-        ("technicians/ws.tech", {"name": "钱技师", "team_id": "e2e-mech", "grade": "mid", "skills": ["mechanical"]}),
-        ("bays/lift-1", {"kind": "lift"}),
-        ("shifts/e2e-day", {"team_id": "e2e-mech", "weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "08:00:00",
-                            "end": "18:00:00", "break_minutes": 60}),
-        ("operations/E2E-BRK", {"description": "更换前刹车片", "flat_rate_hours": "1.2", "skill": "mechanical"}),
-    ]:
-        r = await gw.put(f"/api/workshop/stores/{STORE}/{path}", headers=sup, json=body)
-        assert r.status_code == 200, r.text
+    await lc.set_up_shop(
+        _visit(gw, sup=sup), STORE, teams=[("e2e-mech", {"name": "机修一组", "leader_id": "ws.leader"})],
+        technicians=[("ws.tech", {"name": "钱技师", "team_id": "e2e-mech", "grade": "mid", "skills": ["mechanical"]})],
+        bays=[("lift-1", {"kind": "lift"})],
+        shifts=[("e2e-day", {"team_id": "e2e-mech", "weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "08:00:00",
+                             "end": "18:00:00", "break_minutes": 60})],
+        operations=[("E2E-BRK", {"description": "更换前刹车片", "flat_rate_hours": "1.2", "skill": "mechanical"})])
 
 
 async def walk_in(gw: httpx.AsyncClient, advisor: dict[str, str]) -> tuple[dict, str]:
     """A first-visit check-in at reception: the draft repair order and the vehicle's VIN."""
     vin = new_vin()
-    r = await gw.post("/api/reception/check-ins", headers=advisor, json={
-        "store_id": STORE, "vin": vin, "plate": "苏E54321", "odometer_km": 20100, "covers_fitted": True,
-        "customer_complaint": "刹车异响", "first_visit": {
-            "customer": {"name": "蔡明", "phones": [new_phone()]}, "vehicle": {"model": "Magotan"}}})
-    assert r.status_code == 201, r.text
-    return r.json(), vin
+    ro = await lc.walk_in(_visit(gw, advisor=advisor), STORE, vin=vin, phone=new_phone(), model="Magotan")
+    return ro, vin
 
 
 async def queued_in_workshop(gw: httpx.AsyncClient, sup: dict[str, str], ro_id: str) -> dict:
@@ -107,29 +108,19 @@ async def queued_in_workshop(gw: httpx.AsyncClient, sup: dict[str, str], ro_id: 
     return row
 
 
-def job_path(ro_id: str, job_id: str) -> str:
-    return f"/api/workshop/work-orders/{ro_id}/jobs/{job_id}"
+job_path = lc.job
 
 
 async def dispatch_and_start(gw: httpx.AsyncClient, ro_id: str, job_id: str, sup, tech) -> None:
     """The supervisor dispatches to the technician workshop recommends (ws.tech, the one mechanic), who clocks on."""
-    path = job_path(ro_id, job_id)
-    rec = (await gw.get(f"{path}/recommendation", headers=sup)).json()
+    rec = (await gw.get(f"{job_path(ro_id, job_id)}/recommendation", headers=sup)).json()
     assert rec["technician_id"] == "ws.tech" and rec["explanation"], rec
-    r = await gw.post(f"{path}/dispatch", headers=sup, json={})
-    assert r.status_code == 200, r.text
-    r = await gw.post(f"{path}/start", headers=tech, json={})
-    assert r.status_code == 200, r.text
+    await lc.dispatch_and_start(_visit(gw, sup=sup, tech=tech), ro_id, job_id)
 
 
 async def complete_and_check(gw: httpx.AsyncClient, ro_id: str, job_id: str, tech, leader, qc) -> None:
     """The technician completes the job; the three checks (三检) follow in order, each by a different person."""
-    path = job_path(ro_id, job_id)
-    r = await gw.post(f"{path}/complete", headers=tech, json={})
-    assert r.status_code == 200, r.text
-    for who, stage in ((tech, "self"), (leader, "team_leader"), (qc, "final")):
-        r = await gw.post(f"{path}/inspections", headers=who, json={"stage": stage, "passed": True})
-        assert r.status_code == 200, r.text
+    await lc.complete_and_check(_visit(gw, tech=tech, leader=leader, qc=qc), ro_id, job_id)
 
 
 async def work_the_job(gw: httpx.AsyncClient, ro_id: str, job_id: str, sup, tech, leader, qc) -> None:
@@ -138,18 +129,9 @@ async def work_the_job(gw: httpx.AsyncClient, ro_id: str, job_id: str, sup, tech
 
 
 async def wash(gw: httpx.AsyncClient, ro_id: str, sup: dict[str, str]) -> dict:
-    r = await gw.post(f"/api/workshop/work-orders/{ro_id}/wash", headers=sup)
-    assert r.status_code == 200, r.text
-    return r.json()
+    return await lc.wash(_visit(gw, sup=sup), ro_id)
 
 
 async def ready_to_invoice(gw: httpx.AsyncClient, advisor: dict[str, str], ro_id: str) -> dict:
     """reception's repair order once nothing blocks delivery any more (the workshop's facts have arrived)."""
-
-    async def ready():
-        got = (await gw.get(f"/api/reception/repair-orders/{ro_id}", headers=advisor)).json()
-        return got if got["delivery_blockers"] == [] else None
-
-    got = await eventually(ready)
-    assert got, "reception never saw the workshop's facts"
-    return got
+    return await lc.ready_to_invoice(_visit(gw, advisor=advisor), ro_id)

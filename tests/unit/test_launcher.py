@@ -106,3 +106,23 @@ def test_run_start_gives_kafka_the_manufacturer_listener():
     test = run[run.index("  test)"):run.index("  docs)")]
     assert "--manufacturer" not in test  # ./run test's throwaway Kafka stays as it was
     assert os.access(ROOT / "run", os.X_OK)
+
+
+def test_only_a_demo_start_puts_the_services_on_the_business_clock(clean_env, tmp_path):
+    """`start --demo`: every service reads CLOCK_FILE (the demo loader's history days); a plain start: real time,
+    even when the shell that runs it has a CLOCK_FILE of its own."""
+    clean_env.setenv("CLOCK_FILE", "/somewhere/else.json")
+    p = Platform(state_dir=tmp_path)
+    assert p.clock_file is None and all("CLOCK_FILE" not in p.env(s) for s in SERVICES)
+    p.business_clock = True
+    assert {p.env(s)["CLOCK_FILE"] for s in SERVICES} == {str(tmp_path / "business-clock.json")}
+
+
+def test_start_ends_with_where_to_look_and_the_demo_logins():
+    from deploy.launcher import where_to_look
+
+    lines = " ".join(where_to_look(Platform(), demo=True))
+    for what in ("/docs", "/boards/login", "/boards/figures", "demo1234", "admin.hd", "analyst.hd", "manager.pd",
+                 "advisor.pd"):
+        assert what in lines, what
+    assert "demo1234" not in " ".join(where_to_look(Platform(), demo=False))

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, clock_from
 from .contracts import DomainEvent
 from .errors import DomainError
 from .kit.events import EventHandlers, Notifications
@@ -45,6 +46,10 @@ class Runtime:
     settings: ServiceSettings
     outbox: Outbox
     clock: Clock
+    """Business time: what happened when, which day it is, what falls due (CLOCK_FILE may move it)."""
+    security_clock: Clock = field(default_factory=SystemClock)
+    """What protects access (refresh-token expiry, session revocation): real time even while business time is
+    moved, unless a test injects one clock for both."""
     deps: ConsumerDeps = field(default_factory=ConsumerDeps)
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = None
@@ -73,7 +78,8 @@ async def _start_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 def _runtime(settings: ServiceSettings, events: Sequence[EventHandlers], notifications: Sequence[Notifications],
              clock: Clock | None, counters: Mapping[type[DomainEvent], Counter] | None) -> tuple[Runtime, KafkaBroker]:
     """The service's runtime (outbox, clock, consumer groups, notification subscribers) and its broker."""
-    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters), clock=clock or SystemClock(),
+    runtime = Runtime(settings=settings, outbox=Outbox(settings.service_name, counters),
+                      clock=clock or clock_from(settings.clock_file), security_clock=clock or SystemClock(),
                       deps=ConsumerDeps.from_settings(settings))
     runtime.consumers = [group.consumer(runtime, max_attempts=settings.consumer_max_attempts,
                                         retry_backoff_seconds=settings.consumer_retry_backoff_seconds)
@@ -196,6 +202,9 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
             runtime.deps.group_prefix + c.name: (c.name, c.topics) for c in runtime.consumers},
             interval=settings.consumer_lag_poll_seconds)
         runtime.lag_monitor = asyncio.create_task(monitor.run(), name="consumer-lag")
+    if not isinstance(runtime.clock, SystemClock):
+        log.warning("clock.not_system", clock=type(runtime.clock).__name__, file=settings.clock_file or None,
+                    now=runtime.clock.now().isoformat(), detail="business time is not the system's time")
     if settings.uses_development_key:
         log.warning("auth.dev_key", detail="development mode: tokens signed with the public dev key are accepted")
 
@@ -290,6 +299,7 @@ def _map_errors(app: FastAPI) -> None:
 class Health(BaseModel):
     status: str = Field(examples=["alive"])
     service: str
+    now: datetime = Field(description="The service's business time (its clock; the demo loader moves it)")
 
 
 class Readiness(BaseModel):
@@ -303,7 +313,7 @@ def _add_probes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/health", tags=["ops"], response_model=Health)
     async def health() -> dict:
         """Alive: the process answers."""
-        return {"status": "alive", "service": settings.service_name}
+        return {"status": "alive", "service": settings.service_name, "now": runtime.clock.now()}
 
     @app.get("/ready", tags=["ops"], response_model=Readiness,
              responses={503: {"model": Readiness, "description": "The database or Kafka does not answer."}})

@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     revocation_cache_seconds: float = Field(default=2.0, ge=0, description=(
         "How long a service trusts its cached verdict on a token's session and user (shared.kit.organisation): "
         "a revocation at the gateway takes effect here within this plus the event's trip"))
+    clock_file: str = Field(default="", description=(
+        "Development only (./run start --demo): read business time from this JSON file (shared.clock.FileClock) "
+        "so the demo loader can run weeks of history; real time while the file is missing. Empty: the system "
+        "clock. Token expiry, sessions and rate limits stay on real time either way"))
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint; none = no export")

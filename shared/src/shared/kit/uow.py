@@ -64,11 +64,12 @@ class UnitOfWork:
 
     async def publish(self, events: Iterable[DomainEvent], *, tenant: Tenant) -> list[Envelope]:
         """Record events in the outbox (one statement); an event handled from Kafka is their cause and
-        correlation. Returns their envelopes (ids, times)."""
+        correlation. Returns their envelopes (ids, times). Their time is the service clock's (business time, as
+        the in-memory unit of work stamps them): a consumer dates what it learns by it (crm's delivery day)."""
         env = self.envelope
         return await self.outbox.record_all(self.session, list(events), tenant=tenant,
                                             correlation_id=self.correlation_id,
-                                            causation_id=env.id if env else None)
+                                            causation_id=env.id if env else None, time=self.clock.now())
 
     async def check_store_known(self, store_id: str) -> None:
         """A person creates records only for a store of their dealer group this service knows (from the

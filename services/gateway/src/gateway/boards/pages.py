@@ -83,7 +83,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
     try:
         async with unit_of_work(request.app.state.runtime.sessions) as session:
             tokens = await sessions.login(session, request.app.state.settings, username, password,
-                                          request.app.state.runtime.clock.now())
+                                          request.app.state.runtime.security_clock.now())
     except Unauthorized:
         return render(request, None, "login.html", status=401, next=_next(next), failed=True, username=username)
     return keep(request, RedirectResponse(_next(next), status_code=303), tokens=tokens)
@@ -96,7 +96,7 @@ async def logout(request: Request, who: Who, csrf: Annotated[str, Form()] = ""):
         runtime = request.app.state.runtime
         async with unit_of_work(runtime.sessions) as session:
             await sessions.revoke_session(session, sessions.publisher(runtime.outbox, session),
-                                          who.principal.session_id, runtime.clock.now(), reason="logout")
+                                          who.principal.session_id, runtime.security_clock.now(), reason="logout")
     return forget(request, RedirectResponse("/boards/login", status_code=303))
 
 

@@ -72,7 +72,7 @@ async def _renew(request: Request, refresh_token: str) -> sessions.Tokens | None
             return state.boards_renewals[refresh_token][1]
         await limits(request).refresh(client_address(request))  # as /auth/refresh
         async with unit_of_work(state.runtime.sessions) as session:
-            result = await sessions.refresh(session, state.settings, refresh_token, state.runtime.clock.now(),
+            result = await sessions.refresh(session, state.settings, refresh_token, state.runtime.security_clock.now(),
                                             publish=sessions.publisher(state.runtime.outbox, session))
         if isinstance(result, sessions.Tokens):
             state.boards_renewals[refresh_token] = (now + _RENEWAL_GRACE_SECONDS, result)

@@ -68,7 +68,8 @@ def _token(t: sessions.Tokens) -> Token:
 
 
 def _now(request: Request):
-    return request.app.state.runtime.clock.now()
+    """Sessions and refresh tokens keep real time, even while the demo loader moves business time."""
+    return request.app.state.runtime.security_clock.now()
 
 
 def _publisher(request: Request, session):
