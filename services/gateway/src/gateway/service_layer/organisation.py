@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from shared.auth import Role
+from shared.clock import SystemClock
 from shared.errors import Conflict, Forbidden
 from shared.kit import UnitOfWork
 from sqlalchemy import select
@@ -100,7 +101,9 @@ async def deactivate_user(uow: UnitOfWork, cmd: UserCommand) -> User:
     user.check_managed_by(uow.actor)
     user.deactivate()
     await uow.repo(Users).save(user)
-    await sessions.revoke_user_sessions(uow.session, uow.publish, user.id, uow.now(), reason="user deactivated")
+    # Security time is real time (tokens are issued and checked by it), whatever the business clock says.
+    await sessions.revoke_user_sessions(uow.session, uow.publish, user.id, SystemClock().now(),
+                                        reason="user deactivated")
     return user
 
 
