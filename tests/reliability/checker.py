@@ -42,6 +42,8 @@ class Report:
     events_read: int = 0
     redeliveries_on_topics: int = 0  # the same event id twice on a topic (a relay replay): allowed, counted
     settle_seconds: float = 0.0
+    reads_throttled: int = 0
+    reads_relogged: int = 0
     stalled: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -54,6 +56,8 @@ class Report:
             f"{self.redeliveries_on_topics} repeated ids (at-least-once, dropped by the inboxes)",
             f"dead letters: {len(self.dead_letters)}",
             f"time to settle: {self.settle_seconds:.1f}s",
+            f"reads sent again: {self.reads_throttled} after a 429 (Retry-After), {self.reads_relogged} after a 401 "
+            f"(token expired, logged in again)",
         ]
         out += [f"  lost: {x}" for x in self.lost[:20]] + [f"  duplicated: {x}" for x in self.duplicated[:20]]
         out += [f"  out of order: {x}" for x in self.out_of_order[:20]]
@@ -67,6 +71,7 @@ class Checker:
         self.d = driver
         self.bootstrap = bootstrap
         self.history: History = driver.history
+        self.unread: str | None = None  # why the last probe's read got no state (a status), if it did not
 
     async def check(self, settle_timeout: float = 180.0) -> Report:
         rep = Report()
@@ -84,6 +89,7 @@ class Checker:
         rep.settle_seconds = time.monotonic() - t0
         rep.expected, rep.lost, rep.duplicated = expected, missing, duplicated
         rep.found = expected - len(missing)
+        rep.reads_throttled, rep.reads_relogged = self.history.reads_throttled, self.history.reads_relogged
         await self.topics(rep)
         return rep
 
@@ -99,9 +105,10 @@ class Checker:
                 if (lc.n, step) not in acked:
                     continue
                 expected += 1
+                self.unread = None
                 got = await probe()
-                if got == 0:
-                    missing.append(f"#{lc.n} {step}")
+                if got == 0:  # a read that was not answered 200 says so: not found is not the same as unread
+                    missing.append(f"#{lc.n} {step}" + (f" (read answered {self.unread})" if self.unread else ""))
                 elif got > 1:
                     duplicated.append(f"#{lc.n} {step} x{got}")
             issued += (lc.n, "parts.issue") in acked
@@ -121,7 +128,10 @@ class Checker:
 
         async def json(path, user, **params):
             r = await d.get(path, user, **params)
-            return r.json() if r is not None and r.status_code == 200 else None
+            if r is not None and r.status_code == 200:
+                return r.json()
+            self.unread = "no answer" if r is None else f"{r.status_code} {r.text[:120]}"
+            return None
 
         async def customer():
             return int(await json(f"/api/crm/customers/{ids['customer']}", "rel.care") is not None)

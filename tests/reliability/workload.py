@@ -32,7 +32,11 @@ PASSWORD = "reliability-pw"
 GROUP, STORE = "dg-rel", "s-rel"
 PART_NO, OPENING_STOCK = "REL-PAD", 100000
 TEAM = "rel-mech"
-_SLOTS = itertools.count()  # booking hours handed out, over every driver of the process
+_SLOTS = itertools.count()  # bookings handed out, over every driver of the process
+# Bookings share an hour up to the shop's bays; a day takes BAYS x 8 of them (9:00 to 17:00), within the technician
+# hours of the smallest rig (3 technicians x 9 h). The workshop publishes capacity two weeks ahead: 13 days of 24
+# are room for ~310 bookings in one rig, well over the full form's lifecycles and the extras after them.
+BAYS, HOURS_A_DAY = 3, 8
 
 
 def users(technicians: int) -> list[dict]:
@@ -77,6 +81,8 @@ class History:
     lifecycles: list[Lifecycle] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: float = 0.0
+    reads_throttled: int = 0  # reads refused 429 and sent again after Retry-After
+    reads_relogged: int = 0  # reads refused 401 (the token expired) and sent again after a new login
 
     def acknowledged(self, step: str | None = None) -> list[Command]:
         return [c for c in self.commands if c.outcome == "acknowledged" and (step is None or c.step == step)]
@@ -161,16 +167,23 @@ class Driver:
         raise Gone(f"{step}: no answer in {max_seconds:.0f}s")
 
     async def get(self, path: str, user: str, **params) -> httpx.Response | None:
-        """A read; one refused by the gateway's rate limit (429) is sent again after Retry-After, as a client
-        would (the checker reads every lifecycle's state many times a second: a 429 is not a missing effect)."""
+        """A read, as a client would make it: one refused by the gateway's rate limit (429) is sent again after
+        Retry-After (the checker reads every lifecycle's state in a tight loop), and one refused 401 because the
+        user's token expired (access tokens live 15 minutes, a full run 30) again after a new login. Neither is
+        a missing effect; both are counted in the history."""
         for _ in range(20):
             try:
                 r = await self.gw.get(path, params=params, headers=await self.who(user))
             except httpx.HTTPError:
                 return None
-            if r.status_code != 429:
+            if r.status_code == 401:
+                self.history.reads_relogged += 1
+                await self.who(user, fresh=True)
+            elif r.status_code == 429:
+                self.history.reads_throttled += 1
+                await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+            else:
                 return r
-            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
         return r
 
     async def wait_for(self, what: str, fn) -> object:
@@ -204,7 +217,7 @@ class Driver:
     async def set_up_shop(self) -> None:
         sup, pm = "rel.sup", "rel.pm"
         shop = [("teams/" + TEAM, {"name": "机修组", "leader_id": "rel.leader"}),
-                ("bays/lift-1", {"kind": "lift"}),
+                *((f"bays/lift-{b + 1}", {"kind": "lift"}) for b in range(BAYS)),
                 ("shifts/rel-day", {"team_id": TEAM, "weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "08:00:00",
                                     "end": "18:00:00", "break_minutes": 60})]
         shop += [(f"technicians/rel.tech{k}", {"name": f"技师{k}", "team_id": TEAM, "grade": "mid",
@@ -257,11 +270,10 @@ class Driver:
             return r.json()["vehicle_id"] if r is not None and r.status_code == 200 else None
 
         lc.ids["vehicle"] = await self.wait_for("reception to learn the vehicle", known_at_reception)
-        # The shop has one bay: every booking of the rig an hour of its own. (The workshop publishes capacity about
-        # two weeks ahead: past ~110 bookings in one rig, lifecycles stall at the booking; see docs/reliability.md.)
+        # Each hour of a day takes one booking per bay before the next day starts (see BAYS).
         k = next(_SLOTS)
-        day = datetime.now(SH).date() + timedelta(days=1 + k // 8)
-        slot = datetime(day.year, day.month, day.day, 9 + k % 8, 0, tzinfo=SH)
+        day = datetime.now(SH).date() + timedelta(days=1 + k // (BAYS * HOURS_A_DAY))
+        slot = datetime(day.year, day.month, day.day, 9 + k % HOURS_A_DAY, 0, tzinfo=SH)
         job = {"description": "更换前刹车片", "flat_rate_hours": "1.0",
                "parts": [{"part_no": self.part_no, "quantity": "1"}]}
         a = await self.attempt(lc, "reception.book", "/api/reception/appointments", adv, {
