@@ -73,3 +73,29 @@ def test_each_route_behind_roles_shows_them():
     spec = json.loads((ROOT / "docs/openapi/gateway.json").read_text())
     op = spec["paths"]["/org/users"]["post"]
     assert op["x-roles"] == ["group_admin", "service_manager"] and "Roles allowed" in op["description"]
+
+
+def test_every_link_names_an_operation_of_the_spec_and_fills_its_path(spec):
+    """Links (`shared.openapi.links_to` on the route) are what a client generator and the fuzzer's stateful phase
+    follow: each names an operation that exists and gives every path parameter it needs."""
+    by_id = {op["operationId"]: (path, op) for path, _, op in operations(spec)}
+    wrong = []
+    for path, method, op in operations(spec):
+        for answer in op["responses"].values():
+            for name, link in answer.get("links", {}).items():
+                target, _ = by_id.get(link["operationId"], (None, None))
+                needs = set() if target is None else {p[1:-1] for p in target.split("/") if p.startswith("{")}
+                if target is None or needs - set(link["parameters"]):
+                    wrong.append(f"{method.upper()} {path} -> {name}")
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("service", "creates", "read"), [
+    ("crm", "/customers", "/customers/{customer_id}"), ("reception", "/appointments", "/appointments/{appointment_id}"),
+    ("reception", "/check-ins", "/repair-orders/{ro_id}"), ("parts", "/parts", "/parts/{part_id}"),
+    ("claims", "/insurance-claims", "/insurance-claims/{claim_id}"), ("gateway", "/org/users", "/org/users/{user_id}"),
+])
+def test_a_command_creating_a_record_links_to_reading_it(service, creates, read):
+    spec = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
+    links = spec["paths"][creates]["post"]["responses"]["201"]["links"]
+    assert spec["paths"][read]["get"]["operationId"] in links

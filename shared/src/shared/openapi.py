@@ -2,13 +2,14 @@
 operation can give, the servers it runs on and its tags, declared.
 
 Integrators generate clients from these documents, so an answer the service can give must be in
-them: an operation behind a token can answer 401 and 403; one naming a record in its path 404; a
+them: an operation behind a token can answer 401 and 403; one naming a record in its path or its body 404; a
 command 409 (a refused transition, a stale version, a duplicate); one taking input 422, and 400
 when its body cannot even be read. All of them carry the same JSON body, `Error`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -36,7 +37,8 @@ ERROR_ANSWERS = {
     400: "The body could not be read (not UTF-8 or not JSON).",
     401: "No valid token: log in (again).",
     403: "A role or a store outside the caller's scope.",
-    404: "The record named in the path does not exist in the caller's dealer group.",
+    404: ("The record named in the path, or one the body refers to (`field` names it), does not exist in the "
+          "caller's dealer group."),
     409: "Refused by the record's state, a stale version, or a duplicate.",
     413: "The request body is larger than the gateway accepts (`limit_bytes` names the limit).",
     422: "Invalid input: the field is named.",
@@ -63,6 +65,45 @@ def answers(*codes: int) -> dict[int, dict[str, Any]]:
     return {code: {"model": Error, "description": ERROR_ANSWERS[code]} for code in codes}
 
 
+LINKS = "x-links-to"  # the route's declaration (openapi_extra), turned into OpenAPI links by `document`
+
+
+def links_to(*paths: str, **params: str) -> dict[str, Any]:
+    """A route's `openapi_extra` saying its answer names a record other operations take: every operation on each
+    of `paths` and below it (its history, its commands) gets an OpenAPI link from this operation's success
+    answer, so clients and the fuzzer's stateful phase chain them (POST /customers, then GET, PATCH
+    /customers/{customer_id}). A path parameter is taken from `params` by name — a runtime expression
+    (`$request.path.store_id`) or a pointer into the answer's body (`jobs/0/job_id`) — and otherwise is the
+    answer's `id`; operations below a path with parameters neither names are left out."""
+    return {LINKS: {"paths": list(paths), "params": params}}
+
+
+def _path_params(path: str) -> list[str]:
+    return re.findall(r"{([^}]+)}", path)
+
+
+def _links(source: tuple[str, str], declared: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI links of a `links_to` declaration on `source`, keyed by the target's operationId."""
+    given = declared["params"]
+    out: dict[str, Any] = {}
+    for target in declared["paths"]:
+        own = set(_path_params(target))
+        for path, operations in paths.items():
+            if path != target and not path.startswith(target + "/"):
+                continue
+            names = _path_params(path)
+            if any(n not in own and n not in given for n in names):
+                continue
+            exprs = {n: given.get(n, "id") for n in names}
+            exprs = {n: e if e.startswith("$") else f"$response.body#/{e}" for n, e in exprs.items()}
+            for method, op in operations.items():
+                if (path, method) == source:
+                    continue
+                out[op["operationId"]] = {"operationId": op["operationId"], "parameters": exprs,
+                                          "description": f"{method.upper()} {path} on the record this answer names"}
+    return out
+
+
 def error_answers(path: str, method: str, operation: dict[str, Any], edge: EdgeLimits | None = None) -> list[int]:
     codes = []
     if edge is not None:
@@ -72,7 +113,7 @@ def error_answers(path: str, method: str, operation: dict[str, Any], edge: EdgeL
             codes.append(413)
     if operation.get("security"):
         codes += [401, 403]
-    if "{" in path:
+    if "{" in path or operation.get("requestBody"):  # a body names records too: a customer, a vehicle, a part
         codes.append(404)
     if method in COMMAND_METHODS:
         codes.append(409)
@@ -193,6 +234,9 @@ def document(app: FastAPI, *, servers: list[dict[str, str]], tags: dict[str, str
                 if roles:
                     op["x-roles"] = roles
                     op["description"] = (op.get("description", "") + f"\n\nRoles allowed: {', '.join(roles)}.").strip()
+                if (declared := op.pop(LINKS, None)) is not None:
+                    ok = next(c for c in ("201", "200", "202") if c in op["responses"])
+                    op["responses"][ok]["links"] = _links((path, method), declared, paths)
                 for code in error_answers(path, method, op, edge):
                     op["responses"][str(code)] = {"description": ERROR_ANSWERS[code], "content": ref}
                 if "429" in op["responses"]:

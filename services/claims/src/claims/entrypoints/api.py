@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import StringConstraints
 from shared.kit import Page
 from shared.kit.figures import FiguresAnswer, Granularity
+from shared.openapi import links_to
 
 from ..adapters.orm import InsuranceClaimRow, WarrantyClaimRow
 from ..adapters.repository import InsuranceClaims, WarrantyClaims
@@ -36,7 +37,8 @@ RepairOrderId = Annotated[str, StringConstraints(max_length=64)]
 
 
 # -- warranty claims (索赔) ------------------------------------------------------------------------
-@router.get("/warranty-claims", response_model=list[WarrantyClaimPublic])
+@router.get("/warranty-claims", response_model=list[WarrantyClaimPublic],
+            openapi_extra=links_to("/warranty-claims/{claim_id}", claim_id="0/id"))
 async def list_warranty_claims(uow: WarrantyReader, page: Page, state: ClaimState | None = None,
                                repair_order_id: Annotated[list[RepairOrderId] | None, Query(max_length=200)] = None,
                                store_id: StoreId = None):
@@ -115,7 +117,8 @@ async def warranty_ageing(uow: WarrantyReader, store_id: StoreId = None):
 
 
 # -- insurance claims (保险理赔) -------------------------------------------------------------------
-@router.post("/insurance-claims", status_code=201, response_model=InsuranceClaimPublic)
+@router.post("/insurance-claims", status_code=201, response_model=InsuranceClaimPublic,
+             openapi_extra=links_to("/insurance-claims/{claim_id}"))
 async def open_insurance_claim(body: OpenInsuranceClaim, run: InsuranceDesk):
     """Accident-car intake: accident, insurer, policy, liability, towing, surveyor and the payment route."""
     return await run(insurance.open_insurance_claim, body, view=views.insurance_claim, status=201)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.errors import NotFound
-from shared.openapi import answers
+from shared.openapi import answers, links_to
 
 from ..adapters import repository as repo
 from ..adapters.repository import Customers, Vehicles
@@ -26,7 +26,8 @@ from .views import CustomerPublic, OdometerReadingPublic, OwnershipPublic, Vehic
 router = APIRouter(tags=["customers and vehicles"])
 
 
-@router.post("/customers", status_code=201, response_model=CustomerPublic)
+@router.post("/customers", status_code=201, response_model=CustomerPublic,
+             openapi_extra=links_to("/customers/{customer_id}"))
 async def register_customer(body: CustomerCreate, run: RecordWriter):
     """Register a customer. Duplicate phone numbers within the dealer group are refused (409)."""
     return await run(handlers.register_customer, body, view=views.customer, status=201)
@@ -38,7 +39,8 @@ async def get_customer(customer_id: str, uow: RecordReader):
     return views.customer(uow, await uow.repo(Customers).get(customer_id, lock=False))
 
 
-@router.post("/vehicles", status_code=201, response_model=VehiclePublic)
+@router.post("/vehicles", status_code=201, response_model=VehiclePublic,
+             openapi_extra=links_to("/vehicles/{vehicle_id}"))
 async def register_vehicle(body: VehicleCreate, run: RecordWriter):
     """Register a vehicle for an existing customer. The VIN is validated; duplicates are refused (409)."""
     return await run(handlers.register_vehicle, body, view=views.vehicle, status=201)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from shared.kit import Page
 from shared.kit.figures import FiguresAnswer, Granularity
+from shared.openapi import links_to
 
 from ..adapters import repository as repo
 from ..adapters.repository import Complaints, FollowUps
@@ -42,7 +43,8 @@ router = APIRouter()
 
 
 # -- follow-ups ------------------------------------------------------------------------------
-@router.get("/follow-ups", response_model=list[FollowUpPublic], tags=["follow-ups"])
+@router.get("/follow-ups", response_model=list[FollowUpPublic], tags=["follow-ups"],
+            openapi_extra=links_to("/follow-ups/{follow_up_id}", follow_up_id="0/id"))
 async def list_follow_ups(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
                           due_before: datetime | None = None, customer_id: str | None = None,
                           vehicle_id: str | None = None):
@@ -90,7 +92,8 @@ async def retry_follow_up(follow_up_id: str, body: FollowUpRetry, run: FollowUpR
 
 
 # -- complaints ------------------------------------------------------------------------------
-@router.post("/complaints", status_code=201, response_model=ComplaintPublic, tags=["complaints"])
+@router.post("/complaints", status_code=201, response_model=ComplaintPublic, tags=["complaints"],
+             openapi_extra=links_to("/complaints/{complaint_id}"))
 async def open_complaint(body: ComplaintCreate, run: ComplaintOpener):
     """Open a complaint ticket (工联单). Publishes ComplaintOpened."""
     return await run(complaints.open_complaint, body, view=views.complaint, status=201)
@@ -138,7 +141,8 @@ async def reopen_complaint(complaint_id: str, body: ComplaintReopen, run: Compla
 
 
 # -- call tasks and reminders ----------------------------------------------------------------
-@router.get("/call-tasks", response_model=list[CallTaskPublic], tags=["reminders"])
+@router.get("/call-tasks", response_model=list[CallTaskPublic], tags=["reminders"],
+            openapi_extra=links_to("/call-tasks/{task_id}", task_id="0/id"))
 async def list_call_tasks(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = "open",
                           due_on_or_before: date | None = None, kind: str | None = None,
                           customer_id: str | None = None):

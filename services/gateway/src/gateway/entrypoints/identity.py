@@ -9,7 +9,7 @@ from shared.auth import CurrentPrincipal, Role, parse_key_set
 from shared.db import unit_of_work
 from shared.errors import NotFound, Unauthorized
 from shared.kit import AuditEntry, Command, Page, Query, history
-from shared.openapi import answers
+from shared.openapi import answers, links_to
 
 from ..adapters.orm import UserRow
 from ..adapters.repository import DealerGroups, Stores, Users
@@ -155,7 +155,8 @@ async def list_stores(uow: Member, page: Page):
     return [views.store(uow, s) for s in await uow.repo(Stores).list(order_by=[Stores.table.c.id], page=page)]
 
 
-@router.post("/org/stores", response_model=views.StoreView, status_code=201, tags=["organisation"])
+@router.post("/org/stores", response_model=views.StoreView, status_code=201, tags=["organisation"],
+             openapi_extra=links_to("/org/stores/{store_id}", store_id="store_id"))
 async def open_store(body: OpenStore, run: GroupAdmin):
     return await run(handlers.open_store, body, view=views.store, status=201)
 
@@ -178,7 +179,8 @@ async def list_users(uow: UserReader, page: Page):
     return [views.user(uow, u) for u in users]
 
 
-@router.post("/org/users", response_model=views.UserView, status_code=201, tags=["organisation"])
+@router.post("/org/users", response_model=views.UserView, status_code=201, tags=["organisation"],
+             openapi_extra=links_to("/org/users/{user_id}", user_id="user_id"))
 async def create_user(body: CreateUser, run: UserAdmin):
     """A user of the caller's group. Store roles need at least one store, each a store of the group; only
     a group administrator grants group roles or stores it does not hold."""

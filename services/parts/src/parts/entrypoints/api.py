@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, Page, history
 from shared.kit.figures import FiguresAnswer, Granularity
+from shared.openapi import links_to
 
 from ..adapters.orm import RepairOrderCopyRow
 from ..adapters.repository import (
@@ -51,7 +52,8 @@ async def create_supplier(body: c.CreateSupplier, run: PartsManager):
     return await run(stock.create_supplier, body, view=v.same(v.SupplierPublic), status=201)
 
 
-@router.post("/parts", status_code=201, response_model=v.PartPublic)
+@router.post("/parts", status_code=201, response_model=v.PartPublic,
+             openapi_extra=links_to("/parts/{part_id}"))
 async def create_part(body: c.CreatePart, run: PartsManager):
     """A part in its bin, with its opening stock. Publishes PartPriceChanged and StockLevelChanged."""
     return await run(stock.create_part, body, view=v.part, status=201)
@@ -101,7 +103,8 @@ async def part_history(part_id: str, uow: AuditReader):
 
 
 # -- issuing ----------------------------------------------------------------------------------------
-@router.post("/issue-slips", status_code=201, response_model=v.SlipPublic)
+@router.post("/issue-slips", status_code=201, response_model=v.SlipPublic,
+             openapi_extra=links_to("/issue-slips/{slip_id}"))
 async def request_parts(body: c.RequestParts, run: Requester):
     """A requisition slip (领料单) for a job of an open repair order, signed by the technician."""
     return await run(issuing.request_parts, body, view=v.same(v.SlipPublic), status=201)
@@ -155,7 +158,8 @@ async def reconciliations(uow: Reader, page: Page,
 
 
 # -- counts and write-offs -----------------------------------------------------------------------------
-@router.post("/counts", status_code=201, response_model=v.CountPublic)
+@router.post("/counts", status_code=201, response_model=v.CountPublic,
+             openapi_extra=links_to("/counts/{count_id}"))
 async def start_count(body: c.StartCount, run: PartsRoom):
     """A count sheet (盘点): daily (today's moved items), monthly, or quarterly with finance."""
     return await run(counts.start_count, body, view=v.same(v.CountPublic), status=201)
@@ -177,7 +181,8 @@ async def get_count(count_id: str, uow: Reader):
     return v.CountPublic(**(await uow.repo(StockCounts).get(count_id, lock=False)).model_dump())
 
 
-@router.post("/write-offs", status_code=201, response_model=v.WriteOffPublic)
+@router.post("/write-offs", status_code=201, response_model=v.WriteOffPublic,
+             openapi_extra=links_to("/write-offs/{write_off_id}"))
 async def propose_write_off(body: c.ProposeWriteOff, run: PartsRoom):
     """Propose a write-off (报损); damage caused by a person is refused (that person is charged)."""
     return await run(counts.propose_write_off, body, view=v.same(v.WriteOffPublic), status=201)
@@ -197,7 +202,8 @@ async def get_write_off(write_off_id: str, uow: Reader):
 
 
 # -- planning, purchasing, receiving -------------------------------------------------------------------
-@router.post("/purchase-plans", status_code=201, response_model=v.PlanPublic)
+@router.post("/purchase-plans", status_code=201, response_model=v.PlanPublic,
+             openapi_extra=links_to("/purchase-plans/{plan_id}"))
 async def draft_plan(body: c.DraftPlan, run: PartsRoom):
     """The planner's plan; without lines, drafted from shortages and safety stock."""
     return await run(purchasing.draft_plan, body, view=v.same(v.PlanPublic), status=201)
@@ -229,7 +235,8 @@ async def get_order(order_id: str, uow: Reader):
     return v.OrderPublic(**(await uow.repo(PurchaseOrders).get(order_id, lock=False)).model_dump())
 
 
-@router.post("/receipts", status_code=201, response_model=v.ReceiptPublic)
+@router.post("/receipts", status_code=201, response_model=v.ReceiptPublic,
+             openapi_extra=links_to("/receipts/{receipt_id}"))
 async def receive_goods(body: c.ReceiveGoods, run: PartsRoom):
     """Checks one and two: the buyer against the shipping list, the storekeeper against the order."""
     return await run(purchasing.receive_goods, body, view=v.same(v.ReceiptPublic), status=201)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.kit import Page
+from shared.openapi import links_to
 
 from ..adapters import repository as repo
 from ..adapters.repository import Appointments
@@ -20,7 +21,8 @@ router = APIRouter(tags=["appointments"])
 StoreId = Annotated[str, Query(min_length=1, max_length=64)]
 
 
-@router.post("/appointments", status_code=201, response_model=views.AppointmentPublic)
+@router.post("/appointments", status_code=201, response_model=views.AppointmentPublic,
+             openapi_extra=links_to("/appointments/{appointment_id}"))
 async def book(body: c.BookAppointment, run: Booker):
     """Book a vehicle for a slot and jobs. Full workshop → 409 with the next free slots from the day and time
     asked for, and the days without published capacity. A missing part → 409 until the customer chooses: wait

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from shared.kit import Page
+from shared.openapi import links_to
 
 from ..adapters import repository as repo
 from ..adapters.repository import RepairOrders
@@ -15,7 +16,8 @@ from .deps import Advisor, Cashier, Reader
 router = APIRouter(tags=["check-in and repair orders"])
 
 
-@router.post("/check-ins", status_code=201, response_model=views.RepairOrderPublic)
+@router.post("/check-ins", status_code=201, response_model=views.RepairOrderPublic,
+             openapi_extra=links_to("/repair-orders/{ro_id}"))
 async def check_in(body: c.CheckIn, run: Advisor):
     """Receive a car (接车): the check-in sheet. A first visit records the customer and vehicle for crm.
     409 while the vehicle has an order checked in or open (put new work on it), and for a plate differing from

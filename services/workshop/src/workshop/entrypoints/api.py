@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from shared.kit import AuditEntry, AuditReader, Page, history
 from shared.kit.figures import FiguresAnswer, Granularity, store_zone
+from shared.openapi import links_to
 
 from ..adapters import repository as repo
 from ..adapters.repository import LabourOperations, Shops, WorkOrders
@@ -21,6 +22,8 @@ from . import views
 from .deps import Director, FiguresReader, Inspector, Reader, Supervisor, Washer, Worker
 
 router = APIRouter(tags=["workshop"])
+# A change to the shop answers the shop: its readers and its other settings follow on the same store.
+SHOP_LINKS = links_to("/stores/{store_id}", store_id="$request.path.store_id")
 Store = Annotated[str, Query(min_length=1, max_length=64)]
 
 
@@ -31,31 +34,31 @@ async def get_shop(store_id: str, uow: Reader):
     return views.shop(uow, await repo.shop_of(uow, store_id, lock=False))
 
 
-@router.put("/stores/{store_id}/teams/{team_id}", response_model=views.ShopPublic)
+@router.put("/stores/{store_id}/teams/{team_id}", response_model=views.ShopPublic, openapi_extra=SHOP_LINKS)
 async def set_team(store_id: str, team_id: str, body: c.SetTeam, run: Supervisor):
     return await run(shop_handlers.set_team, body.bind(store_id=store_id, team_id=team_id), view=views.shop)
 
 
-@router.put("/stores/{store_id}/technicians/{technician_id}", response_model=views.ShopPublic)
+@router.put("/stores/{store_id}/technicians/{technician_id}", response_model=views.ShopPublic, openapi_extra=SHOP_LINKS)
 async def set_technician(store_id: str, technician_id: str, body: c.SetTechnician, run: Supervisor):
     """A technician's team, grade and skills; the id is the user id they log in with. Republishes capacity."""
     return await run(shop_handlers.set_technician, body.bind(store_id=store_id, technician_id=technician_id),
                      view=views.shop)
 
 
-@router.put("/stores/{store_id}/bays/{bay_id}", response_model=views.ShopPublic)
+@router.put("/stores/{store_id}/bays/{bay_id}", response_model=views.ShopPublic, openapi_extra=SHOP_LINKS)
 async def set_bay(store_id: str, bay_id: str, body: c.SetBay, run: Supervisor):
     return await run(shop_handlers.set_bay, body.bind(store_id=store_id, bay_id=bay_id), view=views.shop)
 
 
-@router.put("/stores/{store_id}/shifts/{shift_id}", response_model=views.ShopPublic)
+@router.put("/stores/{store_id}/shifts/{shift_id}", response_model=views.ShopPublic, openapi_extra=SHOP_LINKS)
 async def set_shift(store_id: str, shift_id: str, body: c.SetShift, run: Supervisor):
     """A team's shift; capacity of the coming two weeks is recomputed and WorkshopCapacitySet published
     for every day that changed."""
     return await run(shop_handlers.set_shift, body.bind(store_id=store_id, shift_id=shift_id), view=views.shop)
 
 
-@router.put("/stores/{store_id}/closed-days", response_model=views.ShopPublic)
+@router.put("/stores/{store_id}/closed-days", response_model=views.ShopPublic, openapi_extra=SHOP_LINKS)
 async def set_closed_days(store_id: str, body: c.SetClosedDays, run: Supervisor):
     """Holidays: no capacity on these days."""
     return await run(shop_handlers.set_closed_days, body.bind(store_id=store_id), view=views.shop)
@@ -106,7 +109,8 @@ async def technician_figures(store_id: Store, uow: Reader, date_from: date | Non
 
 
 # -- work orders and jobs --------------------------------------------------------------------------------
-@router.get("/work-orders", response_model=list[views.WorkOrderPublic])
+@router.get("/work-orders", response_model=list[views.WorkOrderPublic],
+            openapi_extra=links_to("/work-orders/{ro_id}", ro_id="0/id"))
 async def work_orders(uow: Reader, page: Page,
                       repair_order_id: Annotated[list[str], Query(min_length=1, max_length=200)]):
     """The work orders of the repair orders named (`repair_order_id` repeated, up to 200), earliest promise
@@ -114,7 +118,8 @@ async def work_orders(uow: Reader, page: Page,
     return [views.work_order(uow, wo) for wo in await repo.orders_by_id(uow, repair_order_id, page)]
 
 
-@router.get("/work-orders/{ro_id}", response_model=views.WorkOrderPublic)
+@router.get("/work-orders/{ro_id}", response_model=views.WorkOrderPublic,
+            openapi_extra=links_to("/work-orders/{ro_id}", ro_id="$request.path.ro_id", job_id="jobs/0/job_id"))
 async def get_work_order(ro_id: str, uow: Reader):
     return views.work_order(uow, await uow.repo(WorkOrders).get(ro_id, lock=False))
 
