@@ -47,7 +47,11 @@ USERS += [(f"kpi.{name}", KPI_GROUP, [role], [KPI_A, KPI_B]) for name, role in (
 USERS += [("kpi.analyst", KPI_GROUP, ["group_analyst"], []), ("kpi.mgr.a", KPI_GROUP, ["service_manager"], [KPI_A]),
           ("kpi.admin", KPI_GROUP, ["group_admin"], [])]
 # The stores each group administrator opens at the gateway before any test runs (every service must know them).
-STORES = {"admin": {STORE: {"name": "苏州园区店", "brand": "Volkswagen", "city": "苏州"}},
+# FUZZ_STORE is the fuzzer's (tests/e2e/test_fuzz_no_server_errors.py): what its stateful phase books and opens
+# there takes no capacity or stock another test counts on in STORE.
+FUZZ_STORE = "s-e2e-fuzz"
+STORES = {"admin": {STORE: {"name": "苏州园区店", "brand": "Volkswagen", "city": "苏州"},
+                    FUZZ_STORE: {"name": "模糊测试店", "brand": "Volkswagen", "city": "苏州"}},
           "other.admin": {"s-x": {"name": "外集团店", "brand": "Audi", "city": "南京"}},
           "kpi.admin": {KPI_A: {"name": "指标A店", "brand": "Volkswagen", "city": "上海"},
                         KPI_B: {"name": "指标B店", "brand": "Volkswagen", "city": "上海"}}}
