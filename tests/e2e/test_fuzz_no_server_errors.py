@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis.errors import Flaky
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -163,13 +164,23 @@ def _stateful(service: str):
 
             def validate_response(self, response, case, additional_checks=None, **kwargs):
                 answers[f"{case.operation.label} {response.status_code}"] += 1
-                assert response.status_code < 500, (
-                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}")
-                case.validate_response(response, checks=[*CHECKS, ensure_resource_availability],
-                                       transport_kwargs=kwargs or None, recorder=self.recorder)
+                try:
+                    assert response.status_code < 500, (
+                        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}")
+                    case.validate_response(response, checks=[*CHECKS, ensure_resource_availability],
+                                           transport_kwargs=kwargs or None, recorder=self.recorder)
+                except Exception as e:
+                    failures.append(f"{case.method} {case.formatted_path}: {e}")
+                    raise
 
-        Scenarios.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
-                                        suppress_health_check=list(HealthCheck), database=None))
+        failures: list[str] = []
+        try:
+            Scenarios.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
+                                            suppress_health_check=list(HealthCheck), database=None))
+        except Flaky:
+            # Hypothesis replays a scenario to shrink it and the API answered the same calls differently (the
+            # gateway's rate limit answers 429 by the clock): what counts is whether any answer failed a check.
+            assert not failures, failures[0]
         print(f"\n{service}: {sum(followed.values())} calls along links", *sorted(followed.items()),
               "answers:", *sorted(answers.items()), sep="\n  ")
         assert followed, f"no call of {service} followed a link: the stateful phase tested nothing beyond single calls"
