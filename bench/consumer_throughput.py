@@ -38,9 +38,9 @@ from shared.messaging.relay import make_producer
 from shared.service import Runtime
 from shared.vin import with_check_digit
 
-from bench.common import BenchInfra, Figure, fresh_topics, report, start_infra
+from bench.common import BENCH_STORE, BenchInfra, Figure, fresh_topics, report, start_infra
 
-TENANT = Tenant("dg-bench", "s-bench")
+TENANT = Tenant(*BENCH_STORE)
 KEY = generate_signing_key("bench-1")
 TARGET = 0.2
 
