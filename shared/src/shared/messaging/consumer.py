@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -105,6 +106,19 @@ async def _tolerant_parser(record, original_parser):
         msg = await original_parser(tuple(map(sanitised, record)) if isinstance(record, tuple) else sanitised(record))
         msg.raw_message = record
         return msg
+
+
+def _polling_without_idle_sleep(subscriber):
+    """FastStream's batch subscriber sleeps `batch_timeout_ms` (200 ms) after a poll that found nothing, and
+    an event arriving meanwhile waits for the sleep to end: on a quiet topic that added up to 200 ms to the
+    hop (100 ms on average). Poll again at once instead: `getmany` itself waits for records, and returns as
+    soon as there are some."""
+
+    async def get_msg(consumer) -> tuple:
+        found = await consumer.getmany(timeout_ms=subscriber.batch_timeout_ms, max_records=subscriber.max_records)
+        return tuple(chain.from_iterable(found.values()))
+
+    return get_msg
 
 
 async def _raw_body(msg) -> bytes:
@@ -195,6 +209,8 @@ class IdempotentConsumer:
             description=f"{self.name} consumes {', '.join(sorted(by_type))}",
             **options,
         )
+        if batched:
+            subscriber.get_msg = _polling_without_idle_sleep(subscriber)
 
         @subscriber
         async def on_message(body: Any, msg: KafkaMessage) -> None:
