@@ -28,6 +28,7 @@ import shared.registry as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+BENCH_STORE = ("dg-bench", "s-bench")  # the (dealer group, store) every benchmark's records belong to
 
 
 def _server_url(url: str) -> str:
@@ -68,6 +69,19 @@ class BenchInfra:
         finally:
             await conn.close()
 
+    async def _know_bench_store(self, db: str) -> None:
+        """The benchmarks' store in the service's organisation replica, as the gateway's StoreOpened would put
+        it: a person's new record is refused (422) for a store the service does not know."""
+        conn = await asyncpg.connect(self.dsn(db))
+        try:
+            if await conn.fetchval("SELECT to_regclass('known_stores') IS NOT NULL"):
+                await conn.execute(
+                    "INSERT INTO known_stores (dealer_group_id, store_id, name, brand, city, time_zone, opening_hours,"
+                    " updated_at) VALUES ($1, $2, 'bench', 'bench', 'bench', 'Asia/Shanghai', '[]', now())"
+                    " ON CONFLICT DO NOTHING", *BENCH_STORE)
+        finally:
+            await conn.close()
+
     async def service_database(self, service: str) -> str:
         """A fresh, migrated database of `service` (a clone of a template migrated once per run)."""
         if service not in self._templates:
@@ -76,6 +90,7 @@ class BenchInfra:
             tpl = await self.create_database(f"tpl_{service}")
             main = importlib.import_module(f"{registry.service(service).package}.main")
             await upgrade_async(main.MIGRATIONS, self.database_url(tpl))
+            await self._know_bench_store(tpl)
             self._templates[service] = tpl
         return await self.create_database(service, template=self._templates[service])
 

@@ -38,11 +38,11 @@ from shared.observability import current_trace_headers
 from shared.plumbing_tables import create_plumbing_schema, outbox_table
 from sqlalchemy import delete, func, insert, select
 
-from bench.common import ROOT, BenchInfra, Figure, fresh_topics, report, start_infra
+from bench.common import BENCH_STORE, ROOT, BenchInfra, Figure, fresh_topics, report, start_infra
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # SQLModel's nudge to session.exec()
 
-TENANT = Tenant("dg-bench", "s-bench")
+TENANT = Tenant(*BENCH_STORE)
 
 
 def ev(i: int, agg: str) -> CustomerRegistered:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, DateTime, MetaData, String, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, registry
 from sqlmodel import Field, SQLModel
@@ -66,8 +68,36 @@ class VehicleColumns(SQLModel):
     warranty_prewarning: bool = False
 
 
+# A pooled connection idle longer than this is pinged before use (a database restart or an idle timeout may
+# have closed it); one used more recently is not. SQLAlchemy's `pool_pre_ping` pings on every checkout, and
+# on asyncpg its ping is three round trips (BEGIN, ";", ROLLBACK): on the event hop (the relay's round, the
+# consumer's batch) and on every command that was six of about fifteen round trips. A connection closed within
+# the window fails its first statement: a consumer retries that as transient, the relay retries its round.
+PING_IF_IDLE_SECONDS = 2.0
+_LAST_USED = "shared.db.last_used"
+
+
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(database_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(database_url, pool_size=pool_size, max_overflow=10)
+    pool_events = engine.sync_engine.pool
+    event.listen(pool_events, "connect", _used)
+    event.listen(pool_events, "checkin", _used)
+    event.listen(pool_events, "checkout", _ping_if_idle)
+    return engine
+
+
+def _used(dbapi_connection, record, *_) -> None:
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+    if time.monotonic() - record.info.get(_LAST_USED, 0.0) <= PING_IF_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as e:  # the pool drops this connection and checks out another (or a new one)
+        raise DisconnectionError(f"pooled connection is gone: {e!r}") from e
+    record.info[_LAST_USED] = time.monotonic()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

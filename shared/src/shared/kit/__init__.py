@@ -5,7 +5,8 @@
   outbox in the same transaction; `InMemoryUnitOfWork` for handler tests without servers;
 - `Command(...)` / `Query(...)`: the route parameters that run a command or open a read;
 - `Page`: the route parameter of a list (`limit`, `cursor`), handed to `Repository.list(page=...)`;
-- `EventHandlers`: a consumer group's handlers, idempotent through the inbox;
+- `EventHandlers`: a consumer group's handlers, idempotent through the inbox; `BatchWrites`: what a batch
+  handler (`on_batch`) writes, one executemany per statement;
 - `Notifications`: handlers every instance runs for every event (no group, no inbox): refreshing pages;
 - `Upsert`: a replica row written by key, its SQL built once;
 - the audit trail: every saved change's row (who, when, which command, what changed), `history()`.
@@ -13,6 +14,7 @@
 
 from .aggregate import Aggregate
 from .audit import AuditEntry, history
+from .batch import BatchWrites
 from .events import EventHandlers, Notifications
 from .http import AuditReader, Command, CommandBody, CommandRunner, Query
 from .pages import Page, PageRequest
@@ -24,6 +26,7 @@ __all__ = [
     "Aggregate",
     "AuditEntry",
     "AuditReader",
+    "BatchWrites",
     "Command",
     "CommandBody",
     "CommandRunner",

@@ -51,6 +51,9 @@ class UnitOfWork:
         self.command = command
         # One id across a request's changes, the events they raise and whatever those cause.
         self.correlation_id = envelope.correlation_id if envelope else correlation_id
+        # The trace the events this unit records carry on; None: the current span's (a handler run without a
+        # span of its own, as a batch handler is, passes the handled event's).
+        self.trace_headers: dict[str, str] | None = None
         self._repos: dict[type, Repository] = {}
 
     def repo(self, cls: type[R]) -> R:
@@ -69,7 +72,20 @@ class UnitOfWork:
         env = self.envelope
         return await self.outbox.record_all(self.session, list(events), tenant=tenant,
                                             correlation_id=self.correlation_id,
-                                            causation_id=env.id if env else None, time=self.clock.now())
+                                            causation_id=env.id if env else None, time=self.clock.now(),
+                                            trace_headers=self.trace_headers)
+
+    def outbox_rows(self, agg: Aggregate) -> tuple[list[Envelope], list[dict]]:
+        """The outbox rows of the aggregate's raised events (cleared), as `collect` would write them: for a
+        batch handler that writes the rows of many units as one executemany."""
+        if not agg.events:
+            return [], []
+        env = self.envelope
+        out = self.outbox.rows(list(agg.events), tenant=Tenant(agg.dealer_group_id, agg.store_id),
+                               correlation_id=self.correlation_id, causation_id=env.id if env else None,
+                               time=self.clock.now(), trace_headers=self.trace_headers)
+        agg.events.clear()
+        return out
 
     async def check_store_known(self, store_id: str) -> None:
         """A person creates records only for a store of their dealer group this service knows (from the

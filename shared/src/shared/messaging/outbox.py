@@ -64,19 +64,31 @@ class Outbox:
         correlation_id: str | None = None,
         causation_id: str | None = None,
         time: datetime | None = None,
+        trace_headers: dict[str, str] | None = None,
     ) -> list[Envelope]:
         """Add the events, in order, to the session's transaction with one statement (executemany)."""
+        envs, rows = self.rows(events, tenant=tenant, correlation_id=correlation_id, causation_id=causation_id,
+                               time=time, trace_headers=trace_headers)
+        if envs:
+            await session.execute(INSERT_OUTBOX, rows)
+            self.count_on_commit(session, envs)
+        return envs
+
+    def rows(self, events: Iterable[DomainEvent], *, tenant: Tenant, correlation_id: str | None = None,
+             causation_id: str | None = None, time: datetime | None = None,
+             trace_headers: dict[str, str] | None = None) -> tuple[list[Envelope], list[dict[str, Any]]]:
+        """The envelopes and outbox rows of the events, not written yet (a batch handler writes the rows of
+        many events as one executemany of INSERT_OUTBOX, then `count_on_commit`). `trace_headers`: the trace
+        the rows carry on, else the current span's."""
         events = list(events)
         envs = [Envelope.new(e, source=self.source, tenant=tenant, correlation_id=correlation_id,
                              causation_id=causation_id, time=time) for e in events]
-        if envs:
-            trace_headers = current_trace_headers()
-            rows = [_row(env, e, trace_headers) for env, e in zip(envs, events, strict=True)]
-            await session.execute(INSERT_OUTBOX, rows)
-            self._count_on_commit(session, envs)
-        return envs
+        if not envs:
+            return envs, []
+        headers = current_trace_headers() if trace_headers is None else trace_headers
+        return envs, [_row(env, e, headers) for env, e in zip(envs, events, strict=True)]
 
-    def _count_on_commit(self, session: AsyncSession, envs: list[Envelope]) -> None:
+    def count_on_commit(self, session: AsyncSession, envs: list[Envelope]) -> None:
         counted = [(self.counters[env.type], env.tenant) for env in envs if env.type in self.counters]
         if counted:
             session.info.setdefault(_PENDING_COUNTS, []).extend(

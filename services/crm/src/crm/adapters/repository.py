@@ -15,14 +15,14 @@ from typing import Any, ClassVar, TypeVar
 
 from shared.errors import Conflict, NotFound
 from shared.kit import Aggregate, PageRequest, Repository, UnitOfWork, Upsert
-from sqlalchemy import delete, distinct, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String, and_, any_, bindparam, delete, distinct, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from ..domain.call_task import CallTask
+from ..domain.call_task import CallTask, CallTaskStatus
 from ..domain.complaint import Complaint, ComplaintStatus
 from ..domain.follow_up import FollowUp
 from ..domain.model import Customer, Vehicle
-from ..domain.reminders import Reading
+from ..domain.reminders import Reading, TaskKind
 from .orm import (
     AliasRow,
     CallTaskRow,
@@ -176,6 +176,15 @@ async def readings(uow: UnitOfWork, vehicle_id: str) -> list[Reading]:
     return [Reading(r.read_on, r.km) for r in rows]
 
 
+async def readings_of(uow: UnitOfWork, vehicle_ids: set[str]) -> dict[str, list[Reading]]:
+    """The odometer histories of several vehicles in one query."""
+    t, out = OdometerReadingRow, defaultdict(list)
+    for r in await uow.session.execute(select(t.vehicle_id, t.read_on, t.km).where(
+            t.vehicle_id == any_(bindparam("ids", type_=ARRAY(String)))), {"ids": sorted(vehicle_ids)}):
+        out[r.vehicle_id].append(Reading(r.read_on, r.km))
+    return dict(out)
+
+
 def add_reading(uow: UnitOfWork, vehicle: Vehicle, *, read_on: date, km: int, source: str) -> None:
     uow.session.add(OdometerReadingRow(dealer_group_id=vehicle.dealer_group_id, store_id=vehicle.store_id,
                                        vehicle_id=vehicle.id, read_on=read_on, km=km, source=source,
@@ -209,6 +218,68 @@ _visit_once = Upsert(ServiceVisitRow, keys=("repair_order_id",), update=False)
 async def record_visit(uow: UnitOfWork, **visit: Any) -> bool:
     """A delivered repair order, once: False when the delivery was already known."""
     return await _visit_once(uow.session, visit)
+
+
+# -- a batch of deliveries: what it needs, in a few queries (service_layer/deliveries.py) -----------------
+_IDS = ARRAY(String)
+_ALIASES = select(AliasRow).where(AliasRow.alias_id == any_(bindparam("ids", type_=_IDS)))
+_KNOWN_VISITS = select(ServiceVisitRow.repair_order_id).where(
+    ServiceVisitRow.repair_order_id == any_(bindparam("ros", type_=_IDS)))
+_KNOWN_TASK_KEYS = select(CallTaskRow.dealer_group_id, CallTaskRow.dedupe_key).where(
+    CallTaskRow.dedupe_key == any_(bindparam("keys", type_=_IDS)))
+_ADD_READING = insert(OdometerReadingRow.__table__)
+
+
+async def aliases(uow: UnitOfWork, ids: set[str]) -> dict[tuple[str, str, str], str]:
+    """(dealer group, kind, alias id) -> the kept id, for any of `ids` that is an alias."""
+    rows = (await uow.session.execute(_ALIASES, {"ids": sorted(ids)})).scalars() if ids else ()
+    return {(a.dealer_group_id, a.kind, a.alias_id): a.kept_id for a in rows}
+
+
+async def known_visits(uow: UnitOfWork, repair_order_ids: set[str]) -> set[str]:
+    """Those of the repair orders whose delivery is already recorded."""
+    return set((await uow.session.execute(_KNOWN_VISITS, {"ros": sorted(repair_order_ids)})).scalars())
+
+
+def visit_statement(visit: dict[str, Any]):
+    """The insert-once of a visit (`record_visit`), for a batch's executemany of visits not known yet."""
+    return _visit_once.statement(visit.keys())
+
+
+async def known_task_keys(uow: UnitOfWork, keys: set[str]) -> set[tuple[str, str]]:
+    """(dealer group, dedupe key) of the tasks that exist among `keys`."""
+    rows = await uow.session.execute(_KNOWN_TASK_KEYS, {"keys": sorted(keys)}) if keys else ()
+    return {(r.dealer_group_id, r.dedupe_key) for r in rows}
+
+
+def task_once_statement(values: dict[str, Any]):
+    """The insert-once of a call task (`CallTasks.add_once`), for a batch's executemany."""
+    return _task_once.statement(values.keys())
+
+
+def reading(uow: UnitOfWork, vehicle: Vehicle, *, read_on: date, km: int, source: str) -> tuple[Any, dict]:
+    """The statement and row of an odometer reading (`add_reading`), for a batch's executemany."""
+    return _ADD_READING, dict(dealer_group_id=vehicle.dealer_group_id, store_id=vehicle.store_id,
+                              vehicle_id=vehicle.id, read_on=read_on, km=km, source=source, recorded_at=uow.now())
+
+
+_t = CallTaskRow
+# The tasks a batch of deliveries may settle: the open service reminders of its vehicles, the lapsed-customer
+# tasks of its customers not yet answered by a return; locked (in id order) as saving them would.
+_SETTLED_BY_VISITS = select(_t.doc, _t.created_at).where(or_(
+    and_(_t.vehicle_id == any_(bindparam("vehicles", type_=_IDS)), _t.status == CallTaskStatus.OPEN.value,
+         _t.kind == any_(bindparam("closes", type_=_IDS))),
+    and_(_t.customer_id == any_(bindparam("customers", type_=_IDS)), _t.kind == TaskKind.LAPSED_CUSTOMER.value,
+         _t.returned_repair_order_id.is_(None)))).order_by(_t.id).with_for_update()
+
+
+async def tasks_settled_by_visits(uow: UnitOfWork, vehicle_ids: set[str], customer_ids: set[str],
+                                  closes: list[str]) -> list[tuple[CallTask, datetime]]:
+    """(task, created at) of the tasks a batch of deliveries may settle (see above), through CallTasks."""
+    tasks = uow.repo(CallTasks)
+    rows = await uow.session.execute(_SETTLED_BY_VISITS, {"vehicles": sorted(vehicle_ids),
+                                                          "customers": sorted(customer_ids), "closes": closes})
+    return [(tasks.from_doc(r.doc), r.created_at) for r in rows]
 
 
 async def visit_next_service_date(uow: UnitOfWork, repair_order_id: str) -> date | None:

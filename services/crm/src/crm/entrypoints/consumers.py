@@ -10,5 +10,5 @@ from ..service_layer import call_tasks, deliveries, walk_ins
 care = EventHandlers("care")
 
 care.on(reception.WalkInCustomerRecorded)(walk_ins.walk_in_recorded)
-care.on(reception.VehicleDelivered)(deliveries.vehicle_delivered)
+care.on_batch(reception.VehicleDelivered)(deliveries.vehicles_delivered)
 care.on(claims.InsuranceRenewalDue)(call_tasks.insurance_renewal_due)
