@@ -137,6 +137,27 @@ def start_infra() -> BenchInfra:
     return BenchInfra(kafka, pg, how, _stops=stops)
 
 
+async def standalone(run, *args) -> None:
+    """One benchmark on its own (`python -m bench.<name>`): its own Kafka and PostgreSQL, dropped after."""
+    infra = start_infra()
+    try:
+        await run(infra, *args)
+    finally:
+        await infra.drop_databases()
+        infra.stop()
+
+
+def stop_processes(procs) -> None:
+    """SIGTERM the benchmark's worker processes, SIGKILL those not gone within 15 s."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     q = statistics.quantiles(samples_ms, n=100, method="inclusive")
     return {"p50": round(statistics.median(samples_ms), 2), "p95": round(q[94], 2), "p99": round(q[98], 2),

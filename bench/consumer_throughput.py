@@ -38,7 +38,7 @@ from shared.messaging.relay import make_producer
 from shared.service import Runtime
 from shared.vin import with_check_digit
 
-from bench.common import BENCH_STORE, BenchInfra, Figure, fresh_topics, report, start_infra
+from bench.common import BENCH_STORE, BenchInfra, Figure, fresh_topics, report, standalone
 
 TENANT = Tenant(*BENCH_STORE)
 KEY = generate_signing_key("bench-1")
@@ -255,12 +255,7 @@ async def run(infra: BenchInfra, events: int, rounds: int, only: str | None = No
 
 
 async def main(events: int, rounds: int, only: str | None) -> None:
-    infra = start_infra()
-    try:
-        await run(infra, events, rounds, only)
-    finally:
-        await infra.drop_databases()
-        infra.stop()
+    await standalone(run, events, rounds, only)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from shared.auth import Principal, Role, issue_token
 from shared.contracts import crm
 from shared.vin import with_check_digit
 
-from bench.common import BenchInfra, Figure, fresh_topics, percentiles, report, start_infra
+from bench.common import BenchInfra, Figure, fresh_topics, percentiles, report, standalone
 from bench.consumer_throughput import KEY, TENANT, drain_service, settings
 
 FLOOR_TOPIC = "bench.hop-floor"
@@ -168,12 +168,7 @@ async def run(infra: BenchInfra, samples: int) -> list[Figure]:
 
 
 async def main(samples: int) -> None:
-    infra = start_infra()
-    try:
-        await run(infra, samples)
-    finally:
-        await infra.drop_databases()
-        infra.stop()
+    await standalone(run, samples)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,16 @@ from shared.observability import current_trace_headers
 from shared.plumbing_tables import create_plumbing_schema, outbox_table
 from sqlalchemy import delete, func, insert, select
 
-from bench.common import BENCH_STORE, ROOT, BenchInfra, Figure, fresh_topics, report, start_infra
+from bench.common import (
+    BENCH_STORE,
+    ROOT,
+    BenchInfra,
+    Figure,
+    fresh_topics,
+    report,
+    standalone,
+    stop_processes,
+)
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # SQLModel's nudge to session.exec()
 
@@ -175,13 +184,7 @@ async def drain_processes(engine, sessions, url: str, bootstrap: str, n: int, re
             await asyncio.sleep(0.02)
         return n / (time.perf_counter() - t0), expected
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
 
 
 async def raw_produce(engine, bootstrap: str) -> float:
@@ -286,12 +289,7 @@ async def run(infra: BenchInfra, events: int) -> list[Figure]:
 
 
 async def main(events: int) -> None:
-    infra = start_infra()
-    try:
-        await run(infra, events)
-    finally:
-        await infra.drop_databases()
-        infra.stop()
+    await standalone(run, events)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import shared.registry as registry
 
-from bench.common import ROOT, BenchInfra, Figure, fresh_topics, percentiles, report, start_infra
+from bench.common import ROOT, BenchInfra, Figure, fresh_topics, percentiles, report, standalone
 from tests.support.e2e import (
     JWT_KEYS,
     JWT_SIGNING_KEYS,
@@ -276,12 +276,7 @@ async def run(infra: BenchInfra, advisors: int, seconds: float, data: str | None
 
 
 async def main(advisors: int, seconds: float, data: str | None = None) -> None:
-    infra = start_infra()
-    try:
-        await run(infra, advisors, seconds, data)
-    finally:
-        await infra.drop_databases()
-        infra.stop()
+    await standalone(run, advisors, seconds, data)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import uuid
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from shared.contracts import reception
 
-from bench.common import ROOT, BenchInfra, Figure, fresh_topics, report, start_infra
+from bench.common import ROOT, BenchInfra, Figure, fresh_topics, report, standalone, stop_processes
 from bench.consumer_throughput import delivery_events, drain_service, produce, seed_crm, wait_rate
 
 PARTITIONS = 6
@@ -68,13 +68,7 @@ async def drain_with(infra: BenchInfra, db: str, instances: int, events: list) -
         await produce(infra.kafka_bootstrap, reception.VehicleDelivered.topic, events)
         return await waiter
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
 
 
 async def run(infra: BenchInfra, events: int) -> list[Figure]:
@@ -102,12 +96,7 @@ async def worker(db: str, prefix: str, kafka: str, pg: str) -> None:
 
 
 async def main(events: int) -> None:
-    infra = start_infra()
-    try:
-        await run(infra, events)
-    finally:
-        await infra.drop_databases()
-        infra.stop()
+    await standalone(run, events)
 
 
 if __name__ == "__main__":
