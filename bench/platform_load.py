@@ -36,8 +36,9 @@ from tests.support.e2e import (
     STORE,
     complete_and_check,
     gateway_users,
+    invoice_and_deliver,
     login,
-    ready_to_invoice,
+    open_brake_job,
     set_up_shop,
     walk_in,
     wash,
@@ -144,12 +145,7 @@ class Driver:
     async def lifecycle(self, who: dict, tech: str) -> None:
         gw, advisor, sup = self.gw, who["advisor"], who["sup"]
         ro, vin = await walk_in(gw, advisor)
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
-            "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "wash": True,
-            "signature": {"name": "蔡明", "image_ref": "blob://signatures/bench.png"},
-            "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
-        assert r.status_code == 200, r.text
-        job = r.json()["jobs"][0]["job_id"]
+        job = (await open_brake_job(gw, advisor, ro, image_ref="blob://signatures/bench.png"))["jobs"][0]["job_id"]
         path = f"/api/workshop/work-orders/{ro['id']}/jobs/{job}"
 
         async def dispatched():
@@ -161,13 +157,7 @@ class Driver:
         assert r.status_code == 200, r.text
         await complete_and_check(gw, ro["id"], job, who["tech"], who["leader"], who["qc"])
         await wash(gw, ro["id"], sup)
-        got = await ready_to_invoice(gw, advisor, ro["id"])
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/invoice", headers=advisor,
-                          json={"version": got["version"]})
-        assert r.status_code == 200, r.text
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/deliver", headers=advisor,
-                          json={"version": r.json()["version"], "odometer_out_km": 20110})
-        assert r.status_code == 200, r.text
+        await invoice_and_deliver(gw, advisor, ro["id"], odometer_out_km=20110)
         self.done += 1
         self.vins.append(vin)
 

@@ -13,6 +13,7 @@ import httpx
 from tests.support.e2e import (
     STORE,
     login,
+    open_brake_job,
     queued_in_workshop,
     ready_to_invoice,
     set_up_shop,
@@ -49,12 +50,8 @@ async def test_a_visit_shows_on_the_board_while_it_lasts_and_in_the_history_afte
         leader, qc = await login(gw, "ws.leader"), await login(gw, "ws.qc")
         await set_up_shop(gw, sup)
         ro, vin = await walk_in(gw, advisor)
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
-            "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "wash": True,
-            "signature": {"name": "蔡明", "image_ref": "blob://signatures/e2e-history.png"},
-            "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
-        assert r.status_code == 200, r.text
-        job_id = r.json()["jobs"][0]["job_id"]
+        opened = await open_brake_job(gw, advisor, ro, image_ref="blob://signatures/e2e-history.png")
+        job_id = opened["jobs"][0]["job_id"]
         await queued_in_workshop(gw, sup, ro["id"])
 
         board = await _board_has(gw, mgr, "in_workshop", ro["id"])

@@ -10,9 +10,10 @@ import pytest
 from deploy.launcher import SERVICES
 from tests.support.e2e import (
     STORE,
+    invoice_and_deliver,
     login,
+    open_brake_job,
     queued_in_workshop,
-    ready_to_invoice,
     set_up_shop,
     wash,
     work_the_job,
@@ -104,24 +105,13 @@ async def test_walk_in_repair_order_to_delivery_reaches_crm_as_records_and_a_fol
         customer = (await gw.get(f"/api/crm/customers/{vehicle['owner_customer_id']}", headers=care)).json()
         assert customer["name"] == "吴磊" and customer["phones"] == [phone]
 
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
-            "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "wash": True,
-            "signature": {"name": "吴磊", "image_ref": "blob://signatures/e2e.png"},
-            "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
-        assert r.status_code == 200, r.text
-        ro = r.json()
+        ro = await open_brake_job(gw, advisor, ro, signed_by="吴磊")
         await queued_in_workshop(gw, sup, ro["id"])
         for job in ro["jobs"]:  # dispatched, worked and the three checks, per job and in order
             await work_the_job(gw, ro["id"], job["job_id"], sup, tech, leader, qc)
         await wash(gw, ro["id"], sup)
 
-        got = await ready_to_invoice(gw, advisor, ro["id"])
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/invoice", headers=advisor,
-                          json={"version": got["version"]})
-        assert r.status_code == 200, r.text
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/deliver", headers=advisor,
-                          json={"version": r.json()["version"], "odometer_out_km": 15236})
-        assert r.status_code == 200, r.text
+        await invoice_and_deliver(gw, advisor, ro["id"], odometer_out_km=15236)
 
         async def follow_up():
             fus = (await gw.get("/api/crm/follow-ups", params={"store_id": store}, headers=care)).json()

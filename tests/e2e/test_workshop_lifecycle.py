@@ -15,6 +15,7 @@ from tests.support.e2e import (
     dispatch_and_start,
     job_path,
     login,
+    open_brake_job,
     queued_in_workshop,
     ready_to_invoice,
     set_up_shop,
@@ -51,12 +52,7 @@ async def test_a_repair_order_goes_through_the_workshop_to_settlement(platform):
         tech, leader, qc = await login(gw, "ws.tech"), await login(gw, "ws.leader"), await login(gw, "ws.qc")
         await set_up_shop(gw, sup)
         ro, _ = await walk_in(gw, advisor)
-        r = await gw.post(f"/api/reception/repair-orders/{ro['id']}/open", headers=advisor, json={
-            "version": ro["version"], "payment_method": "card", "old_parts": "customer_keeps", "wash": True,
-            "signature": {"name": "蔡明", "image_ref": "blob://signatures/e2e-ws.png"},
-            "jobs": [{"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}]})
-        assert r.status_code == 200, r.text
-        job_id = r.json()["jobs"][0]["job_id"]
+        job_id = (await open_brake_job(gw, advisor, ro, image_ref="blob://signatures/e2e-ws.png"))["jobs"][0]["job_id"]
         await queued_in_workshop(gw, sup, ro["id"])
 
         path = job_path(ro["id"], job_id)

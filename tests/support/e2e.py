@@ -112,6 +112,22 @@ async def queued_in_workshop(gw: httpx.AsyncClient, sup: dict[str, str], ro_id: 
     return row
 
 
+async def open_brake_job(gw: httpx.AsyncClient, advisor: dict[str, str], ro: dict, *, signed_by: str = "蔡明",
+                         image_ref: str = "blob://signatures/e2e.png") -> dict:
+    """The advisor opens the draft order with one customer-paid job (front brake pads, 1.2 h), signed, to be
+    washed: the opened order."""
+    return await lc.open_order(_visit(gw, advisor=advisor), ro, [
+        {"description": "front brake pads", "flat_rate_hours": "1.2", "pay_type": "customer"}],
+        signature={"name": signed_by, "image_ref": image_ref})
+
+
+async def invoice_and_deliver(gw: httpx.AsyncClient, advisor: dict[str, str], ro_id: str, *,
+                              odometer_out_km: int = 15210) -> dict:
+    """Invoice once nothing blocks it, and deliver: the delivered order."""
+    _, delivered = await lc.invoice_and_deliver(_visit(gw, advisor=advisor), ro_id, odometer_out_km=odometer_out_km)
+    return delivered
+
+
 job_path = lc.job
 
 
