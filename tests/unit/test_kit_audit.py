@@ -10,7 +10,7 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.errors import Conflict
 from shared.kit import Aggregate, InMemoryUnitOfWork, Repository, history
-from shared.kit.audit import changes
+from shared.kit.audit import changes, created
 
 
 class Note(Aggregate):
@@ -34,6 +34,13 @@ def test_changes_are_paths_from_what_to_what_and_leave_out_the_version():
     assert changes(before, after) == {"text": ["a", "b"], "jobs[0].done": [False, True],
                                       "jobs[1]": [None, {"done": False}]}
     assert changes(after, after) == {}
+
+
+def test_a_new_record_changes_each_field_it_stores_from_nothing_as_the_walk_would():
+    doc = {"id": "n", "version": 1, "text": "a", "note": None, "jobs": [{"done": False}], "tags": [],
+           "answers": {}, "meta": {"a": {"b": 1}}, "done": False, "count": 0}
+    assert created(doc) == changes({}, doc)
+    assert list(created(doc)) == ["answers", "count", "done", "id", "jobs", "meta", "tags", "text"]
 
 
 async def test_each_saved_change_leaves_one_row_naming_who_when_and_what():

@@ -66,9 +66,15 @@ async def history(uow, repository: type, aggregate_id: str) -> list[AuditEntry]:
     return [AuditEntry.model_validate(r) for r in await uow.audit_trail(repo.aggregate_type, agg.id)]
 
 
+def created(after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`changes({}, after)` of a new record, without the walk: each stored top-level field set, from None.
+    (The walk descends only where both sides are dicts or lists, and an absent before is neither.)"""
+    return {key: [None, value] for key, value in sorted(after.items()) if value is not None and key not in NOT_CHANGES}
+
+
 def entry(uow, *, aggregate_type: str, before: dict | None, after: dict) -> dict[str, Any] | None:
     """The audit row of one change, or None when nothing the aggregate stores changed."""
-    diff = changes(before or {}, after)
+    diff = changes(before, after) if before else created(after)
     if not diff:
         return None
     actor = uow.actor

@@ -78,6 +78,10 @@ class Envelope:
 
     # -- Kafka binary mode -------------------------------------------------
     def headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.header_values().items()]
+
+    def header_values(self) -> dict[str, str]:
+        """The headers as text (the outbox row keeps them so; Kafka gets them encoded, `headers`)."""
         h: dict[str, str | None] = {
             "ce_specversion": SPECVERSION,
             "ce_id": self.id,
@@ -94,7 +98,7 @@ class Envelope:
             "tracestate": self.tracestate,
         }
         h.update(self.extra_headers)
-        return [(k, v.encode()) for k, v in h.items() if v is not None]
+        return {k: v for k, v in h.items() if v is not None}
 
     def value(self) -> bytes:
         return json_bytes(self.data)

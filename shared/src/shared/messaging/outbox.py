@@ -107,7 +107,7 @@ def _forget_rolled_back(session: Session) -> None:
 
 
 def _row(env: Envelope, event: DomainEvent, trace_headers: dict[str, str]) -> dict[str, Any]:
-    headers = {k: v.decode() for k, v in env.headers()}
+    headers = env.header_values()
     headers.update(trace_headers)
     return {
         "id": env.id,

@@ -47,19 +47,31 @@ class Projecting(Repository[A]):
     (or the one `renames` gives)."""
 
     renames: ClassVar[dict[str, str]] = {}
+    _projected: ClassVar[dict[type, list[tuple[str, str, bool]]]] = {}
 
-    def columns(self, agg: A) -> dict[str, Any]:
+    @classmethod
+    def _projection(cls) -> list[tuple[str, str, bool]]:
+        """(column, attribute, is JSONB) of the projected columns, worked out once per repository."""
+        if cls not in Projecting._projected:
+            Projecting._projected[cls] = [(c.name, cls.renames.get(c.name, c.name), isinstance(c.type, JSONB))
+                                          for c in cls.table.columns if c.name not in _NOT_PROJECTED]
+        return Projecting._projected[cls]
+
+    def columns(self, agg: A, doc: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`doc`: the aggregate's JSON dump when the caller has it (a JSONB column is taken from it, not dumped
+        again)."""
         out: dict[str, Any] = {}
-        for col in self.table.columns:
-            if col.name in _NOT_PROJECTED:
-                continue
-            attr = self.renames.get(col.name, col.name)
-            if isinstance(col.type, JSONB):
-                out[col.name] = agg.model_dump(mode="json", include={attr})[attr]
+        for name, attr, as_json in self._projection():
+            if as_json:
+                out[name] = doc[attr] if doc is not None else agg.model_dump(mode="json", include={attr})[attr]
             else:
                 value = getattr(agg, attr)
-                out[col.name] = value.value if isinstance(value, Enum) else value
+                out[name] = value.value if isinstance(value, Enum) else value
         return out
+
+    def row_values(self, agg: A, doc: dict[str, Any]) -> dict[str, Any]:
+        return {"id": agg.id, "dealer_group_id": agg.dealer_group_id, "store_id": agg.store_id,
+                "version": agg.version, "doc": doc, **self.columns(agg, doc)}
 
 
 class _Aliased(Projecting[A]):

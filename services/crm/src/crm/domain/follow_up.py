@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 from shared.contracts.crm import FollowUpAttempted, FollowUpCompleted, FollowUpFailed, FollowUpScheduled
 from shared.errors import Conflict, DomainError
 from shared.kit import Aggregate
@@ -116,11 +116,12 @@ class FollowUp(Aggregate):
     due_to: datetime
     status: FollowUpStatus = FollowUpStatus.SCHEDULED
     round: int = 1
-    attempts: list[Attempt] = []
+    # default_factory: pydantic deep-copies a mutable default on each new follow-up (one per delivery)
+    attempts: list[Attempt] = Field(default_factory=list)
     failure_reason: FailureReason | None = None
     failed_at: datetime | None = None
     satisfaction: int | None = None
-    answers: dict[str, int] = {}
+    answers: dict[str, int] = Field(default_factory=dict)
     comments: str | None = None
     complaint_id: str | None = None
     next_service_date: date | None = None
