@@ -35,7 +35,7 @@ from shared.messaging.consumer import ConsumerDeps
 from shared.messaging.envelope import Envelope, Tenant
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import make_producer
-from shared.service import Runtime
+from shared.service import Runtime, settle_heap
 from shared.vin import with_check_digit
 
 from bench.common import BENCH_STORE, BenchInfra, Figure, fresh_topics, report, standalone
@@ -161,6 +161,7 @@ async def drain_service(infra: BenchInfra, service: str, group_name: str, db: st
     consumer = group.consumer(runtime)
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
     broker.include_router(consumer.router)
+    settle_heap()  # as a service does once started (here before: its full collection would stall the drain)
     # Watching before the start: the first subscriber consumes while the group's others still join, and a fast
     # handler has drained the topic before `start` returns.
     waiter = asyncio.create_task(wait_rate(infra.dsn(db), consumer.name, n)) if n is not None else None

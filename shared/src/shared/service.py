@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ def create_service_app(
             if on_started:
                 await on_started(runtime)
             tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
+            settle_heap()
             log.info("service.started", port=settings.http_port)
             yield
         finally:
@@ -207,6 +209,23 @@ async def _start(runtime: Runtime, broker: KafkaBroker) -> None:
                     now=runtime.clock.now().isoformat(), detail="business time is not the system's time")
     if settings.uses_development_key:
         log.warning("auth.dev_key", detail="development mode: tokens signed with the public dev key are accepted")
+
+
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Once a process has started (modules, pydantic and SQLAlchemy models, the app, the consumers), what is alive
+    lives as long as it does: moved out of the cyclic collector's generations (`gc.freeze`), so a full collection
+    walks only what came after. A consumer's batches allocate enough to run one every couple of thousand events,
+    and on the whole started heap each took about 150 ms (6-13% of a 4,000-delivery drain of crm.care). Once per
+    process (a test session starts many apps; what it froze stays: only garbage collected first)."""
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
 
 
 async def _stop(runtime: Runtime, broker: KafkaBroker, tasks: list[asyncio.Task]) -> None:
