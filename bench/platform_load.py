@@ -39,6 +39,7 @@ from tests.support.e2e import (
     invoice_and_deliver,
     login,
     open_brake_job,
+    open_stores,
     set_up_shop,
     walk_in,
     wash,
@@ -124,6 +125,9 @@ async def start_platform(infra: BenchInfra, advisors: int, *, business_clock: bo
     techs = [dict(username=f"tech-{i}", password=PASSWORD, dealer_group_id="dg-e2e", roles=["technician"],
                   store_ids=[STORE]) for i in range(advisors)]
     await upsert_users(p.database_url("gateway"), gateway_users() + techs)
+    # Stores are opened at the gateway and learnt by every service from its events (as tests/e2e does): a
+    # store no service knows yet refuses the first PUT of the workshop's set-up.
+    await open_stores(p.url("gateway"))
     return p, names
 
 
