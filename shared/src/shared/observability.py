@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # -- metrics: one registry per process; the service label tells services apart in tests -----
 HTTP_REQUESTS = Counter(
@@ -123,25 +123,42 @@ def context_from_headers(traceparent: str | None, tracestate: str | None = None)
     return propagate.extract(carrier)
 
 
+class HttpMetrics:
+    """Requests and latency per route and status. Plain ASGI, not `@app.middleware("http")`: Starlette's
+    BaseHTTPMiddleware runs every request in a task group and streams the answer through a memory stream, a
+    cost on every call (the gateway pays it once for the caller and the services again behind it)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - start)
+
+
 def instrument_app(app: FastAPI, service: str) -> None:
     """HTTP metrics, OpenTelemetry spans and the /metrics endpoint."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
 
-    @app.middleware("http")
-    async def http_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
+    app.add_middleware(HttpMetrics, service=service)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
