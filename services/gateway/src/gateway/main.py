@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from .boards.pages import router as boards
 from .boards.session import LoginNeeded
 from .config import Settings
 from .entrypoints import edge
-from .entrypoints.api import READS_WHILE_CHECKING, router
+from .entrypoints.api import router
 from .entrypoints.composed_routes import router as composed
 from .entrypoints.figures import router as figures
 from .entrypoints.identity import router as identity
@@ -43,24 +42,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds,
                                            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
 
-    async def token_live(principal: Principal) -> None:
+    async def token_guard(_: Request, principal: Principal) -> None:
+        """Every verified token: the caller's rate limits (before any database work), then revocation: a
+        logged-out session's or a deactivated user's token stops here at once."""
+        await app.state.rate_limits.caller(principal)
         # One read, outside a transaction: no BEGIN and ROLLBACK round trips around it on every request.
         async with app.state.runtime.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await check_token(conn, principal)
-
-    async def token_guard(request: Request, principal: Principal) -> None:
-        """Every verified token: the caller's rate limits (before any database work), then revocation: a
-        logged-out session's or a deactivated user's token stops here at once. A composed read
-        (`reads_while_checking`) asks its services while the check runs and answers only after it."""
-        await app.state.rate_limits.caller(principal)
-        if request.method == "GET" and getattr(request.scope.get("endpoint"), READS_WHILE_CHECKING, False):
-            check = request.state.token_check = asyncio.ensure_future(token_live(principal))
-            # Retrieved even when the route never awaits it (its parameters refused, 422: that answer says
-            # nothing the caller did not send).
-            check.add_done_callback(lambda t: t.cancelled() or t.exception())
-            return
-        await token_live(principal)
 
     hub = live.Hub()
     app = create_service_app(

@@ -46,11 +46,11 @@ async def upsert_users(database_url: str, users: list[dict]) -> None:
 async def _upsert_user(uow: UnitOfWork, u: dict, password_hash: str) -> None:
     users = uow.repo(Users)
     name, roles, stores = u.get("display_name", u["username"]), list(u["roles"]), list(u.get("store_ids", []))
-    owner = await uow.session.scalar(select(UserRow.dealer_group_id).where(UserRow.id == u["username"]))
-    if owner is not None and owner != u["dealer_group_id"]:  # usernames are global: login names no group
-        raise SystemExit(f"username {u['username']} is taken by dealer group {owner}")
-    user = await users.find(u["username"])
+    user = await users.find(u["username"])  # within the group
     if user is None:
+        owner = await uow.session.scalar(select(UserRow.dealer_group_id).where(UserRow.id == u["username"]))
+        if owner is not None:  # usernames are global: a login names no group
+            raise SystemExit(f"username {u['username']} is taken by dealer group {owner}")
         user = User.create(username=u["username"], dealer_group_id=u["dealer_group_id"], display_name=name,
                            roles=roles, store_ids=stores)
         await users.add(user, password_hash=password_hash, created_at=uow.now())

@@ -201,8 +201,7 @@ async def test_logout_and_deactivation_revoke(group):
     assert r.status_code == 200 and r.json()["revoked"]
     assert (await c.get("/me", headers=bearer(t["access_token"]))).status_code == 401
     assert (await c.post("/auth/refresh", json={"refresh_token": t["refresh_token"]})).status_code == 401
-    # The composed reads ask their services while the session is checked (api.reads_while_checking): the
-    # revoked caller still gets 401, not the (here partial: no service runs) answer.
+    # The composed reads too: the revoked caller gets 401, not the (here partial: no service runs) answer.
     for path in ("/api/vehicle-overview?vin=X", "/api/repair-orders/ro-1/status"):
         assert (await c.get(path, headers=bearer(t["access_token"]))).status_code == 401, path
 

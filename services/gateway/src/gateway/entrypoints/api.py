@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import quote
 
 import httpx
@@ -75,34 +74,12 @@ def _url(request: Request, service: str, path: str) -> str:
     return f"{request.app.state.settings.service_urls()[service]}{path}"
 
 
-READS_WHILE_CHECKING = "reads_while_checking"
-
-
-def reads_while_checking(endpoint):
-    """Marks a composed read whose first round of calls may go out while the gateway's token guard is still
-    reading the session (main.token_guard): the check is one database round trip, on a loaded machine as long
-    as a service's answer. Nothing is answered before the check passes, and only reads are sent early (the
-    services check the token's signature themselves). The first `_compose` of the route awaits the check."""
-    setattr(endpoint, READS_WHILE_CHECKING, True)
-    return endpoint
-
-
 async def _compose(request: Request, calls: list[Call]) -> Composed:
     settings = request.app.state.settings
-    asked = compose(_client(request), calls, _headers(request), settings.compose_timeout_seconds)
-    check = getattr(request.state, "token_check", None)
-    if check is None:
-        return await asked
-    request.state.token_check = None
-    checked, got = await asyncio.gather(check, asked, return_exceptions=True)
-    for outcome in (checked, got):  # the token's refusal first: a revoked caller learns nothing of the answer
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return got
+    return await compose(_client(request), calls, _headers(request), settings.compose_timeout_seconds)
 
 
 @router.get("/api/repair-orders/{ro_id}/status", tags=["composed"], response_model=RepairOrderStatus)
-@reads_while_checking
 async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_id: str) -> RepairOrderStatus:
     """A repair order's full status: reception's order (estimate, delivery blockers), workshop's jobs (who,
     state, the three checks), the parts room's planned/issued/returned and the order's warranty and insurance
@@ -132,7 +109,6 @@ async def repair_order_status(request: Request, principal: CurrentPrincipal, ro_
 
 
 @router.get("/api/vehicle-overview", tags=["composed"], response_model=VehicleOverview)
-@reads_while_checking
 async def vehicle_overview(request: Request, principal: CurrentPrincipal, vin: str) -> VehicleOverview:
     """A vehicle across services: crm's record and reception's view, then the follow-up calls of the
     vehicle's owner about this vehicle (crm). Partial when a service is down."""
