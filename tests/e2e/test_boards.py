@@ -151,6 +151,8 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
                               json={"lines": [{"part_no": "5Q0698151D", "quantity": "1"}]})
             assert r.status_code == 200, r.text
         await expect(job).to_contain_text("5Q0698151D", timeout=20_000)  # waiting for the part
+        await expect(job.locator("[data-waiting]")).to_have_text("配件未发料: 5Q0698151D")  # in the page's language
+        await expect(watcher.locator(f"[data-order='{ro_id}'] [data-order-state]")).to_have_text("在厂维修")
         assert await watcher.evaluate("window.__notReloaded === true")
         await watcher.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
         assert await watcher.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \

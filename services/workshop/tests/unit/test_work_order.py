@@ -260,3 +260,19 @@ def test_a_shift_must_belong_to_a_known_team_and_end_after_it_starts():
     with pytest.raises(DomainError) as e:
         shop.set_shift(Shift(shift_id="x", team_id="a", weekdays=[0], start=time(17), end=time(8)))
     assert e.value.field == "end"
+
+
+def test_the_board_says_why_a_job_waits_as_fields_a_board_can_label_in_its_language():
+    from workshop.entrypoints.views import board
+    wo = order()
+    wo.dispatch("j1", team_id="team-a", technician_id="t-qian", by="sup")
+    wo.start("j1", technician_id="t-qian", now=NOW)
+    wo.request_parts("j1", request_id="pr1", technician_id="t-qian", lines=[PartLine(part_no="P-PAD", quantity=D(1))])
+    wo.pause("j1", reason=PauseReason.WAITING_PARTS, note="pads", now=NOW + timedelta(minutes=10))
+    job = board("s1", [wo], NOW + timedelta(minutes=20)).orders[0].jobs[0]
+    assert (job.pause_reason, job.pause_note, job.parts_not_issued) == (PauseReason.WAITING_PARTS, "pads", ["P-PAD"])
+    assert job.waiting_for == "waiting_parts: pads; parts not issued: P-PAD"
+    wo.parts_moved([PartLine(part_no="P-PAD", quantity=D(1))], job_id="j1")
+    wo.resume("j1", technician_id="t-qian", now=NOW + timedelta(minutes=30))
+    job = board("s1", [wo], NOW + timedelta(minutes=40)).orders[0].jobs[0]
+    assert (job.pause_reason, job.parts_not_issued, job.waiting_for) == (None, [], None)

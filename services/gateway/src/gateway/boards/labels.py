@@ -66,6 +66,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "workshop_party": ("车间", "workshop"), "parts_party": ("配件", "parts"), "claims_party": ("索赔", "claims"),
     "customer_party": ("客户", "customer"), "self": ("自检", "self check"), "team_leader": ("互检", "team leader"),
     "final": ("终检", "final"),
+    # a work order's state: "open" is a car in the workshop, not a complaint waiting to be handled
+    "work_order_open": ("在厂维修", "in the workshop"), "work_order_ready_for_pickup": ("待交车", "ready for pickup"),
+    "work_order_closed": ("已交车", "delivered"),
+    # why a job waits
+    "pause_waiting_parts": ("等待配件", "waiting for parts"),
+    "pause_waiting_approval": ("等待客户确认", "waiting for approval"),
+    "pause_joint_diagnosis": ("联合诊断", "joint diagnosis"), "pause_other": ("其他", "other"),
+    "parts_not_issued": ("配件未发料", "parts not issued"),
 }
 
 
@@ -78,10 +86,11 @@ class Labels(dict):
     def __missing__(self, key: str) -> str:
         return key
 
-    def of(self, value: object) -> str:
-        """A value a service answered (a state, a party): its label if there is one, else the value itself."""
+    def of(self, value: object, kind: str = "") -> str:
+        """A value a service answered (a state, a party): its label if there is one, else the value itself.
+        `kind` names whose value it is where one word means different things (a work order's "open")."""
         text = "" if value is None else str(value)
-        return self.get(text) or self.get(f"{text}_party") or text
+        return (kind and self.get(f"{kind}_{text}")) or self.get(text) or self.get(f"{text}_party") or text
 
 
 def labels(lang: str) -> Labels:

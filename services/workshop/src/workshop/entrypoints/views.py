@@ -13,7 +13,7 @@ from ..domain.catalogue import LabourOperation
 from ..domain.dispatch import queue_order
 from ..domain.figures import Figures
 from ..domain.shop import CAPACITY_DAYS, DayCapacity, Shop
-from ..domain.work_order import Job, WorkOrder
+from ..domain.work_order import Job, PauseReason, WorkOrder
 from ..service_layer.shop import today
 
 
@@ -64,7 +64,10 @@ class BoardJob(BaseModel):
     team_id: str | None
     flat_rate_hours: Decimal
     clocked_hours: Decimal
-    waiting_for: str | None = Field(description="Why a paused job waits; parts not issued")
+    waiting_for: str | None = Field(description="Why a paused job waits; parts not issued (as one line of text)")
+    pause_reason: PauseReason | None = Field(None, description="Why the job is paused, when it is")
+    pause_note: str | None = None
+    parts_not_issued: list[str] = Field(default_factory=list, description="Part numbers requested, not yet issued")
     next_check: InspectionStage | None
     rework_count: int
 
@@ -98,6 +101,7 @@ def _board_job(j: Job, now: datetime) -> BoardJob:
     return BoardJob(job_id=j.job_id, description=j.description, skill=j.skill, state=j.state.value,
                     technician_id=j.technician_id, team_id=j.team_id, flat_rate_hours=j.flat_rate_hours,
                     clocked_hours=j.clocked_hours(now), waiting_for="; ".join(waits) or None,
+                    pause_reason=j.pause_reason, pause_note=j.pause_note, parts_not_issued=j.outstanding_parts(),
                     next_check=j.next_stage() if j.state.value == "completed" else None,
                     rework_count=j.rework_count)
 
