@@ -178,6 +178,9 @@ async def test_store_staff_log_in_see_the_boards_and_dispatch_a_job_the_other_bo
                     await actor.wait_for_timeout(500)
                     await actor.reload()
                 await expect(actor.locator("[data-open-requests]")).to_contain_text("5Q0698151D")
+                row = actor.locator("[data-open-requests] tbody tr", has_text="5Q0698151D")
+                for shown in (number, "钱技师"):  # the order's number and the technician's name, not their ids
+                    await expect(row).to_contain_text(shown)
             await shot(actor, f"board-{page}")
 
 

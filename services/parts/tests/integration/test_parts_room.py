@@ -230,6 +230,8 @@ async def test_the_open_issue_requests_of_a_store_list_until_issued(start_servic
         listed = await svc.client.get("/issue-slips", params={"store_id": store}, headers=clerk)
         assert listed.status_code == 200, listed.text
         assert {s["id"] for s in listed.json()} == {first["id"], second["id"]}
+        # the counter reads the order's number and the job, not their ids
+        assert {(s["repair_order_number"], s["job_description"]) for s in listed.json()} == {("RO-1", "brakes")}
         assert (await svc.client.post(f"/issue-slips/{first['id']}/issue", headers=clerk, json={})).status_code == 200
         listed = (await svc.client.get("/issue-slips", params={"store_id": store}, headers=clerk)).json()
         assert [s["id"] for s in listed] == [second["id"]]

@@ -13,7 +13,7 @@ from fastapi import Request
 from shared.kit.pages import MAX_LIMIT
 from sqlalchemy import select
 
-from ..adapters.orm import StoreRow
+from ..adapters.orm import StoreRow, UserRow
 from ..domain.boards import pick_list
 from ..entrypoints.api import _url
 from ..entrypoints.compose import Call, Composed, compose
@@ -114,7 +114,18 @@ async def parts(request: Request, who: Viewer, store: StoreInfo) -> Board:
         _list(request, "requests", "parts", "/issue-slips", store_id=store.id)])
     booked = (board.parts.pop("bookings_today") or []) + (board.parts.pop("bookings_tomorrow") or [])
     board.parts["pick_list"] = pick_list(booked)
+    board.parts["names"] = await people_named(request, who, {s["technician_id"] for s in board.parts["requests"] or []})
     return board
+
+
+async def people_named(request: Request, who: Viewer, user_ids: set[str]) -> dict[str, str]:
+    """The display names of the viewer's group's users (the parts counter knows a technician by name)."""
+    if not user_ids:
+        return {}
+    async with request.app.state.runtime.sessions() as s:
+        rows = await s.execute(select(UserRow.id, UserRow.display_name).where(
+            UserRow.dealer_group_id == who.principal.dealer_group_id, UserRow.id.in_(sorted(user_ids))))
+    return dict(rows.all())
 
 
 async def care(request: Request, who: Viewer, store: StoreInfo) -> Board:

@@ -128,13 +128,16 @@ async def return_parts(slip_id: str, body: c.ReturnParts, run: PartsRoom):
     return await run(issuing.return_parts, body.bind(slip_id=slip_id), view=v.same(v.SlipPublic))
 
 
-@router.get("/issue-slips", response_model=list[v.SlipPublic])
+@router.get("/issue-slips", response_model=list[v.SlipAtCounter])
 async def list_slips(store_id: StoreId, uow: Reader, page: Page, state: SlipState = SlipState.REQUESTED):
     """A store's slips in one state; by default those still waiting at the counter (the open issue requests
-    of the parts board), oldest request first within a page."""
+    of the parts board), oldest request first within a page, each with its repair order's number and its job's
+    description."""
     t = IssueSlips.table
     found = await uow.repo(IssueSlips).list(t.c.state == state.value, store_id=store_id, page=page)
-    return [v.SlipPublic(**s.model_dump()) for s in sorted(found, key=lambda s: s.requested_at or uow.now())]
+    orders = await uow.repo(RepairOrderCopies).find_many(s.repair_order_id for s in found)
+    return [v.SlipAtCounter.of(s, orders.get(s.repair_order_id))
+            for s in sorted(found, key=lambda s: s.requested_at or uow.now())]
 
 
 @router.get("/issue-slips/{slip_id}", response_model=v.SlipPublic)

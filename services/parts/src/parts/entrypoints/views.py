@@ -67,6 +67,22 @@ class SlipPublic(IssueSlip):
     pass
 
 
+class SlipAtCounter(IssueSlip):
+    """A slip as the parts counter lists it: with the repair order's number and the job's description, as the
+    parts room knows them from reception (None until reception's order has reached it)."""
+
+    repair_order_number: str | None = None
+    job_description: str | None = None
+
+    @classmethod
+    def of(cls, slip: IssueSlip, order: RepairOrderCopy | None) -> SlipAtCounter:
+        if order and (order.dealer_group_id, order.store_id) != (slip.dealer_group_id, slip.store_id):
+            order = None  # Repository.find_many reads any group's rows: only the slip's own store's order
+        job = next((j for j in order.jobs if j.job_id == slip.job_id), None) if order else None
+        return cls(**slip.model_dump(), repair_order_number=order.number or None if order else None,
+                   job_description=job.description if job else None)
+
+
 class CountPublic(StockCount):
     pass
 
