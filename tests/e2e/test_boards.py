@@ -202,6 +202,8 @@ async def test_the_figures_page_draws_its_charts_and_a_technician_is_kept_off_it
         vehicles_in = await page.locator("canvas[data-kpi=vehicles_in]").evaluate(
             f"c => c.chart.data.datasets.find(d => d.store_id === '{STORE}').data.at(-1)")
         assert vehicles_in >= 1, "this week's vehicle is not on the vehicles-in chart"
+        first = page.locator("figure.chart figcaption").first  # the headline figure first, titled in Chinese
+        await expect(first).to_have_text("进厂台次 (数量)")
         await shot(page, "figures")
         await page.goto(f"{gateway}/boards/figures?lang=en")  # the English labels, remembered
         await expect(page.locator("h1")).to_have_text("Figures")

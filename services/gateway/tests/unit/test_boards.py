@@ -63,12 +63,17 @@ def test_the_pick_list_sums_each_part_over_the_bookings_still_booked():
 
 
 def test_chart_series_one_line_per_store_the_group_last_ratios_in_percent_gaps_as_null():
+    rate = {"kpi": "booking_rate", "combine": "ratio", "unit": "ratio"}
     figures = [
-        {"kpi": "booking_rate", "store_id": "*", "period": "2026-11-16", "value": "0.5", "combine": "ratio"},
-        {"kpi": "booking_rate", "store_id": "s-a", "period": "2026-11-16", "value": "0.25", "combine": "ratio"},
-        {"kpi": "booking_rate", "store_id": "s-a", "period": "2026-11-23", "value": None, "combine": "ratio"},
+        {**rate, "store_id": "*", "period": "2026-11-16", "value": "0.5"},
+        {**rate, "store_id": "s-a", "period": "2026-11-16", "value": "0.25"},
+        {**rate, "store_id": "s-a", "period": "2026-11-23", "value": None},
         {"kpi": "revenue", "store_id": "s-b", "period": "2026-11-23", "value": "1200.50", "combine": "sum",
          "unit": "CNY"},
+        # ratios of other units keep them: a CSI of 4.33 is not 433 %, ¥1,850 a vehicle not 185,000 %
+        {"kpi": "csi", "store_id": "s-a", "period": "2026-11-23", "value": "4.33", "combine": "ratio", "unit": "score"},
+        {"kpi": "revenue_per_vehicle", "store_id": "s-a", "period": "2026-11-23", "value": "1850.00",
+         "combine": "ratio", "unit": "CNY"},
     ]
     charts = chart_series(figures, {"s-a": "浦东店", "*": "集团"})
     rate = charts["booking_rate"]
@@ -76,6 +81,9 @@ def test_chart_series_one_line_per_store_the_group_last_ratios_in_percent_gaps_a
     assert [(d["label"], d["data"]) for d in rate["datasets"]] == [("浦东店", [25.0, None]), ("集团", [50.0, None])]
     assert charts["revenue"] == {"unit": "CNY", "labels": ["2026-11-23"], "datasets": [
         {"label": "s-b", "store_id": "s-b", "data": [1200.5]}]}
+    assert (charts["csi"]["unit"], charts["csi"]["datasets"][0]["data"]) == ("score", [4.33])
+    assert (charts["revenue_per_vehicle"]["unit"], charts["revenue_per_vehicle"]["datasets"][0]["data"]) == (
+        "CNY", [1850.0])
 
 
 def test_the_form_token_belongs_to_one_session_under_one_secret():
@@ -115,3 +123,22 @@ async def test_an_event_of_a_store_nudges_that_stores_open_boards_only():
     assert await asyncio.wait_for(mine.get(), 1) == workshop.JOBS and other.empty()
     hub.leave("s-a", mine)
     assert hub.open_boards("s-a") == 0 and hub.open_boards("s-b") == 1
+
+
+def test_every_kpi_docs_kpis_defines_has_a_chinese_and_english_title_and_the_headline_ones_come_first():
+    import re
+    from pathlib import Path
+
+    from gateway.boards.labels import kpi_rank
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "kpis.md").read_text()
+    headings = [n for line in re.findall(r"^### (.+)$", doc, re.M) for n in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b|^\w+$",
+                                                                                        line)]
+    by_pay_type = re.findall(r"`(revenue_\w+)`", doc.split("### revenue by pay type")[1].split("###")[0])
+    defined = set(headings) | set(re.findall(r"^\| `(\w+)`", doc, re.M)) | set(by_pay_type)
+    assert {"vehicles_in", "csi", "stock_turnover", "revenue_internal"} <= defined  # the reader found them
+    zh, en = labels("zh"), labels("en")
+    missing = sorted(k for k in defined if zh.of(k, "kpi") == k or en.of(k, "kpi") == k)
+    assert not missing, missing
+    assert zh.of("first_time_fix_rate", "kpi") == "一次修复率" and en.of("csi", "kpi") == "CSI"
+    assert sorted(["stock_turnover", "some_new_kpi", "revenue", "vehicles_in"], key=kpi_rank) == [
+        "vehicles_in", "revenue", "stock_turnover", "some_new_kpi"]

@@ -74,7 +74,50 @@ LABELS: dict[str, tuple[str, str]] = {
     "pause_waiting_approval": ("等待客户确认", "waiting for approval"),
     "pause_joint_diagnosis": ("联合诊断", "joint diagnosis"), "pause_other": ("其他", "other"),
     "parts_not_issued": ("配件未发料", "parts not issued"),
+    # the figures' units (a bare ratio is shown in %)
+    "unit_count": ("数量", "count"), "unit_CNY": ("元", "CNY"), "unit_score": ("分", "score"),
+    "unit_turns/year": ("次/年", "turns/year"),
+    # the figures (docs/kpis.md), headline ones first on the figures page (KPI_ORDER)
+    "kpi_vehicles_in": ("进厂台次", "Vehicles in"), "kpi_revenue": ("维修产值", "Revenue"),
+    "kpi_gross_profit": ("毛利", "Gross profit"), "kpi_gross_margin": ("毛利率", "Gross margin"),
+    "kpi_revenue_per_vehicle": ("单台产值", "Revenue per vehicle"),
+    "kpi_first_time_fix_rate": ("一次修复率", "First-time fix rate"), "kpi_csi": ("客户满意度", "CSI"),
+    "kpi_follow_up_success_rate": ("回访成功率", "Follow-up success rate"),
+    "kpi_booking_rate": ("预约率", "Booking rate"), "kpi_comeback_rate": ("返修率", "Comeback rate"),
+    "kpi_severe_complaint_rate": ("强烈投诉率", "Severe complaint rate"),
+    "kpi_technician_efficiency": ("技师效率", "Technician efficiency"),
+    "kpi_final_inspection_pass_rate": ("终检合格率", "Final inspection pass rate"),
+    "kpi_self_check_pass_rate": ("自检合格率", "Self-check pass rate"),
+    "kpi_team_leader_check_pass_rate": ("互检合格率", "Team leader check pass rate"),
+    "kpi_parts_fill_rate": ("一次满足率", "Parts fill rate"), "kpi_stock_turnover": ("库存周转率", "Stock turnover"),
+    "kpi_parts_revenue": ("配件销售", "Parts sales"), "kpi_parts_cost_issued": ("出库成本", "Cost of parts issued"),
+    "kpi_revenue_labour": ("工时收入", "Labour revenue"), "kpi_revenue_parts": ("配件收入", "Parts revenue"),
+    "kpi_revenue_materials": ("辅料收入", "Materials revenue"),
+    "kpi_first_service_discount": ("首保优惠", "First service discount"),
+    "kpi_revenue_customer": ("客户付费收入", "Revenue, customer pay"),
+    "kpi_revenue_warranty": ("保修收入", "Revenue, warranty"),
+    "kpi_revenue_insurance": ("保险收入", "Revenue, insurance"),
+    "kpi_revenue_internal": ("内部收入", "Revenue, internal"),
+    "kpi_warranty_claims_submitted": ("索赔提交数", "Warranty claims submitted"),
+    "kpi_warranty_claim_value": ("保修索赔额", "Warranty claim value"),
+    "kpi_warranty_approved_value": ("索赔批准额", "Warranty approved value"),
+    "kpi_warranty_approval_rate": ("索赔批准率", "Warranty approval rate"),
+    "kpi_warranty_paid_value": ("索赔款到账", "Warranty paid"),
+    "kpi_insurance_claims_opened": ("保险理赔立案", "Insurance claims opened"),
+    "kpi_insurance_claim_value": ("保险理赔产值", "Insurance claim value"),
+    "kpi_insurance_paid_value": ("保险赔款到账", "Insurance paid"),
+    "kpi_overdue_not_returned": ("超期未回厂", "Overdue, not returned"),
+    "kpi_lapsed_vehicles": ("流失车辆", "Lapsed vehicles"),
 }
+
+
+# The figures page's order: what a store's manager reads first, then each department's, in the label table's order;
+# a KPI a service adds later comes last, under its own name.
+KPI_ORDER = [key.removeprefix("kpi_") for key in LABELS if key.startswith("kpi_")]
+
+
+def kpi_rank(kpi: str) -> tuple[int, str]:
+    return (KPI_ORDER.index(kpi) if kpi in KPI_ORDER else len(KPI_ORDER), kpi)
 
 
 class Labels(dict):

@@ -24,7 +24,7 @@ from ..entrypoints.edge import client_address, limits
 from ..entrypoints.figures import report
 from ..service_layer import sessions
 from . import data
-from .labels import LANGS, labels, language
+from .labels import LANGS, kpi_rank, labels, language
 from .session import LoginNeeded, Viewer, check_form, forget, keep, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -193,6 +193,7 @@ async def figures(request: Request, who: Who, store_id: str | None = None,
     got = await report(request, date_from, date_to, granularity, store_id or None, headers=who.headers)
     names = {s.id: s.name for s in stores} | {"*": who.t.group}
     charts = chart_series([f.model_dump(mode="json") for f in got.figures], names)
+    charts = {kpi: charts[kpi] for kpi in sorted(charts, key=kpi_rank)}
     return render(request, who, "figures.html", page="figures", stores=stores, store_id=store_id or "",
                   granularity=granularity.value, date_from=date_from, date_to=date_to, report=got, charts=charts)
 

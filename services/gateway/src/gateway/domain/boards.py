@@ -89,7 +89,8 @@ def pick_list(bookings: Iterable[dict[str, Any]]) -> list[PickRow]:
 def chart_series(figures: Iterable[dict[str, Any]], store_names: dict[str, str] | None = None
                  ) -> dict[str, dict[str, Any]]:
     """Per KPI a chart over time: the periods as labels, one line per store (the group's `*` last). A period
-    a store has no value for is null (a gap in its line). Ratios shown as percentages."""
+    a store has no value for is null (a gap in its line). Bare ratios shown as percentages; a ratio of another
+    unit (CSI's score, revenue per vehicle in CNY, stock turns a year) in that unit."""
     names = store_names or {}
     by_kpi: dict[str, dict[str, dict[str, float | None]]] = defaultdict(lambda: defaultdict(dict))
     periods: dict[str, set[str]] = defaultdict(set)
@@ -97,10 +98,10 @@ def chart_series(figures: Iterable[dict[str, Any]], store_names: dict[str, str] 
     for f in figures:
         kpi, period = f["kpi"], str(f["period"])
         value = None if f.get("value") is None else float(f["value"])
-        ratio = f.get("combine") == "ratio"
-        by_kpi[kpi][f["store_id"]][period] = None if value is None else round(value * 100 if ratio else value, 2)
+        percent = f.get("unit") == "ratio"
+        by_kpi[kpi][f["store_id"]][period] = None if value is None else round(value * 100 if percent else value, 2)
         periods[kpi].add(period)
-        units[kpi] = "%" if ratio else f.get("unit", "")
+        units[kpi] = "%" if percent else f.get("unit", "")
     out = {}
     for kpi in sorted(by_kpi):
         labels = sorted(periods[kpi])
