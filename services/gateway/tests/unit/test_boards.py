@@ -103,6 +103,7 @@ def test_labels_chinese_first_english_on_request_and_a_services_value_shown_in_t
     # One word, two meanings: a complaint "open" waits to be handled, a work order "open" is a car in the shop.
     assert zh.of("open") == "待处理" and zh.of("open", "work_order") == "在厂维修"
     assert en.of("ready_for_pickup", "work_order") == "ready for pickup" and zh.of("queued", "work_order") == "待派工"
+    assert zh.of("severe", "severity") == "强烈" and zh.of("no_answer", "failure") == "无人接听"
     assert all(zh_text and en_text for zh_text, en_text in LABELS.values())
 
 

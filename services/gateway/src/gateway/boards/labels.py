@@ -74,6 +74,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "pause_waiting_approval": ("等待客户确认", "waiting for approval"),
     "pause_joint_diagnosis": ("联合诊断", "joint diagnosis"), "pause_other": ("其他", "other"),
     "parts_not_issued": ("配件未发料", "parts not issued"),
+    # a complaint's severity (the seeds' 抱怨 / 一般 / 中级 / 强烈) and why a follow-up failed
+    "severity_grumble": ("抱怨", "grumble"), "severity_general": ("一般", "general"),
+    "severity_medium": ("中级", "medium"), "severity_severe": ("强烈", "severe"),
+    "failure_wrong_number": ("空号错号", "wrong number"), "failure_details_mismatch": ("资料不符", "details mismatch"),
+    "failure_refused": ("拒绝接听", "refused"), "failure_no_answer": ("无人接听", "no answer"),
     # the figures' units (a bare ratio is shown in %)
     "unit_count": ("数量", "count"), "unit_CNY": ("元", "CNY"), "unit_score": ("分", "score"),
     "unit_turns/year": ("次/年", "turns/year"),
