@@ -48,3 +48,33 @@ async def test_follow_ups_and_complaints_of_a_vehicle_and_the_complaints_still_o
         assert sorted(c["id"] for c in r.json()) == sorted([open_one.id, resolved.id])
         r = await crm.client.get("/complaints", params={"store_id": store, "closed": "true"}, headers=care)
         assert [c["id"] for c in r.json()] == [closed_one.id]
+
+
+async def test_the_follow_up_list_says_whom_to_call_about_which_car_and_nothing_of_another_group(start_service, token):
+    from crm.adapters.repository import Customers, Vehicles
+    from crm.domain.model import Customer, Vehicle
+
+    from tests.support.factories import new_vin
+
+    store = new_store()
+    wang = Customer.register(dealer_group_id="dg-test", store_id=store, kind="person", name="王伟",
+                             phones=["13800138000"])
+    car = Vehicle.register(dealer_group_id="dg-test", store_id=store, vin=new_vin(), owner_customer_id=wang.id,
+                           plate="沪a12345")
+    stranger = Customer.register(dealer_group_id="dg-other", store_id="s-x", kind="person", name="外人",
+                                 phones=["13900139000"])
+    known = follow_up(store, car.id).model_copy(update={"customer_id": wang.id})
+    foreign = follow_up(store, "v-gone").model_copy(update={"customer_id": stranger.id})
+    async with start_service("crm") as crm:
+        by = {"created_by": "test"}
+        await add_records(crm, "dg-test", (Customers, wang, by), (Vehicles, car, by), (FollowUps, known),
+                          (FollowUps, foreign))
+        await add_records(crm, "dg-other", (Customers, stranger, by))
+        r = await crm.client.get("/follow-ups", params={"store_id": store},
+                                 headers=token(Role.CUSTOMER_CARE, stores=[store]))
+        assert r.status_code == 200, r.text
+        by_id = {f["id"]: f for f in r.json()}
+        assert {k: by_id[known.id][k] for k in ("customer_name", "phones", "plate")} == {
+            "customer_name": "王伟", "phones": ["13800138000"], "plate": "沪A12345"}
+        assert {k: by_id[foreign.id][k] for k in ("customer_name", "phones", "plate")} == {
+            "customer_name": None, "phones": [], "plate": None}

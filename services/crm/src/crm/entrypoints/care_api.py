@@ -11,7 +11,7 @@ from shared.kit.figures import FiguresAnswer, Granularity
 from shared.openapi import links_to
 
 from ..adapters import repository as repo
-from ..adapters.repository import Complaints, FollowUps
+from ..adapters.repository import Complaints, Customers, FollowUps, Vehicles
 from ..service_layer import call_tasks, complaints, figures, follow_ups, reminders, reports
 from ..service_layer.commands import (
     AttemptCreate,
@@ -43,15 +43,18 @@ router = APIRouter()
 
 
 # -- follow-ups ------------------------------------------------------------------------------
-@router.get("/follow-ups", response_model=list[FollowUpPublic], tags=["follow-ups"],
+@router.get("/follow-ups", response_model=list[views.FollowUpToCall], tags=["follow-ups"],
             openapi_extra=links_to("/follow-ups/{follow_up_id}", follow_up_id="0/id"))
 async def list_follow_ups(uow: CareReader, page: Page, store_id: str | None = None, status: str | None = None,
                           due_before: datetime | None = None, customer_id: str | None = None,
                           vehicle_id: str | None = None):
-    """The follow-up calls of the caller's stores, earliest due first; each filter given narrows the list."""
+    """The follow-up calls of the caller's stores, earliest due first, each with the customer's name and
+    phones and the car's plate; each filter given narrows the list."""
     found = await repo.follow_ups(uow, page, store_id=store_id, status=status, due_before=due_before,
                                   customer_id=customer_id, vehicle_id=vehicle_id)
-    return [views.follow_up(uow, f) for f in found]
+    customers = await uow.repo(Customers).find_many(f.customer_id for f in found)
+    vehicles = await uow.repo(Vehicles).find_many(f.vehicle_id for f in found)
+    return views.follow_ups_to_call(uow, found, customers, vehicles)
 
 
 @router.get("/follow-ups/{follow_up_id}", response_model=FollowUpPublic, tags=["follow-ups"])

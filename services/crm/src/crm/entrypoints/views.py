@@ -145,6 +145,29 @@ def follow_up(uow: UnitOfWork, f: FollowUp) -> FollowUpPublic:
     return FollowUpPublic.of(f, attempts=[a.model_dump(mode="json") for a in f.attempts])
 
 
+class FollowUpToCall(FollowUpPublic):
+    """A follow-up as the list shows it to customer care: with whom to call about which car (crm's records now;
+    None when the record is gone, e.g. merged into another)."""
+
+    customer_name: str | None = None
+    phones: list[str] = []
+    plate: str | None = None
+
+
+def follow_ups_to_call(uow: UnitOfWork, found: list[FollowUp], customers: dict[str, Customer],
+                       vehicles: dict[str, Vehicle]) -> list[FollowUpToCall]:
+    out = []
+    for f in found:
+        # find_many reads any group's records: only the follow-up's own group's are shown with it
+        c = customers.get(f.customer_id)
+        c = c if c and c.dealer_group_id == f.dealer_group_id else None
+        v = vehicles.get(f.vehicle_id)
+        v = v if v and v.dealer_group_id == f.dealer_group_id else None
+        out.append(FollowUpToCall(**follow_up(uow, f).model_dump(), customer_name=c.name if c else None,
+                                  phones=list(c.phones) if c else [], plate=v.plate if v else None))
+    return out
+
+
 def complaint(uow: UnitOfWork, c: Complaint) -> ComplaintPublic:
     return ComplaintPublic.of(c, history=[h.model_dump(mode="json") for h in c.history],
                               overdue=c.is_overdue(uow.now()))

@@ -46,7 +46,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "due_by": ("截止", "Due by"), "attempts": ("拨打次数", "Attempts"), "reason": ("原因", "Reason"),
     "complaints": ("未结投诉", "Open complaints"), "severity": ("严重程度", "Severity"),
     "summary": ("摘要", "Summary"), "deadline": ("处理时限", "Deadline"), "overdue": ("已超时", "Overdue"),
-    "department": ("责任部门", "Department"),
+    "department": ("责任部门", "Department"), "customer_name": ("客户", "Customer"), "phone": ("电话", "Phone"),
+    "plate": ("车牌", "Plate"),
     # claims
     "claim_number": ("索赔单号", "Claim no."), "amount": ("金额", "Amount"), "submitted_at": ("提交时间", "Submitted"),
     # figures

@@ -331,6 +331,9 @@ class BoardFollowUp(FollowUpEntry):
     repair_order_id: str
     customer_id: str
     vehicle_id: str
+    customer_name: str | None = None
+    phones: list[str] = []
+    plate: str | None = None
 
 
 class BoardComplaint(ComplaintEntry):
