@@ -360,5 +360,6 @@ def serve(app: FastAPI) -> None:
 
     s: ServiceSettings = app.state.settings
     # A bounded graceful shutdown: an open stream (the boards' live events) would otherwise hold it forever.
+    # loop and http are uvicorn's "auto": uvloop and httptools (uvicorn[standard], shared/pyproject.toml).
     uvicorn.run(app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=5, timeout_keep_alive=SERVER_KEEPALIVE_SECONDS)
