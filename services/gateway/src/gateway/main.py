@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,19 @@ from .entrypoints.identity import router as identity
 from .service_layer.sessions import check_token
 
 KEEPALIVE_EXPIRY_SECONDS = SERVER_KEEPALIVE_SECONDS / 2
+
+
+class NoCookies(CookieJar):
+    """The upstream client's cookie jar keeps nothing. The client is shared by every caller: a cookie one
+    service's answer set for one caller would otherwise go out with the next caller's requests (and taking
+    Set-Cookie apart was 6% of the gateway's busy samples on a composed read). The boards' own cookies are the
+    browser's, never the upstream client's."""
+
+    def extract_cookies(self, response, request) -> None:
+        pass
+
+    def set_cookie(self, cookie) -> None:
+        pass
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 BOARDS_STATIC = Path(__file__).resolve().parent / "boards" / "static"
 
@@ -39,7 +53,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # Pooled connections are dropped while idle well before the services' own keep-alive
         # (shared.service.SERVER_KEEPALIVE_SECONDS) closes them: reusing one the service just closed answered 503
         # (RemoteProtocolError) under load.
-        app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds,
+        app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds, cookies=NoCookies(),
                                            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
 
     async def token_guard(_: Request, principal: Principal) -> None:
