@@ -253,9 +253,10 @@ async def known_visits(uow: UnitOfWork, repair_order_ids: set[str]) -> set[str]:
     return set((await uow.session.execute(_KNOWN_VISITS, {"ros": sorted(repair_order_ids)})).scalars())
 
 
-def visit_statement(visit: dict[str, Any]):
-    """The insert-once of a visit (`record_visit`), for a batch's executemany of visits not known yet."""
-    return _visit_once.statement(visit.keys())
+# A batch's visits not known yet (`known_visits`), as plain rows (one COPY) rather than `record_visit`'s
+# insert-once: a visit of the same repair order written meanwhile fails the batch as its follow-up (unique per
+# repair order) would anyway, and one delivery at a time then finds the visit known.
+VISITS = ServiceVisitRow.__table__
 
 
 async def known_task_keys(uow: UnitOfWork, keys: set[str]) -> set[tuple[str, str]]:
