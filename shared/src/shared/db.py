@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, event, insert
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, bindparam, event, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -36,6 +37,15 @@ def new_registry(*, organisation_replica: bool = True) -> registry:
 def asyncpg_dsn(database_url: str) -> str:
     """The libpq-style DSN of a SQLAlchemy asyncpg URL, for asyncpg's own connections (LISTEN)."""
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def among(column, name: str):
+    """`column IN (SELECT unnest(:name))`: the rows whose column is one of a list bound as one array (ids).
+    Not `column = ANY(:name)`: in a prepared statement's generic plan PostgreSQL takes the array for ten
+    elements and, on a table without statistics yet (a new database) up to thousands of rows, scans it and
+    compares every row with every element: 7 ms for 100 repair orders among 4,000 visits, 40 ms among 8,000,
+    growing with the table until the next ANALYZE. This form joins the list to the table's index (0.2 ms)."""
+    return column.in_(select(func.unnest(bindparam(name, type_=ARRAY(String)))))
 
 
 def utcnow() -> datetime:
