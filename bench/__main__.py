@@ -18,9 +18,9 @@ from bench import consumer_throughput, event_hop, outbox_relay, platform_load, s
 from bench.common import Figure, report, start_infra
 
 FULL = {"hop": dict(samples=300), "consumer": dict(events=1500, rounds=3), "relay": dict(events=5000),
-        "platform": dict(advisors=8, seconds=120), "scaling": dict(events=2000)}
+        "platform": dict(advisors=8, seconds=120), "scaling": dict(events=8000)}
 QUICK = {"hop": dict(samples=60), "consumer": dict(events=800, rounds=1), "relay": dict(events=1500),
-         "platform": dict(advisors=4, seconds=30), "scaling": dict(events=500)}
+         "platform": dict(advisors=4, seconds=30), "scaling": dict(events=1000)}
 RUN = {"hop": event_hop.run, "consumer": consumer_throughput.run, "relay": outbox_relay.run,
        "platform": platform_load.run, "scaling": scaling.run}
 

@@ -115,7 +115,7 @@ async def wait_rate(dsn: str, consumer: str, n: int, timeout: float = 240) -> fl
     over a second (and five times the usual gap between commits) with nothing committed. A group of several
     topics joins one subscriber at a time, and each join rebalances the group for a few seconds while the first
     subscribers already consume: a join, left out as the first one is."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": "bench-wait-rate"})
     try:
         t_first, n_first, deadline, got = None, 0, time.monotonic() + timeout, 0
         changes: list[float] = []  # when the count grew

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, event
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, bindparam, event, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -34,6 +37,15 @@ def new_registry(*, organisation_replica: bool = True) -> registry:
 def asyncpg_dsn(database_url: str) -> str:
     """The libpq-style DSN of a SQLAlchemy asyncpg URL, for asyncpg's own connections (LISTEN)."""
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def among(column, name: str):
+    """`column IN (SELECT unnest(:name))`: the rows whose column is one of a list bound as one array (ids).
+    Not `column = ANY(:name)`: in a prepared statement's generic plan PostgreSQL takes the array for ten
+    elements and, on a table without statistics yet (a new database) up to thousands of rows, scans it and
+    compares every row with every element: 7 ms for 100 repair orders among 4,000 visits, 40 ms among 8,000,
+    growing with the table until the next ANALYZE. This form joins the list to the table's index (0.2 ms)."""
+    return column.in_(select(func.unnest(bindparam(name, type_=ARRAY(String)))))
 
 
 def utcnow() -> datetime:
@@ -160,3 +172,42 @@ async def hold_write(session, statement, params: dict) -> bool:
     conn = (await session.connection()).sync_connection
     conn.info.setdefault(_HELD, []).append((statement, params))
     return True
+
+
+# -- rows by COPY (a consumer batch's new records, audit and outbox rows) ---------------------------------
+async def copy_rows(session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Plain inserts of `rows` into `table` as one binary COPY in the session's transaction: about half of
+    PostgreSQL's time for the same rows as an executemany of INSERTs (no statement per row to bind and plan;
+    measured on crm's follow-ups, audit and outbox rows), and no SQLAlchemy parameter processing. No ON
+    CONFLICT: a duplicate key fails the statement as the INSERT would. The rows have the first row's keys;
+    columns left out get their SQLAlchemy scalar default, else the server's. Insert triggers fire as for an
+    INSERT (the outbox's NOTIFY)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    given = set(names)
+    defaults = {c.name: c.default.arg for c in table.columns
+                if c.name not in given and c.default is not None and c.default.is_scalar}
+    if any(c.default is not None and not c.default.is_scalar for c in table.columns if c.name not in given):
+        await session.execute(insert(table), rows)  # a Python-computed default: SQLAlchemy's insert knows it
+        return
+    encode = [_json_bind(table.c[n].type) for n in names]
+    tail = tuple(defaults.values())
+    records = [tuple(v if f is None else f(v) for f, v in zip(encode, map(row.__getitem__, names), strict=True))
+               + tail for row in rows]
+    conn = await session.connection()
+    if _HELD in conn.sync_connection.info:  # held writes go first, as before any other statement
+        await conn.run_sync(_send_held)
+    raw = await conn.get_raw_connection()
+    if not getattr(raw.dbapi_connection, "_started", False):  # SQLAlchemy's asyncpg adapter begins the
+        await conn.exec_driver_sql("SELECT 1")  # transaction at its first statement: not before the COPY
+    await raw.driver_connection.copy_records_to_table(table.name, schema_name=table.schema, records=records,
+                                                      columns=[*names, *defaults])
+
+
+def _json_bind(type_) -> Any:
+    """How SQLAlchemy binds a JSON column's value on asyncpg (serialised text; None as JSON null unless the
+    column stores SQL NULL), or None for a column of another type (asyncpg binds it as it is)."""
+    if not isinstance(type_, JSON):
+        return None
+    return (lambda v: None if v is None else json.dumps(v)) if type_.none_as_null else json.dumps

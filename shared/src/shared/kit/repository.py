@@ -29,9 +29,9 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import String, Table, any_, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, insert, select, update
 
+from shared.db import among
 from shared.errors import Conflict, NotFound
 
 from .aggregate import Aggregate
@@ -90,7 +90,7 @@ class Repository(Generic[A]):
         if cls not in Repository._statements:
             t = cls.table
             get = select(t.c.doc, t.c.dealer_group_id, t.c.store_id).where(t.c.id == bindparam("id"))
-            many = select(t.c.doc).where(t.c.id == any_(bindparam("ids", type_=ARRAY(String)))).order_by(t.c.id)
+            many = select(t.c.doc).where(among(t.c.id, "ids")).order_by(t.c.id)
             Repository._statements[cls] = {
                 "get": get, "get_locked": get.with_for_update(), "insert": insert(t),
                 "many": many, "many_locked": many.with_for_update(),

@@ -13,6 +13,7 @@ from enum import Enum
 from operator import eq, le
 from typing import Any, ClassVar, TypeVar
 
+from shared.db import among
 from shared.errors import Conflict, NotFound
 from shared.kit import Aggregate, PageRequest, Repository, UnitOfWork, Upsert
 from sqlalchemy import String, and_, any_, bindparam, delete, distinct, func, insert, or_, select, update
@@ -192,7 +193,7 @@ async def readings_of(uow: UnitOfWork, vehicle_ids: set[str]) -> dict[str, list[
     """The odometer histories of several vehicles in one query."""
     t, out = OdometerReadingRow, defaultdict(list)
     for r in await uow.session.execute(select(t.vehicle_id, t.read_on, t.km).where(
-            t.vehicle_id == any_(bindparam("ids", type_=ARRAY(String)))), {"ids": sorted(vehicle_ids)}):
+            among(t.vehicle_id, "ids")), {"ids": sorted(vehicle_ids)}):
         out[r.vehicle_id].append(Reading(r.read_on, r.km))
     return dict(out)
 
@@ -234,11 +235,10 @@ async def record_visit(uow: UnitOfWork, **visit: Any) -> bool:
 
 # -- a batch of deliveries: what it needs, in a few queries (service_layer/deliveries.py) -----------------
 _IDS = ARRAY(String)
-_ALIASES = select(AliasRow).where(AliasRow.alias_id == any_(bindparam("ids", type_=_IDS)))
-_KNOWN_VISITS = select(ServiceVisitRow.repair_order_id).where(
-    ServiceVisitRow.repair_order_id == any_(bindparam("ros", type_=_IDS)))
+_ALIASES = select(AliasRow).where(among(AliasRow.alias_id, "ids"))
+_KNOWN_VISITS = select(ServiceVisitRow.repair_order_id).where(among(ServiceVisitRow.repair_order_id, "ros"))
 _KNOWN_TASK_KEYS = select(CallTaskRow.dealer_group_id, CallTaskRow.dedupe_key).where(
-    CallTaskRow.dedupe_key == any_(bindparam("keys", type_=_IDS)))
+    among(CallTaskRow.dedupe_key, "keys"))
 _ADD_READING = insert(OdometerReadingRow.__table__)
 
 
@@ -253,9 +253,10 @@ async def known_visits(uow: UnitOfWork, repair_order_ids: set[str]) -> set[str]:
     return set((await uow.session.execute(_KNOWN_VISITS, {"ros": sorted(repair_order_ids)})).scalars())
 
 
-def visit_statement(visit: dict[str, Any]):
-    """The insert-once of a visit (`record_visit`), for a batch's executemany of visits not known yet."""
-    return _visit_once.statement(visit.keys())
+# A batch's visits not known yet (`known_visits`), as plain rows (one COPY) rather than `record_visit`'s
+# insert-once: a visit of the same repair order written meanwhile fails the batch as its follow-up (unique per
+# repair order) would anyway, and one delivery at a time then finds the visit known.
+VISITS = ServiceVisitRow.__table__
 
 
 async def known_task_keys(uow: UnitOfWork, keys: set[str]) -> set[tuple[str, str]]:
@@ -279,9 +280,9 @@ _t = CallTaskRow
 # The tasks a batch of deliveries may settle: the open service reminders of its vehicles, the lapsed-customer
 # tasks of its customers not yet answered by a return; locked (in id order) as saving them would.
 _SETTLED_BY_VISITS = select(_t.doc, _t.created_at).where(or_(
-    and_(_t.vehicle_id == any_(bindparam("vehicles", type_=_IDS)), _t.status == CallTaskStatus.OPEN.value,
+    and_(among(_t.vehicle_id, "vehicles"), _t.status == CallTaskStatus.OPEN.value,
          _t.kind == any_(bindparam("closes", type_=_IDS))),
-    and_(_t.customer_id == any_(bindparam("customers", type_=_IDS)), _t.kind == TaskKind.LAPSED_CUSTOMER.value,
+    and_(among(_t.customer_id, "customers"), _t.kind == TaskKind.LAPSED_CUSTOMER.value,
          _t.returned_repair_order_id.is_(None)))).order_by(_t.id).with_for_update()
 
 

@@ -99,7 +99,7 @@ class _Batch:
                      advisor_id=e.advisor_id, delivered_at=env.time, odometer_km=e.odometer_km,
                      next_service_date=e.next_service_date, next_service_km=e.next_service_km,
                      declined_work=list(e.declined_work))
-        self.writes.add(repo.visit_statement(visit), visit)
+        self.writes.add(repo.VISITS, visit)
         follow_up = FollowUp.schedule(dealer_group_id=env.tenant.dealer_group_id, store_id=env.tenant.store_id,
                                       repair_order_id=e.repair_order_id, customer_id=customer.id,
                                       vehicle_id=vehicle.id, advisor_id=e.advisor_id, delivered_at=env.time,
