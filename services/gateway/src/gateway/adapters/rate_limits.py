@@ -1,8 +1,8 @@
 """Rate limits at the gateway: who is counted, under which key, and what a refusal says.
 
-The counting is the `limits` library's (sliding-window counters in this process's memory: two
-counters per key, whatever the rate); this module is the policy. Limits are per gateway instance:
-with N instances behind a balancer a user may send up to N times the rate.
+The counting is the `limits` library's, in this process's memory (sliding-window counters for callers,
+two per key; an exact moving window for logins and refreshes); this module is the policy. Limits are per
+gateway instance: with N instances behind a balancer a user may send up to N times the rate.
 
 - A caller with a verified token is counted per user and per dealer group; both must allow the
   request. Keys come only from verified tokens (signed by the gateway), so their number is the
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 from shared.auth import Principal
 from shared.errors import TooManyRequests
 
@@ -50,7 +50,10 @@ class RateLimits:
         # Two stores: the storage sweeps all its expired counters after each counted request, so callers'
         # requests must not pay for sweeping whatever anonymous login attempts left behind.
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._anonymous = SlidingWindowCounterRateLimiter(MemoryStorage())
+        # Logins and refreshes: an exact moving window (the last N attempts' times). The sliding-window counter
+        # weighs the previous window down as time passes, so three wrong passwords just before a minute turned
+        # left room for a fourth guess just after it under "3/minute"; the caller limits keep the cheaper counter.
+        self._anonymous = MovingWindowRateLimiter(MemoryStorage())
         self.per_user = Limit.of("per_user", settings, "rate_limit_per_user")
         self.per_group = Limit.of("per_group", settings, "rate_limit_per_group")
         self.per_address = Limit.of("per_address", settings, "rate_limit_login_per_address")
@@ -73,7 +76,7 @@ class RateLimits:
         digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
         return str(int.from_bytes(digest, "big") % self._slots)
 
-    async def _take(self, limiter: SlidingWindowCounterRateLimiter, checks: list[tuple[Limit, str]]) -> None:
+    async def _take(self, limiter: RateLimiter, checks: list[tuple[Limit, str]]) -> None:
         """Count the request against every limit, or against none: a request one limit refuses does not
         use up another's allowance (nor create its counters)."""
         for limit, key in checks:
@@ -85,17 +88,21 @@ class RateLimits:
                 if not await limiter.hit(rate, limit.name, key):  # only if another request came between
                     raise await self._refusal(limiter, limit, rate, key)
 
-    async def _refusal(self, limiter: SlidingWindowCounterRateLimiter, limit: Limit, rate: RateLimitItem,
+    async def _refusal(self, limiter: RateLimiter, limit: Limit, rate: RateLimitItem,
                        key: str) -> TooManyRequests:
         stats = await limiter.get_window_stats(rate, limit.name, key)
-        wait = max(1, math.ceil(stats.reset_time - self._now()))
+        # Whole seconds after the reset, not up to it: at the reset instant itself a moving window still counts
+        # its oldest attempt.
+        wait = max(1, math.floor(stats.reset_time - self._now()) + 1)
         return TooManyRequests(
             f"rate limit {limit.name.replace('_', ' ')} exceeded ({rate}, {limit.setting} on this gateway "
             f"instance): retry after {wait} s", retry_after=wait, limit=limit.name, rate=str(rate))
 
     def counters(self) -> dict[str, int]:
         """How many counters each store holds (memory: a test and an operator's question)."""
-        return {"callers": len(self._limiter.storage.storage), "anonymous": len(self._anonymous.storage.storage)}
+        anonymous = self._anonymous.storage
+        return {"callers": len(self._limiter.storage.storage),
+                "anonymous": len(anonymous.storage) + len(anonymous.events)}
 
 
 def client_network(address: str | None) -> str:
