@@ -105,6 +105,7 @@ def create_service_app(
     notifications: Sequence[Notifications] = (),
     clock: Clock | None = None,
     on_started: Callable[[Runtime], Awaitable[None]] | None = None,
+    on_stopping: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
     tags: Mapping[str, str] | None = None,
     counters: Mapping[type[DomainEvent], Counter] | None = None,
@@ -117,6 +118,9 @@ def create_service_app(
     cancelled when it stops; they must take time from `runtime.clock`. A consumer group may bring
     routes reading what it keeps (`group.router`) and a token guard (`group.token_guard`, run by
     `shared.auth.authenticate`): the organisation replica (shared.kit.organisation) brings both.
+
+    `on_started` runs once the service is up, before the first request; `on_stopping` when it stops, before the
+    consumers, producer and pool are closed (e.g. to close a client `on_started` opened).
 
     `counters`: the business counters (shared.observability) this service's own events count, once committed."""
     runtime, broker = _runtime(settings, events, notifications, clock, counters)
@@ -133,6 +137,8 @@ def create_service_app(
             log.info("service.started", port=settings.http_port)
             yield
         finally:
+            if on_stopping:
+                await on_stopping(runtime)
             await _stop(runtime, broker, tasks)
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)

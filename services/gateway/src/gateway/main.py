@@ -15,6 +15,7 @@ from shared.service import SERVER_KEEPALIVE_SECONDS, Runtime, create_service_app
 from starlette.middleware import Middleware
 
 from .adapters.rate_limits import RateLimits
+from .adapters.upstream import AiohttpTransport
 from .boards import live
 from .boards.pages import login_needed
 from .boards.pages import router as boards
@@ -41,6 +42,8 @@ class NoCookies(CookieJar):
 
     def set_cookie(self, cookie) -> None:
         pass
+
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 BOARDS_STATIC = Path(__file__).resolve().parent / "boards" / "static"
 
@@ -49,12 +52,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     app: FastAPI
 
+    # Pooled connections are dropped while idle well before the services' own keep-alive
+    # (shared.service.SERVER_KEEPALIVE_SECONDS) closes them: reusing one the service just closed answered 503
+    # (RemoteProtocolError) under load. The requests go over aiohttp (adapters/upstream.py: half httpx's own
+    # client CPU per request); the gateway keeps httpx's API. No proxy from the environment: the services are
+    # the platform's own, and an environment proxy would route around the transport.
     async def started(runtime: Runtime) -> None:
-        # Pooled connections are dropped while idle well before the services' own keep-alive
-        # (shared.service.SERVER_KEEPALIVE_SECONDS) closes them: reusing one the service just closed answered 503
-        # (RemoteProtocolError) under load.
-        app.state.http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds, cookies=NoCookies(),
-                                           limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
+        app.state.http = app.state.upstream = httpx.AsyncClient(
+            transport=AiohttpTransport(keepalive_seconds=KEEPALIVE_EXPIRY_SECONDS),
+            timeout=settings.upstream_timeout_seconds, cookies=NoCookies(), trust_env=False)
+
+    async def stopping(runtime: Runtime) -> None:
+        await app.state.upstream.aclose()  # ours, even when a test put its own client in app.state.http
 
     async def token_guard(_: Request, principal: Principal) -> None:
         """Every verified token: the caller's rate limits (before any database work), then revocation: a
@@ -72,6 +81,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         notifications=[live.notifications(hub)],  # the boards' live refresh, on every instance
         clock=clock,
         on_started=started,
+        on_stopping=stopping,
     )
     app.state.token_guard = token_guard
     app.state.boards_hub = hub
