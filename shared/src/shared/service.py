@@ -137,9 +137,11 @@ def create_service_app(
             log.info("service.started", port=settings.http_port)
             yield
         finally:
-            if on_stopping:
-                await on_stopping(runtime)
-            await _stop(runtime, broker, tasks)
+            try:
+                if on_stopping:
+                    await on_stopping(runtime)
+            finally:  # the consumers, producer and pool close whatever the hook did
+                await _stop(runtime, broker, tasks)
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)

@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             timeout=settings.upstream_timeout_seconds, cookies=NoCookies(), trust_env=False)
 
     async def stopping(runtime: Runtime) -> None:
-        await app.state.upstream.aclose()  # ours, even when a test put its own client in app.state.http
+        if upstream := getattr(app.state, "upstream", None):  # ours, even when a test put its own in app.state.http
+            await upstream.aclose()
 
     async def token_guard(_: Request, principal: Principal) -> None:
         """Every verified token: the caller's rate limits (before any database work), then revocation: a
