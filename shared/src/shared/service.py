@@ -124,24 +124,7 @@ def create_service_app(
 
     `counters`: the business counters (shared.observability) this service's own events count, once committed."""
     runtime, broker = _runtime(settings, events, notifications, clock, counters)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _start(runtime, broker)
-        tasks: list[asyncio.Task] = []
-        try:
-            if on_started:
-                await on_started(runtime)
-            tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
-            settle_heap()
-            log.info("service.started", port=settings.http_port)
-            yield
-        finally:
-            try:
-                if on_stopping:
-                    await on_stopping(runtime)
-            finally:  # the consumers, producer and pool close whatever the hook did
-                await _stop(runtime, broker, tasks)
+    lifespan = _lifespan(runtime, broker, on_started, on_stopping, background)
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
@@ -161,6 +144,27 @@ def create_service_app(
     instrument_app(app, settings.service_name)
     _include(app, routers, events)
     return app
+
+
+def _lifespan(runtime: Runtime, broker: KafkaBroker, on_started, on_stopping, background):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(runtime, broker)
+        tasks: list[asyncio.Task] = []
+        try:
+            if on_started:
+                await on_started(runtime)
+            tasks = [asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in background]
+            settle_heap()
+            log.info("service.started", port=runtime.settings.http_port)
+            yield
+        finally:
+            try:
+                if on_stopping:
+                    await on_stopping(runtime)
+            finally:  # the consumers, producer and pool close whatever the hook did
+                await _stop(runtime, broker, tasks)
+    return lifespan
 
 
 def _include(app: FastAPI, routers: Sequence[APIRouter], events: Sequence[EventHandlers]) -> None:
