@@ -151,9 +151,9 @@ def manufacturer_user() -> dict:
 
 
 def database(d: Deployed) -> dict:
-    # Every instance may hold 21 connections (pool 10 + overflow 10, and the relay's LISTEN), the migration
-    # Job one more.
-    connections = max(200, d.max_replicas * 21 + 50)
+    # Every instance may hold 22 connections (pool 10 + overflow 10, the relay's LISTEN and the relay's own
+    # connection for its rounds), the migration Job one more.
+    connections = max(200, d.max_replicas * 22 + 50)
     return {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
             "metadata": {"name": d.database_cluster, "labels": _labels(d.name, "database")},
             "spec": {
