@@ -11,6 +11,7 @@ from shared.kit.figures import FiguresAnswer, Granularity
 from shared.openapi import links_to
 
 from ..adapters import repository as repo
+from ..adapters.orm import CustomerRow, VehicleRow
 from ..adapters.repository import Complaints, Customers, FollowUps, Vehicles
 from ..service_layer import call_tasks, complaints, figures, follow_ups, reminders, reports
 from ..service_layer.commands import (
@@ -52,9 +53,10 @@ async def list_follow_ups(uow: CareReader, page: Page, store_id: str | None = No
     phones and the car's plate; each filter given narrows the list."""
     found = await repo.follow_ups(uow, page, store_id=store_id, status=status, due_before=due_before,
                                   customer_id=customer_id, vehicle_id=vehicle_id)
-    customers = await uow.repo(Customers).find_many(f.customer_id for f in found)
-    vehicles = await uow.repo(Vehicles).find_many(f.vehicle_id for f in found)
-    return views.follow_ups_to_call(uow, found, customers, vehicles)
+    # Repository.list: the caller's group's records only
+    customers = await uow.repo(Customers).list(CustomerRow.id.in_(sorted({f.customer_id for f in found})))
+    vehicles = await uow.repo(Vehicles).list(VehicleRow.id.in_(sorted({f.vehicle_id for f in found})))
+    return views.follow_ups_to_call(uow, found, {c.id: c for c in customers}, {v.id: v for v in vehicles})
 
 
 @router.get("/follow-ups/{follow_up_id}", response_model=FollowUpPublic, tags=["follow-ups"])

