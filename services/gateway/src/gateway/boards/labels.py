@@ -64,8 +64,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reopened": ("重新打开", "reopened"), "submitted": ("已提交厂家", "submitted"),
     "in_stock": ("有库存", "in stock"), "reserved": ("已预留", "reserved"), "short": ("缺件", "short"),
     "awaiting_arrival": ("等待到货", "awaiting arrival"), "not_needed": ("无需配件", "none needed"),
-    "workshop_party": ("车间", "workshop"), "parts_party": ("配件", "parts"), "claims_party": ("索赔", "claims"),
-    "customer_party": ("客户", "customer"), "self": ("自检", "self check"), "team_leader": ("互检", "team leader"),
+    "party_workshop": ("车间", "workshop"), "party_parts": ("配件", "parts"), "party_claims": ("索赔", "claims"),
+    "party_customer": ("客户", "customer"), "self": ("自检", "self check"), "team_leader": ("互检", "team leader"),
     "final": ("终检", "final"),
     # a work order's state: "open" is a car in the workshop, not a complaint waiting to be handled
     "work_order_open": ("在厂维修", "in the workshop"), "work_order_ready_for_pickup": ("待交车", "ready for pickup"),
@@ -139,7 +139,7 @@ class Labels(dict):
         """A value a service answered (a state, a party): its label if there is one, else the value itself.
         `kind` names whose value it is where one word means different things (a work order's "open")."""
         text = "" if value is None else str(value)
-        return (kind and self.get(f"{kind}_{text}")) or self.get(text) or self.get(f"{text}_party") or text
+        return (kind and self.get(f"{kind}_{text}")) or self.get(text) or text
 
 
 def labels(lang: str) -> Labels:
